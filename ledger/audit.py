@@ -1,0 +1,443 @@
+"""The full audit of a ledger database, streamed in one pass over the entries.
+
+It recomputes every leaf hash from the stored bytes (never re-serialising), compares them with
+the stored tiles, rebuilds the tree to check the root of every stored checkpoint and of the tree
+head, verifies every checkpoint signature against the log key valid at its size, follows every
+subject's hash chain through the ``prev`` links, and checks index density, idempotency
+uniqueness, the subject indexes and every unerased private value against its commitment.
+
+Memory is O(subjects + tree height): entries, checkpoints and private values are streamed.
+The first problem found raises :class:`~ledger.errors.AuditError` naming where it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ledger import merkle
+from ledger.canonical import ENTRY_PREFIX, MAX_ENTRY_BYTES
+from ledger.checkpoint import parse_checkpoint
+from ledger.errors import AuditError, LedgerError
+from ledger.keys import ROLE_LOG, KeyRecord, load_keys
+from ledger.log import Log
+from ledger.messages import Message, N_
+from ledger.models import Checkpoint, Entry, PrivateValue, SubjectHead, SubjectLink, Tile, TreeHead
+from ledger.note import open_note
+from ledger.private import commitment_of_bytes
+
+ProgressCallback = Callable[[int, int], None]
+PROGRESS_EVERY = 10_000
+
+
+@dataclass
+class AuditReport:
+    entries: int = 0
+    checkpoints: int = 0
+    subjects: int = 0
+    private_values: int = 0
+    erased_values: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    warnings: list[Message] = field(default_factory=list)
+
+    def summary(self) -> Message:
+        return Message(
+            N_("OK: {entries} entries, {checkpoints} checkpoints and {subjects} subject chains "
+               "verified; {private} private values match their commitments ({erased} erased); "
+               "root {root}."),
+            entries=self.entries,
+            checkpoints=self.checkpoints,
+            subjects=self.subjects,
+            private=self.private_values,
+            erased=self.erased_values,
+            root=self.root.hex(),
+        )
+
+
+def _fail(where: Message, template: str, **params: Any) -> AuditError:
+    return AuditError(where=where, detail=Message(template, **params))
+
+
+def _entry(index: int) -> Message:
+    return Message(N_("entry {index}"), index=index)
+
+
+def _checkpoint(size: int) -> Message:
+    return Message(N_("checkpoint of size {size}"), size=size)
+
+
+class _Checkpoints:
+    """Streams stored checkpoints and checks each when the rebuilt tree reaches its size."""
+
+    def __init__(self, rows: Iterator[Any], log: Log, keys: list[KeyRecord], report: AuditReport):
+        self._rows = rows
+        self._log = log
+        self._keys = keys
+        self._report = report
+        self.next: Any = next(rows, None)
+
+    def check_at(self, size: int, root_of: Callable[[], bytes]) -> None:
+        while self.next is not None and self.next.size <= size:
+            row = self.next
+            if row.size < size:
+                raise _fail(
+                    _checkpoint(row.size),
+                    N_("the checkpoint's size was skipped while rebuilding the tree"),
+                )
+            self._check(row, root_of())
+            self._report.checkpoints += 1
+            self.next = next(self._rows, None)
+
+    def _check(self, row: Any, root: bytes) -> None:
+        where = _checkpoint(row.size)
+        valid = [k.verifier for k in self._keys if k.valid_at(row.size)]
+        try:
+            note = open_note(bytes(row.note), valid)
+        except LedgerError as error:
+            revoked = [
+                k for k in self._keys
+                if k.revoked and k.valid_until is not None and k.valid_from <= row.size
+            ]
+            try:
+                note = open_note(bytes(row.note), [k.verifier for k in revoked])
+            except LedgerError:
+                raise _fail(
+                    where, N_("no valid signature by the log key valid at this size ({reason})"),
+                    reason=error.message,
+                ) from None
+            self._report.warnings.append(
+                Message(
+                    N_("checkpoint of size {size} is signed only by a key revoked for that "
+                       "position; its root matches the entries and later checkpoints cover it"),
+                    size=row.size,
+                )
+            )
+        try:
+            body = parse_checkpoint(note.text)
+        except LedgerError as error:
+            raise _fail(where, N_("{reason}"), reason=error.message) from None
+        if body.origin != self._log.origin or body.size != row.size:
+            raise _fail(where, N_("the signed body names origin {origin!r} and size {size}"),
+                        origin=body.origin, size=body.size)
+        if body.root != bytes(row.root):
+            raise _fail(where, N_("the signed root differs from the stored root"))
+        if body.root != root:
+            raise _fail(
+                where,
+                N_("it signs root {signed} but the entries give root {computed}"),
+                signed=body.root.hex(),
+                computed=root.hex(),
+            )
+
+
+class _TileCheck:
+    """Compares recomputed hashes with the stored tiles, one tile read per 2**height hashes."""
+
+    def __init__(self, connection: Connection, height: int) -> None:
+        self._connection = connection
+        self._height = height
+        self._mask = (1 << height) - 1
+        self._current: dict[int, tuple[int, bytes]] = {}
+
+    def tile(self, level: int, index: int) -> bytes:
+        cached = self._current.get(level)
+        if cached is not None and cached[0] == index:
+            return cached[1]
+        table = Tile.__table__
+        data = self._connection.execute(
+            sa.select(table.c.hashes).where(table.c.level == level, table.c.idx == index)
+        ).scalar()
+        tile = bytes(data) if data is not None else b""
+        self._current[level] = (index, tile)
+        return tile
+
+    def expect(self, tree_level: int, index: int, value: bytes, where: Message) -> None:
+        level = tree_level // self._height
+        tile_index, position = index >> self._height, index & self._mask
+        stored = self.tile(level, tile_index)[position * 32 : position * 32 + 32]
+        if stored != value:
+            raise _fail(
+                where,
+                N_("the Merkle tree does not match: tile {level}/{tile} holds {stored} where "
+                   "the entries give {computed}"),
+                level=level,
+                tile=tile_index,
+                stored=stored.hex() or "nothing",
+                computed=value.hex(),
+            )
+
+
+def audit(log: Log, progress: ProgressCallback | None = None) -> AuditReport:
+    """Verify the whole ledger; raise :class:`AuditError` at the first problem."""
+    report = AuditReport()
+    height = log.tile_height
+    with log.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            head = connection.execute(sa.select(TreeHead.__table__)).one()
+            keys = load_keys(connection, ROLE_LOG)
+            _check_idempotency(connection)
+            heads = _stream_entries(connection, log, keys, head, height, report, progress)
+            _check_subject_indexes(connection, heads)
+            report.subjects = len(heads)
+    return report
+
+
+def _as_bytes(value: Any) -> bytes:
+    """Stored bytes as bytes; SQLite's dynamic typing lets a tampered row hold text."""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def _rows(connection: Connection, statement: Any) -> Iterator[Any]:
+    yield from connection.execution_options(yield_per=2000).execute(statement)
+
+
+def _stream_entries(
+    connection: Connection,
+    log: Log,
+    keys: list[KeyRecord],
+    head: Any,
+    height: int,
+    report: AuditReport,
+    progress: ProgressCallback | None,
+) -> dict[str, list[Any]]:
+    entries, private = Entry.__table__, PrivateValue.__table__
+    tiles = _TileCheck(connection, height)
+    current_entry = [0]
+
+    def on_subtree(level: int, index: int, value: bytes) -> None:
+        if level % height == 0:
+            tiles.expect(level, index, value, _entry(current_entry[0]))
+
+    tree = merkle.CompactRange(on_subtree)
+    checkpoints = _Checkpoints(
+        _rows(connection, sa.select(Checkpoint.__table__).order_by(Checkpoint.__table__.c.size)),
+        log, keys, report,
+    )
+    checkpoints.check_at(0, tree.root)
+    signed = log.state.read()
+    private_rows = _rows(connection, sa.select(private).order_by(private.c.entry_idx, private.c.field))
+    pending_private = next(private_rows, None)
+
+    # subject -> [leaf hash hex of its newest entry, that entry's index, number of entries]
+    heads: dict[str, list[Any]] = {}
+    sha256 = hashlib.sha256
+    prefix_length = len(ENTRY_PREFIX)
+    total = head.size
+    expected = 0
+    last_recorded = ""
+    statement = sa.select(
+        entries.c.idx, entries.c.leaf_hash, entries.c.data, entries.c.actor,
+        entries.c.idempotency_key, entries.c.recorded_at,
+    ).order_by(entries.c.idx)
+    for index, stored_leaf, data, actor, key, recorded_at in _rows(connection, statement):
+        current_entry[0] = expected
+        if index != expected:
+            raise _fail(_entry(expected), N_("the entry is missing; indexes must be dense"))
+        data = _as_bytes(data)
+        if not data.startswith(ENTRY_PREFIX) or len(data) > MAX_ENTRY_BYTES:
+            raise _fail(_entry(index), N_("the stored bytes are not a version 1 entry"))
+        leaf = sha256(b"\x00" + data).digest()
+        if leaf != _as_bytes(stored_leaf):
+            raise _fail(
+                _entry(index),
+                N_("the stored bytes hash to {computed}, but the entry was recorded with leaf "
+                   "hash {recorded}"),
+                computed=leaf.hex(),
+                recorded=_as_bytes(stored_leaf).hex(),
+            )
+        tiles.expect(0, index, leaf, _entry(index))
+        try:
+            envelope = json.loads(data[prefix_length:])
+            subjects = envelope["subjects"]
+        except (ValueError, KeyError, TypeError):
+            raise _fail(_entry(index), N_("the stored bytes are not an envelope")) from None
+        if (
+            envelope.get("actor") != actor
+            or envelope.get("idempotency_key") != key
+            or envelope.get("recorded_at") != recorded_at
+        ):
+            raise _fail(_entry(index), N_("the entry's columns disagree with its stored bytes"))
+        if recorded_at < last_recorded:
+            raise _fail(_entry(index), N_("recorded_at goes back in time"))
+        last_recorded = recorded_at
+        leaf_hex = leaf.hex()
+        for subject in subjects:
+            name, prev = subject["id"], subject["prev"]
+            state = heads.get(name)
+            if state is None:
+                if prev is not None:
+                    raise _fail(
+                        _entry(index),
+                        N_("subject {subject} appears for the first time but names a previous "
+                           "entry {prev}"),
+                        subject=name,
+                        prev=prev,
+                    )
+                heads[name] = [leaf_hex, index, 1]
+            else:
+                if prev != state[0]:
+                    raise _fail(
+                        _entry(index),
+                        N_("subject {subject}: prev {prev} is not the subject's previous entry "
+                           "{previous} ({hash})"),
+                        subject=name,
+                        prev=prev,
+                        previous=state[1],
+                        hash=state[0],
+                    )
+                state[0], state[1], state[2] = leaf_hex, index, state[2] + 1
+        commitments = envelope.get("private")
+        while pending_private is not None and pending_private.entry_idx <= index:
+            row = pending_private
+            if row.entry_idx < index or not commitments or row.field not in commitments:
+                raise _fail(
+                    _entry(row.entry_idx),
+                    N_("a private value {field!r} is stored for a field the entry does not "
+                       "commit to"),
+                    field=row.field,
+                )
+            if row.value is None:
+                report.erased_values += 1
+            else:
+                if commitment_of_bytes(bytes(row.salt), bytes(row.value)).hex() != commitments[
+                    row.field
+                ]:
+                    raise _fail(
+                        _entry(index),
+                        N_("private field {field!r} does not match its commitment"),
+                        field=row.field,
+                    )
+                report.private_values += 1
+            pending_private = next(private_rows, None)
+        tree.append_leaf_hash(leaf)
+        expected += 1
+        checkpoints.check_at(expected, tree.root)
+        if signed is not None and signed.size == expected and tree.root() != signed.root:
+            raise _fail(
+                Message(N_("signer state")),
+                N_("the log key signed root {signed} for size {size}, the entries give {root}"),
+                signed=signed.root.hex(), size=signed.size, root=tree.root().hex(),
+            )
+        if progress is not None and expected % PROGRESS_EVERY == 0:
+            progress(expected, total)
+
+    if pending_private is not None:
+        raise _fail(
+            _entry(pending_private.entry_idx),
+            N_("a private value is stored for an entry that does not exist"),
+        )
+    if expected != head.size:
+        raise _fail(
+            _entry(expected),
+            N_("the entry is missing: the tree head says the log has {size} entries"),
+            size=head.size,
+        )
+    root = tree.root()
+    if bytes(head.root) != root:
+        raise _fail(
+            Message(N_("tree head")),
+            N_("it records root {recorded} but the entries give {computed}"),
+            recorded=bytes(head.root).hex(),
+            computed=root.hex(),
+        )
+    if checkpoints.next is not None:
+        raise _fail(
+            _checkpoint(checkpoints.next.size),
+            N_("the checkpoint is larger than the log ({size} entries)"),
+            size=expected,
+        )
+    if signed is not None and signed.size > expected:
+        raise _fail(
+            Message(N_("signer state")),
+            N_("the log key already signed size {signed}, but the log has only {size} entries"),
+            signed=signed.size,
+            size=expected,
+        )
+    _check_partial_tiles(connection, expected, height)
+    if progress is not None:
+        progress(expected, total)
+    report.entries = expected
+    report.root = root
+    return heads
+
+
+def _check_partial_tiles(connection: Connection, size: int, height: int) -> None:
+    """No tile may hold more hashes than the tree of ``size`` has at its level."""
+    table = Tile.__table__
+    for level, index, length in connection.execute(
+        sa.select(table.c.level, table.c.idx, sa.func.length(table.c.hashes))
+    ):
+        count = size >> (level * height)
+        available = count - (index << height)
+        if length // 32 > max(available, 0):
+            raise _fail(
+                Message(N_("tile {level}/{index}"), level=level, index=index),
+                N_("it holds {stored} hashes but the tree has only {available} there"),
+                stored=length // 32,
+                available=max(available, 0),
+            )
+
+
+def _check_idempotency(connection: Connection) -> None:
+    entries = Entry.__table__
+    duplicate = connection.execute(
+        sa.select(entries.c.actor, entries.c.idempotency_key, sa.func.count())
+        .where(entries.c.idempotency_key.is_not(None))
+        .group_by(entries.c.actor, entries.c.idempotency_key)
+        .having(sa.func.count() > 1)
+        .limit(1)
+    ).first()
+    if duplicate is not None:
+        raise _fail(
+            Message(N_("idempotency keys")),
+            N_("{actor} used key {key!r} for {count} entries"),
+            actor=duplicate[0],
+            key=duplicate[1],
+            count=duplicate[2],
+        )
+
+
+def _check_subject_indexes(connection: Connection, heads: dict[str, list[Any]]) -> None:
+    """The subject head and link tables must agree with the chains rebuilt from the entries."""
+    table = SubjectHead.__table__
+    stored = 0
+    for subject, seq, entry_idx, leaf in _rows(
+        connection, sa.select(table.c.subject, table.c.seq, table.c.entry_idx, table.c.leaf_hash)
+    ):
+        stored += 1
+        state = heads.get(subject)
+        if state is None or state[1] != entry_idx or state[2] != seq + 1 or state[0] != bytes(
+            leaf
+        ).hex():
+            raise _fail(
+                Message(N_("subject {subject}"), subject=subject),
+                N_("its stored head disagrees with the chain rebuilt from the entries"),
+            )
+    if stored != len(heads):
+        raise _fail(
+            Message(N_("subject heads")),
+            N_("{stored} heads are stored for {actual} subjects"),
+            stored=stored,
+            actual=len(heads),
+        )
+    links = SubjectLink.__table__
+    for subject, count, last_seq, last_entry in _rows(
+        connection,
+        sa.select(
+            links.c.subject, sa.func.count(), sa.func.max(links.c.seq), sa.func.max(links.c.entry_idx)
+        ).group_by(links.c.subject),
+    ):
+        state = heads.get(subject)
+        if state is None or count != state[2] or last_seq != count - 1 or last_entry != state[1]:
+            raise _fail(
+                Message(N_("subject {subject}"), subject=subject),
+                N_("its chain index disagrees with the entries"),
+            )

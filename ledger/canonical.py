@@ -1,0 +1,209 @@
+"""Canonical bytes: the only input to hashing.
+
+An entry is the line ``hyt-ledger/event/v1\\n`` followed by the RFC 8785 (JCS) canonical JSON of
+its envelope. Before serialising, every value is checked to be canonical: strings in Unicode NFC
+without unpaired surrogates, no JSON floats (decimals travel as canonical strings), integers inside
+the range JSON numbers represent exactly. Two envelopes that mean the same thing therefore have
+the same bytes and the same hash, whoever produced them.
+
+The helpers for decimals and times live here too, because the schemas that normalise input and
+the ledger that checks stored values must agree on one definition.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import rfc8785
+
+from ledger.errors import EntryTooLargeError, InvalidInputError
+from ledger.messages import Message, N_
+
+ENTRY_PREFIX = b"hyt-ledger/event/v1\n"
+#: Entry bundles of tlog-tiles carry a 16-bit length, so no entry may be longer.
+MAX_ENTRY_BYTES = 65_535
+#: JCS serialises numbers as IEEE doubles; beyond this an integer would silently change.
+MAX_SAFE_INTEGER = 2**53 - 1
+#: Canonical decimals are at most this many digits, so no database or client rounds them.
+MAX_DECIMAL_DIGITS = 38
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})"
+)
+_DECIMAL_CONTEXT = decimal.Context(prec=200, traps=[decimal.InvalidOperation])
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _fail(path: str, template: str, **params: Any) -> InvalidInputError:
+    return InvalidInputError(errors={path or "$": [Message(template, **params)]})
+
+
+def check_canonical(value: Any, path: str = "") -> None:
+    """Raise :class:`InvalidInputError` naming the first non-canonical value under ``value``."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise _fail(path, N_("Text contains an unpaired surrogate code point."))
+        if not unicodedata.is_normalized("NFC", value):
+            raise _fail(path, N_("Text is not in Unicode normalisation form NFC."))
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise _fail(
+                path,
+                N_("Integer {value} is too large for JSON; send it as a decimal string."),
+                value=value,
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _fail(path, N_("Object keys must be text."))
+            check_canonical(key, f"{path}.{key}" if path else key)
+            check_canonical(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list | tuple):
+        for position, item in enumerate(value):
+            check_canonical(item, f"{path}[{position}]")
+    elif isinstance(value, float | decimal.Decimal):
+        raise _fail(
+            path,
+            N_("Numbers with a fraction are not allowed; send a decimal string such as \"12.5\"."),
+        )
+    else:
+        raise _fail(path, N_("Unsupported value of type {kind}."), kind=type(value).__name__)
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of an already canonical value."""
+    check_canonical(value)
+    return rfc8785.dumps(value)
+
+
+def entry_bytes(envelope: dict[str, Any]) -> bytes:
+    """The exact bytes stored and hashed for an envelope; refuses entries over the size limit."""
+    data = ENTRY_PREFIX + canonical_json(envelope)
+    if len(data) > MAX_ENTRY_BYTES:
+        raise EntryTooLargeError(size=len(data), limit=MAX_ENTRY_BYTES)
+    return data
+
+
+def envelope_of(data: bytes) -> dict[str, Any]:
+    """Parse stored entry bytes back into the envelope (for display, never for re-hashing)."""
+    if not data.startswith(ENTRY_PREFIX):
+        raise ValueError("entry bytes do not start with the entry prefix")
+    envelope: dict[str, Any] = json.loads(data[len(ENTRY_PREFIX) :])
+    return envelope
+
+
+# --- decimals ------------------------------------------------------------------------------------
+
+
+def canonical_decimal(value: Any) -> str:
+    """Canonical decimal string: no exponent, no trailing zeros, no leading ``+``, ``0`` for zero.
+
+    Accepts decimal strings, integers and exact :class:`decimal.Decimal` values; refuses floats,
+    whose binary value is not the decimal the sender meant.
+    """
+    if isinstance(value, bool):
+        raise ValueError(Message(N_("Expected a decimal number, not true/false.")))
+    if isinstance(value, int):
+        number = decimal.Decimal(value)
+    elif isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ValueError(Message(N_("Expected a finite decimal number.")))
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _DECIMAL.fullmatch(text):
+            raise ValueError(
+                Message(
+                    N_("{value!r} is not a decimal number such as \"12.5\" (no exponent)."),
+                    value=value,
+                )
+            )
+        number = decimal.Decimal(text)
+    elif isinstance(value, float):
+        raise ValueError(
+            Message(N_("Send decimals as strings such as \"12.5\", not as binary floats."))
+        )
+    else:
+        raise ValueError(Message(N_("Expected a decimal number.")))
+    digits = number.as_tuple().digits
+    significant = len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
+    if significant > MAX_DECIMAL_DIGITS:
+        raise ValueError(
+            Message(
+                N_("A decimal may have at most {limit} significant digits."),
+                limit=MAX_DECIMAL_DIGITS,
+            )
+        )
+    normalised = number.normalize(_DECIMAL_CONTEXT)
+    if normalised.is_zero():
+        return "0"
+    return format(normalised, "f")
+
+
+# --- times ---------------------------------------------------------------------------------------
+
+
+def canonical_time(value: str) -> str:
+    """RFC 3339 with milliseconds and the sender's UTC offset (``Z`` for UTC).
+
+    ``+00:00`` and ``-00:00`` become ``Z``. More than millisecond precision is refused rather than
+    rounded, because rounding would change the recorded fact.
+    """
+    match = _RFC3339.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(
+            Message(
+                N_("{value!r} is not an RFC 3339 time with an offset, such as "
+                   "\"2026-07-15T08:30:00+07:00\"."),
+                value=value,
+            )
+        )
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    fraction = fraction or ""
+    if len(fraction) > 3 and set(fraction[3:]) != {"0"}:
+        raise ValueError(
+            Message(N_("{value!r} is more precise than a millisecond."), value=value)
+        )
+    millis = int((fraction + "000")[:3])
+    if offset in ("Z", "z", "+00:00", "-00:00"):
+        tz: timezone = UTC
+        offset_text = "Z"
+    else:
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise ValueError(Message(N_("{value!r} has an invalid UTC offset."), value=value))
+        delta = timedelta(hours=hours, minutes=minutes)
+        tz = timezone(delta if offset[0] == "+" else -delta)
+        offset_text = offset
+    try:
+        datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz
+        )
+    except ValueError:
+        raise ValueError(
+            Message(N_("{value!r} is not a valid calendar date and time."), value=value)
+        ) from None
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{millis:03d}{offset_text}"
+
+
+def parse_time(value: str) -> datetime:
+    """The instant a canonical time denotes, as an aware datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """``recorded_at`` form: UTC, milliseconds, ``Z``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond // 1000:03d}Z"

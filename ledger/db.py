@@ -1,0 +1,125 @@
+"""Database connections with the locking rules the log depends on.
+
+SQLite: WAL, ``synchronous=FULL`` (an acknowledged append survives a crash), a ``busy_timeout``,
+and writes that start with ``BEGIN IMMEDIATE`` so two appenders never both read the same tree
+head. PostgreSQL (psycopg 3): a ``lock_timeout`` so a locking bug fails fast, and the append lock
+is a ``SELECT … FOR UPDATE`` of the tree head row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE_OPTION = "hyt_write"
+
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+DEFAULT_LOCK_TIMEOUT_MS = 10_000
+
+
+def is_sqlite(engine_or_connection: Engine | Connection) -> bool:
+    return engine_or_connection.dialect.name == "sqlite"
+
+
+def create_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for SQLite or PostgreSQL configured for safe serialised appends."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise ValueError("the ledger needs a SQLite file, not an in-memory database")
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            parsed, connect_args={"timeout": busy_timeout_ms / 1000}, **kwargs
+        )
+        _configure_sqlite(engine, busy_timeout_ms)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.get_driver_name() in ("", "psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        options = f"-c lock_timeout={lock_timeout_ms} -c idle_in_transaction_session_timeout=600000"
+        return sa.create_engine(
+            parsed, connect_args={"options": options}, pool_pre_ping=True, **kwargs
+        )
+    raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so BEGIN IMMEDIATE is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that may write: ``BEGIN IMMEDIATE`` on SQLite, plain on PostgreSQL.
+
+    Callers that append must still lock the tree head (see :mod:`ledger.log`); on SQLite the
+    immediate transaction already excludes every other writer.
+    """
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A read-only unit of work seeing one consistent state."""
+    with engine.connect() as connection, connection.begin():
+        yield connection
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration."""
+    with engine.connect() as connection:
+        command.upgrade(alembic_config(connection), "head")
+        if connection.in_transaction():
+            connection.commit()
+
+
+def schema_is_current(engine: Engine) -> bool:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current == head
+
+
+def schema_exists(engine: Engine) -> bool:
+    return sa.inspect(engine).has_table("ledger_meta")

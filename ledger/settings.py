@@ -1,0 +1,52 @@
+"""Settings of the ledger core, independent of how the application reads its environment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.errors import ConfigurationError
+from ledger.messages import Message, N_
+from ledger.tiles import DEFAULT_TILE_HEIGHT
+
+_ORIGIN = re.compile(r"[^\s+]{1,200}")
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    database_url: str
+    #: The checkpoint origin line and the log key's name, e.g. ``trace.example.vn/ledger``.
+    origin: str
+    key_file: Path
+    key_passphrase: str | None = None
+    #: Outside development an unencrypted private key is refused unless this is set.
+    allow_unencrypted_key: bool = False
+    #: Sign a new checkpoint when the tree has grown and the last one is older than this.
+    checkpoint_interval: float = 1.0
+    #: Only read when the ledger is initialised; afterwards the stored value rules.
+    tile_height: int = DEFAULT_TILE_HEIGHT
+    busy_timeout_ms: int = 10_000
+    lock_timeout_ms: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not _ORIGIN.fullmatch(self.origin):
+            raise ConfigurationError(
+                detail=Message(
+                    N_("LEDGER_ORIGIN {origin!r} must be a schema-less URL without spaces or '+'"),
+                    origin=self.origin,
+                )
+            )
+        if not 1 <= self.tile_height <= 8:
+            raise ConfigurationError(
+                detail=Message(N_("the tile height must be between 1 and 8")),
+            )
+        if self.checkpoint_interval < 0:
+            raise ConfigurationError(
+                detail=Message(N_("CHECKPOINT_INTERVAL must not be negative")),
+            )
+
+    @property
+    def state_file(self) -> Path:
+        """Beside the key: the last (size, root) this signer signed, for rewind detection."""
+        return self.key_file.with_name(self.key_file.name + ".state")

@@ -1,0 +1,1 @@
+"""ESG reports computed from ledger events and anchored to a signed checkpoint."""

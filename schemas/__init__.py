@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the one place where outside input becomes canonical ledger values."""

@@ -1,0 +1,444 @@
+#!/usr/bin/env python3
+"""Verify an exported Hưng Yên Trace ledger bundle offline.
+
+Needs only the Python standard library and ``cryptography``; it imports nothing from the project
+and touches no database, so an auditor can read every line of what they run.
+
+    python scripts/verify_bundle.py BUNDLE --log-key VKEY [--known-checkpoint FILE]...
+                                    [--disclosure FILE]
+
+BUNDLE is a directory or a tar archive written by ``flask ledger export``. The log key is the one
+the auditor pinned (published by the operator), never one taken from the bundle: the bundle's
+trust list must be signed by it, and only keys that list vouches for may sign checkpoints, each
+within its range of ledger positions. A known checkpoint (one the auditor saw earlier) must be
+consistent with the bundle, which detects a forked or rolled-back history.
+
+Checks: every entry's leaf hash against the tiles, every tile, the root of every checkpoint, every
+signature, every subject's hash chain (``prev`` links), and, given disclosures (JSON Lines of
+``{"index", "field", "value", "salt"}``), every disclosed private value against its commitment.
+Exit status 0 and ``OK: …`` on success; 1 and ``FAILED: …`` naming the first problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import re
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+ENTRY_PREFIX = b"hyt-ledger/event/v1\n"
+COMMITMENT_PREFIX = b"hyt-ledger/private/v1\n"
+TRUST_HEADER = "hyt-ledger/trust/v1"
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+class BundleError(Exception):
+    """The bundle failed a check; the message says which and why."""
+
+
+# --- reading the bundle ---------------------------------------------------------------------------
+
+
+class Bundle:
+    def __init__(self, path: Path) -> None:
+        self._directory: Path | None = None
+        self._tar: tarfile.TarFile | None = None
+        self._members: dict[str, tarfile.TarInfo] = {}
+        if path.is_dir():
+            self._directory = path
+        elif path.is_file():
+            self._tar = tarfile.open(path)  # noqa: SIM115 - lives as long as the bundle
+            self._members = {m.name: m for m in self._tar.getmembers() if m.isfile()}
+        else:
+            raise BundleError(f"{path} is neither a directory nor a tar archive")
+
+    def read(self, name: str) -> bytes | None:
+        if self._directory is not None:
+            path = self._directory / name
+            return path.read_bytes() if path.is_file() else None
+        member = self._members.get(name)
+        if member is None or self._tar is None:
+            return None
+        handle = self._tar.extractfile(member)
+        return handle.read() if handle else None
+
+    def names(self, prefix: str) -> list[str]:
+        if self._directory is not None:
+            base = self._directory / prefix
+            if not base.is_dir():
+                return []
+            return sorted(
+                str(p.relative_to(self._directory)) for p in base.rglob("*") if p.is_file()
+            )
+        return sorted(name for name in self._members if name.startswith(prefix + "/"))
+
+    def require(self, name: str) -> bytes:
+        data = self.read(name)
+        if data is None:
+            raise BundleError(f"the bundle has no {name}")
+        return data
+
+
+def encode_index(index: int) -> str:
+    digits = str(index)
+    digits = digits.zfill(-(-len(digits) // 3) * 3)
+    parts = [digits[i : i + 3] for i in range(0, len(digits), 3)]
+    return "/".join([*("x" + p for p in parts[:-1]), parts[-1]])
+
+
+def tile_name(level: int | str, index: int, width: int | None = None) -> str:
+    return f"tile/{level}/{encode_index(index)}" + (f".p/{width}" if width else "")
+
+
+# --- signed notes ---------------------------------------------------------------------------------
+
+
+class Key:
+    def __init__(self, name: str, key_id: int, public: bytes) -> None:
+        self.name, self.key_id, self.public = name, key_id, public
+
+    @classmethod
+    def parse(cls, vkey: str) -> Key:
+        parts = vkey.strip().split("+", 2)
+        if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
+            raise BundleError(f"{vkey!r} is not a verifier key name+keyid+key")
+        try:
+            raw = base64.b64decode(parts[2], validate=True)
+        except (binascii.Error, ValueError):
+            raise BundleError(f"{vkey!r} is not a verifier key (bad base64)") from None
+        if len(raw) != 33 or raw[0] != 1:
+            raise BundleError(f"{vkey!r} is not an Ed25519 verifier key")
+        key = cls(parts[0], int(parts[1], 16), raw[1:])
+        computed = hashlib.sha256(parts[0].encode() + b"\n\x01" + raw[1:]).digest()[:4]
+        if int.from_bytes(computed, "big") != key.key_id:
+            raise BundleError(f"{vkey!r} has a key ID that does not match its key")
+        return key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Key) and (self.name, self.key_id, self.public) == (
+            other.name, other.key_id, other.public
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.key_id, self.public))
+
+    def label(self) -> str:
+        return f"{self.name}+{self.key_id:08x}"
+
+
+def open_note(note: bytes, keys: list[Key], what: str) -> str:
+    """The note's text if a signature by one of ``keys`` verifies; unknown keys are ignored."""
+    try:
+        text_all = note.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BundleError(f"{what}: not UTF-8") from None
+    split = text_all.rfind("\n\n")
+    if split < 0 or not text_all.endswith("\n"):
+        raise BundleError(f"{what}: not a signed note")
+    text, lines = text_all[: split + 1], text_all[split + 2 : -1].split("\n")
+    known = {(k.name, k.key_id): k for k in keys}
+    verified, seen = False, []
+    for line in lines:
+        if not line.startswith("— ") or line.count(" ") != 2:
+            raise BundleError(f"{what}: malformed signature line")
+        name, encoded = line[2:].split(" ")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise BundleError(f"{what}: malformed signature") from None
+        key_id = int.from_bytes(raw[:4], "big")
+        seen.append(f"{name}+{key_id:08x}")
+        key = known.get((name, key_id))
+        if key is None:
+            continue
+        try:
+            Ed25519PublicKey.from_public_bytes(key.public).verify(raw[4:], text.encode())
+        except InvalidSignature:
+            raise BundleError(f"{what}: the signature by {key.label()} does not verify") from None
+        verified = True
+    if not verified:
+        raise BundleError(
+            f"{what}: no valid signature by a trusted key (signed by {', '.join(seen) or 'nobody'})"
+        )
+    return text
+
+
+def parse_checkpoint(text: str, what: str) -> tuple[str, int, bytes]:
+    lines = text[:-1].split("\n")
+    if len(lines) < 3 or not re.fullmatch(r"0|[1-9]\d*", lines[1]):
+        raise BundleError(f"{what}: not a checkpoint")
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+    except (binascii.Error, ValueError):
+        raise BundleError(f"{what}: the root is not base64") from None
+    if len(root) != 32:
+        raise BundleError(f"{what}: the root is not 32 bytes")
+    return lines[0], int(lines[1]), root
+
+
+class TrustedKey:
+    def __init__(self, key: Key, role: str, valid_from: int, valid_until: int | None) -> None:
+        self.key, self.role, self.valid_from, self.valid_until = key, role, valid_from, valid_until
+
+    def valid_at(self, size: int) -> bool:
+        return self.valid_from <= size and (self.valid_until is None or size < self.valid_until)
+
+
+def parse_trust(text: str) -> tuple[str, list[TrustedKey]]:
+    lines = text[:-1].split("\n")
+    if len(lines) < 2 or lines[0] != TRUST_HEADER or not lines[1].startswith("origin "):
+        raise BundleError("trust: not a trust list")
+    keys = []
+    for line in lines[2:]:
+        if not line.startswith("key "):
+            continue
+        tokens = dict(re.findall(r"([a-z_]+)=(\S+)", line))
+        try:
+            keys.append(
+                TrustedKey(
+                    Key.parse(tokens["vkey"]),
+                    tokens["role"],
+                    int(tokens["from"]),
+                    int(tokens["until"]) if "until" in tokens else None,
+                )
+            )
+        except (KeyError, ValueError):
+            raise BundleError(f"trust: bad line {line!r}") from None
+    return lines[1][len("origin ") :], keys
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 canonical JSON for the ledger's values (text, integers, booleans, null, arrays,
+    objects; the ledger never stores floats). Keys sort by UTF-16 code units, as RFC 8785 says."""
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda item: item[0].encode("utf-16-be"))
+        return b"{" + b",".join(jcs(k) + b":" + jcs(v) for k, v in items) + b"}"
+    if isinstance(value, list):
+        return b"[" + b",".join(jcs(v) for v in value) + b"]"
+    if isinstance(value, float):
+        raise BundleError("a disclosed value contains a float; the ledger never stores floats")
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+def unverified_text(note: bytes) -> str:
+    """The text of a note before its signatures are checked: only to pick the candidate keys."""
+    decoded = note.decode("utf-8", "replace")
+    return decoded[: decoded.rfind("\n\n") + 1]
+
+
+# --- the Merkle tree ------------------------------------------------------------------------------
+
+
+def node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class Tree:
+    """Right edge of the tree (O(log n)), reporting complete subtrees to compare with tiles."""
+
+    def __init__(self, on_subtree: Any) -> None:
+        self.stack: list[bytes] = []
+        self.size = 0
+        self.on_subtree = on_subtree
+
+    def append(self, leaf: bytes) -> None:
+        n, level, value = self.size, 0, leaf
+        while n & 1:
+            value = node(self.stack.pop(), value)
+            n, level = n >> 1, level + 1
+            self.on_subtree(level, self.size >> level, value)
+        self.stack.append(value)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        value = self.stack[-1]
+        for left in reversed(self.stack[:-1]):
+            value = node(left, value)
+        return value
+
+
+# --- the checks -----------------------------------------------------------------------------------
+
+
+def verify(
+    bundle: Bundle,
+    pinned: list[Key],
+    known: list[bytes],
+    disclosures: list[dict[str, Any]],
+) -> str:
+    trust_note = bundle.require("trust")
+    origin, trusted = parse_trust(open_note(trust_note, pinned, "trust list (against the pinned log key)"))
+    log_keys = [k for k in trusted if k.role == "log"]
+    if not any(t.key in pinned for t in log_keys):
+        raise BundleError("trust: the pinned log key is not in the bundle's trust list")
+
+    def keys_at(size: int) -> list[Key]:
+        return [t.key for t in log_keys if t.valid_at(size)]
+
+    def checked_checkpoint(note: bytes, what: str) -> tuple[int, bytes]:
+        _, size, _ = parse_checkpoint(unverified_text(note), what)
+        text = open_note(note, keys_at(size), what)
+        found_origin, size, root = parse_checkpoint(text, what)
+        if found_origin != origin:
+            raise BundleError(f"{what}: origin {found_origin!r} is not the log's {origin!r}")
+        return size, root
+
+    size, root = checked_checkpoint(bundle.require("checkpoint"), "checkpoint")
+    height_text = bundle.read("tile-height")
+    height = int(height_text) if height_text else 8
+    capacity = 1 << height
+
+    expected: dict[int, list[tuple[str, bytes]]] = {size: [("checkpoint", root)]}
+    stored_checkpoints = 0
+    for name in bundle.names("checkpoints"):
+        what = f"{name}"
+        cp_size, cp_root = checked_checkpoint(bundle.require(name), what)
+        if f"checkpoints/{encode_index(cp_size)}" != name:
+            raise BundleError(f"{what}: the file name does not match its size {cp_size}")
+        expected.setdefault(cp_size, []).append((what, cp_root))
+        stored_checkpoints += 1
+    for position, note in enumerate(known, 1):
+        what = f"known checkpoint #{position}"
+        text_size = parse_checkpoint(unverified_text(note), what)[1]
+        candidates = keys_at(text_size) + pinned
+        text = open_note(note, candidates, what)
+        found_origin, known_size, known_root = parse_checkpoint(text, what)
+        if found_origin != origin:
+            raise BundleError(f"{what}: it is for log {found_origin!r}, not {origin!r}")
+        if known_size > size:
+            raise BundleError(
+                f"{what}: it has size {known_size} but the bundle ends at {size}: "
+                "the log was rolled back or forked"
+            )
+        expected.setdefault(known_size, []).append((what + " (fork check)", known_root))
+
+    def check_roots(tree_size: int, tree_root: bytes) -> None:
+        for what, claimed in expected.pop(tree_size, []):
+            if claimed != tree_root:
+                fork = " — a forked history" if "fork" in what else ""
+                raise BundleError(
+                    f"{what}: size {tree_size} has root {claimed.hex()} but the bundle's "
+                    f"entries give {tree_root.hex()}{fork}"
+                )
+
+    tiles: dict[int, tuple[int, bytes]] = {}
+
+    def stored_hash(level: int, index: int) -> bytes:
+        tile_level, (tile_index, position) = level // height, divmod(index, capacity)
+        cached = tiles.get(tile_level)
+        if cached is None or cached[0] != tile_index:
+            count = size >> (tile_level * height)
+            width = min(capacity, count - tile_index * capacity)
+            name = tile_name(tile_level, tile_index, None if width == capacity else width)
+            tiles[tile_level] = (tile_index, bundle.require(name))
+            cached = tiles[tile_level]
+        return cached[1][position * 32 : position * 32 + 32]
+
+    def on_subtree(level: int, index: int, value: bytes) -> None:
+        if level % height == 0 and stored_hash(level, index) != value:
+            raise BundleError(f"tile {level // height}/{index >> height} does not match the entries")
+
+    tree = Tree(on_subtree)
+    check_roots(0, tree.root())
+    wanted = {}
+    for disclosure in disclosures:
+        wanted.setdefault(int(disclosure["index"]), []).append(disclosure)
+    chains: dict[str, str] = {}
+    for bundle_index in range(-(-size // capacity)):
+        width = min(capacity, size - bundle_index * capacity)
+        name = tile_name("entries", bundle_index, None if width == capacity else width)
+        data = bundle.require(name)
+        offset = 0
+        for _ in range(width):
+            index = tree.size
+            if offset + 2 > len(data):
+                raise BundleError(f"{name}: truncated before entry {index}")
+            length = int.from_bytes(data[offset : offset + 2], "big")
+            entry = data[offset + 2 : offset + 2 + length]
+            offset += 2 + length
+            if len(entry) != length or not entry.startswith(ENTRY_PREFIX):
+                raise BundleError(f"entry {index}: not a version 1 entry")
+            leaf = hashlib.sha256(b"\x00" + entry).digest()
+            if stored_hash(0, index) != leaf:
+                raise BundleError(
+                    f"entry {index}: its bytes hash to {leaf.hex()}, which is not the leaf "
+                    "hash in the tiles"
+                )
+            try:
+                envelope = json.loads(entry[len(ENTRY_PREFIX) :])
+                subjects = envelope["subjects"]
+            except (ValueError, KeyError, TypeError):
+                raise BundleError(f"entry {index}: not an envelope") from None
+            for subject in subjects:
+                previous = chains.get(subject["id"])
+                if subject["prev"] != previous:
+                    raise BundleError(
+                        f"entry {index}: subject {subject['id']} names previous entry "
+                        f"{subject['prev']} but its chain ends at {previous}"
+                    )
+                chains[subject["id"]] = leaf.hex()
+            for disclosure in wanted.pop(index, []):
+                committed = (envelope.get("private") or {}).get(disclosure["field"])
+                value = jcs({"field": disclosure["field"], "value": disclosure["value"]})
+                salt = bytes.fromhex(disclosure["salt"])
+                actual = hashlib.sha256(COMMITMENT_PREFIX + salt + value).hexdigest()
+                if committed != actual:
+                    raise BundleError(
+                        f"entry {index}: the disclosed private value {disclosure['field']!r} "
+                        "does not match its commitment"
+                    )
+            tree.append(leaf)
+            check_roots(tree.size, tree.root())
+        if offset != len(data):
+            raise BundleError(f"{name}: has bytes after its last entry")
+    if wanted:
+        raise BundleError(f"a disclosure names entry {min(wanted)}, which is not in the bundle")
+    if expected:
+        raise BundleError(f"checkpoint sizes {sorted(expected)} are not covered by the entries")
+    return (
+        f"OK: {size} entries, {stored_checkpoints} checkpoints and {len(chains)} subject chains "
+        f"verified against the pinned log key; root {root.hex()}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("bundle", type=Path, help="directory or tar archive from `flask ledger export`")
+    parser.add_argument("--log-key", action="append", required=True,
+                        help="the pinned verifier key of the log (name+keyid+key); repeatable")
+    parser.add_argument("--known-checkpoint", action="append", default=[], type=Path,
+                        help="a signed checkpoint seen earlier, to detect forks; repeatable")
+    parser.add_argument("--disclosure", type=Path,
+                        help="JSON Lines of disclosed private values to check")
+    args = parser.parse_args(argv)
+    try:
+        pinned = [Key.parse(v) for v in args.log_key]
+        known = [path.read_bytes() for path in args.known_checkpoint]
+        disclosures = []
+        if args.disclosure:
+            for number, line in enumerate(args.disclosure.read_text().splitlines(), 1):
+                if line.strip():
+                    try:
+                        disclosures.append(json.loads(line))
+                    except ValueError:
+                        raise BundleError(f"{args.disclosure}:{number}: not JSON") from None
+        print(verify(Bundle(args.bundle), pinned, known, disclosures))
+    except (BundleError, OSError, tarfile.TarError) as error:
+        print(f"FAILED: {error}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
