@@ -183,38 +183,41 @@ def _postgresql_triggers() -> None:
         END $$
         """
     )
-    op.execute(
-        """
-        CREATE FUNCTION hyt_only_grow() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_TABLE_NAME = 'tree_head' AND NEW.id = OLD.id AND NEW.size > OLD.size THEN
-                RETURN NEW;
-            ELSIF TG_TABLE_NAME = 'tile' AND NEW.level = OLD.level AND NEW.idx = OLD.idx
-                    AND length(NEW.hashes) > length(OLD.hashes)
-                    AND substring(NEW.hashes FROM 1 FOR length(OLD.hashes)) = OLD.hashes THEN
-                RETURN NEW;
-            ELSIF TG_TABLE_NAME = 'subject_head' AND NEW.subject = OLD.subject
-                    AND NEW.seq > OLD.seq AND NEW.entry_idx > OLD.entry_idx THEN
-                RETURN NEW;
-            ELSIF TG_TABLE_NAME = 'private_value' AND NEW.entry_idx = OLD.entry_idx
-                    AND NEW.field = OLD.field AND OLD.salt IS NOT NULL AND NEW.salt IS NULL
-                    AND NEW.value IS NULL AND NEW.erased_at IS NOT NULL THEN
-                RETURN NEW;
-            END IF;
-            RAISE EXCEPTION '% may only grow or move forward: UPDATE refused', TG_TABLE_NAME
-                USING ERRCODE = 'integrity_constraint_violation';
-        END $$
-        """
-    )
+    # One function per table: PL/pgSQL resolves NEW.<column> when it plans an expression, so a
+    # shared function would fail on the columns other tables lack.
+    allowed_updates = {
+        "tree_head": "NEW.id = OLD.id AND NEW.size > OLD.size",
+        "tile": "NEW.level = OLD.level AND NEW.idx = OLD.idx"
+        " AND length(NEW.hashes) > length(OLD.hashes)"
+        " AND substring(NEW.hashes FROM 1 FOR length(OLD.hashes)) = OLD.hashes",
+        "subject_head": "NEW.subject = OLD.subject AND NEW.seq > OLD.seq"
+        " AND NEW.entry_idx > OLD.entry_idx",
+        "private_value": "NEW.entry_idx = OLD.entry_idx AND NEW.field = OLD.field"
+        " AND OLD.salt IS NOT NULL AND NEW.salt IS NULL AND NEW.value IS NULL"
+        " AND NEW.erased_at IS NOT NULL",
+    }
+    for table, condition in allowed_updates.items():
+        op.execute(
+            f"""
+            CREATE FUNCTION hyt_{table}_may_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF {condition} THEN
+                    RETURN NEW;
+                END IF;
+                RAISE EXCEPTION '{table} may only grow or move forward: UPDATE refused'
+                    USING ERRCODE = 'integrity_constraint_violation';
+            END $$
+            """
+        )
     for table in APPEND_ONLY_TABLES:
         op.execute(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION hyt_refuse_change()"
         )
-    for table in ("tree_head", "tile", "subject_head", "private_value"):
+    for table in allowed_updates:
         op.execute(
             f"CREATE TRIGGER {table}_only_grow BEFORE UPDATE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION hyt_only_grow()"
+            f"FOR EACH ROW EXECUTE FUNCTION hyt_{table}_may_change()"
         )
         op.execute(
             f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "

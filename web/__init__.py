@@ -1,0 +1,33 @@
+"""The web application: the public ledger API, pages, and the ``flask ledger`` commands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from ledger.clock import Clock
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """Application factory. ``config`` overrides what the environment says (tests use it)."""
+    from web import cli, errors, i18n, ledger_api, pages
+    from web import log as ledger_log
+    from web.config import from_environment
+    from web.jsonio import StrictJSONProvider, StrictRequest
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    app.request_class = StrictRequest
+    app.json = StrictJSONProvider(app)
+
+    i18n.init_app(app)
+    errors.init_app(app)
+    ledger_log.init_app(app, clock)
+    app.register_blueprint(ledger_api.bp)
+    app.register_blueprint(pages.bp)
+    cli.init_app(app)
+    return app

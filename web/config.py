@@ -1,0 +1,53 @@
+"""Configuration from the environment. Every variable read here is documented in README.md."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ledger.settings import LedgerSettings
+
+DEFAULT_ORIGIN = "trace.hungyen.example/ledger"
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_environment(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    environment = env.get("HYT_ENV", "production")
+    return {
+        "HYT_ENV": environment,
+        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'hyt.sqlite3'}",
+        "LEDGER_ORIGIN": env.get("LEDGER_ORIGIN", DEFAULT_ORIGIN),
+        "LEDGER_KEY_FILE": env.get("LEDGER_KEY_FILE") or str(instance / "log-key.pem"),
+        "LEDGER_KEY_PASSPHRASE": env.get("LEDGER_KEY_PASSPHRASE") or None,
+        "LEDGER_ALLOW_UNENCRYPTED_KEY": environment == "development"
+        or _flag(env.get("LEDGER_ALLOW_UNENCRYPTED_KEY")),
+        "CHECKPOINT_INTERVAL": float(env.get("CHECKPOINT_INTERVAL", "1")),
+        "LEDGER_TILE_HEIGHT": int(env.get("LEDGER_TILE_HEIGHT", "8")),
+        "DB_BUSY_TIMEOUT_MS": int(env.get("DB_BUSY_TIMEOUT_MS", "10000")),
+        "DB_LOCK_TIMEOUT_MS": int(env.get("DB_LOCK_TIMEOUT_MS", "10000")),
+        "HYT_LANGUAGE": env.get("HYT_LANGUAGE", "vi"),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024))),
+    }
+
+
+def ledger_settings(config: Mapping[str, Any]) -> LedgerSettings:
+    return LedgerSettings(
+        database_url=config["DATABASE_URL"],
+        origin=config["LEDGER_ORIGIN"],
+        key_file=Path(config["LEDGER_KEY_FILE"]),
+        key_passphrase=config["LEDGER_KEY_PASSPHRASE"],
+        allow_unencrypted_key=bool(config["LEDGER_ALLOW_UNENCRYPTED_KEY"]),
+        checkpoint_interval=float(config["CHECKPOINT_INTERVAL"]),
+        tile_height=int(config["LEDGER_TILE_HEIGHT"]),
+        busy_timeout_ms=int(config["DB_BUSY_TIMEOUT_MS"]),
+        lock_timeout_ms=int(config["DB_LOCK_TIMEOUT_MS"]),
+    )

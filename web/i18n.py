@@ -1,0 +1,57 @@
+"""Vietnamese first, English second: locale choice and translation of ledger messages.
+
+The ledger and the schemas produce :class:`~ledger.messages.Message` objects (English templates
+with parameters); here they are looked up in the catalogue of the request's language and
+formatted with the same parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel, get_translations
+
+from ledger.messages import Message
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+
+
+def select_locale() -> str:
+    if has_request_context():
+        chosen = request.args.get("lang") or request.cookies.get("lang")
+        if chosen in LANGUAGES:
+            return chosen
+        best = request.accept_languages.best_match(LANGUAGES)
+        return best or DEFAULT_LANGUAGE
+    configured = current_app.config.get("HYT_LANGUAGE", DEFAULT_LANGUAGE)
+    return configured if configured in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
+    Babel(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def languages() -> dict[str, Any]:
+        return {"languages": LANGUAGES, "current_language": select_locale()}
+
+
+def translate(message: Any) -> Any:
+    """Translate a message, or every message in a marshmallow-style error tree."""
+    if isinstance(message, Message):
+        template = get_translations().gettext(message.template)
+        params = {key: translate(value) for key, value in message.params.items()}
+        try:
+            return template.format(**params) if params else template
+        except (KeyError, IndexError, ValueError):
+            return str(message)  # a broken translation must not hide the facts
+    if isinstance(message, str):
+        return get_translations().gettext(message)
+    if isinstance(message, dict):
+        return {str(key): translate(value) for key, value in message.items()}
+    if isinstance(message, list | tuple):
+        return [translate(item) for item in message]
+    return message

@@ -1,0 +1,74 @@
+"""Strict JSON in: decimals stay exact, duplicate keys and NaN are refused.
+
+A ledger must not silently keep the last of two duplicate keys or turn ``12.50`` into a binary
+float: what the client meant would no longer be what is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from flask import Request
+from flask.json.provider import DefaultJSONProvider
+
+from ledger.errors import InvalidInputError
+from ledger.messages import Message, N_
+
+
+class DuplicateKeyError(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise DuplicateKeyError(key)
+        result[key] = value
+    return result
+
+
+def _no_constants(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not allowed")
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` that keeps decimals exact and refuses duplicate keys, NaN and Infinity."""
+    return json.loads(
+        text,
+        parse_float=Decimal,
+        parse_constant=_no_constants,
+        object_pairs_hook=_no_duplicates,
+    )
+
+
+def describe_json_error(error: Exception) -> Message:
+    if isinstance(error, DuplicateKeyError):
+        return Message(N_("The key {key!r} appears twice in one object."), key=error.args[0])
+    if isinstance(error, json.JSONDecodeError):
+        return Message(
+            N_("Not valid JSON: {reason} at line {line}, column {column}."),
+            reason=error.msg, line=error.lineno, column=error.colno,
+        )
+    if isinstance(error, UnicodeDecodeError):
+        return Message(N_("The body is not valid UTF-8."))
+    return Message(N_("Not valid JSON: {reason}."), reason=str(error))
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    ensure_ascii = False
+    sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return strict_loads(s)
+
+
+class StrictRequest(Request):
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        if e is None:
+            raise InvalidInputError(
+                errors={"$": [Message(N_("Send the body as application/json."))]}
+            )
+        raise InvalidInputError(errors={"$": [describe_json_error(e)]})

@@ -1,0 +1,27 @@
+"""Pages for people. The home page states what the ledger is and how to check it yourself."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from ledger.checkpoint import parse_checkpoint
+from ledger.note import parse_note
+from web.log import get_log
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home() -> str:
+    log = get_log()
+    latest = log.latest_checkpoint()
+    checkpoint = parse_checkpoint(parse_note(latest.note)[0])
+    key = log.active_log_key()
+    return render_template(
+        "home.html",
+        origin=log.origin,
+        size=checkpoint.size,
+        signed_at=latest.signed_at,
+        vkey=key.verifier.vkey,
+        fingerprint=key.verifier.fingerprint,
+    )
