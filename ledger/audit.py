@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,8 +173,14 @@ class _TileCheck:
             )
 
 
-def audit(log: Log, progress: ProgressCallback | None = None) -> AuditReport:
-    """Verify the whole ledger; raise :class:`AuditError` at the first problem."""
+def audit(
+    log: Log, progress: ProgressCallback | None = None, known_checkpoints: Sequence[bytes] = ()
+) -> AuditReport:
+    """Verify the whole ledger; raise :class:`AuditError` at the first problem.
+
+    ``known_checkpoints`` are signed checkpoints seen earlier (by a witness, an auditor, a
+    shopper's phone); the log must be consistent with each of them, or it was forked.
+    """
     report = AuditReport()
     height = log.tile_height
     with log.engine.connect() as connection:
@@ -183,8 +189,9 @@ def audit(log: Log, progress: ProgressCallback | None = None) -> AuditReport:
         with connection.begin():
             head = connection.execute(sa.select(TreeHead.__table__)).one()
             keys = load_keys(connection, ROLE_LOG)
+            known = _known_roots(log, keys, known_checkpoints)
             _check_idempotency(connection)
-            heads = _stream_entries(connection, log, keys, head, height, report, progress)
+            heads = _stream_entries(connection, log, keys, head, height, report, progress, known)
             _check_subject_indexes(connection, heads)
             report.subjects = len(heads)
     return report
@@ -207,6 +214,7 @@ def _stream_entries(
     height: int,
     report: AuditReport,
     progress: ProgressCallback | None,
+    known: dict[int, bytes],
 ) -> dict[str, list[Any]]:
     entries, private = Entry.__table__, PrivateValue.__table__
     tiles = _TileCheck(connection, height)
@@ -320,6 +328,12 @@ def _stream_entries(
         tree.append_leaf_hash(leaf)
         expected += 1
         checkpoints.check_at(expected, tree.root)
+        if expected in known and tree.root() != known[expected]:
+            raise _fail(
+                Message(N_("known checkpoint of size {size}"), size=expected),
+                N_("it has root {known} but the log's entries give {root}: a forked history"),
+                known=known[expected].hex(), root=tree.root().hex(),
+            )
         if signed is not None and signed.size == expected and tree.root() != signed.root:
             raise _fail(
                 Message(N_("signer state")),
@@ -354,6 +368,13 @@ def _stream_entries(
             N_("the checkpoint is larger than the log ({size} entries)"),
             size=expected,
         )
+    beyond = [size for size in known if size > expected]
+    if beyond:
+        raise _fail(
+            Message(N_("known checkpoint of size {size}"), size=min(beyond)),
+            N_("the log has only {count} entries: it was rolled back or forked"),
+            count=expected,
+        )
     if signed is not None and signed.size > expected:
         raise _fail(
             Message(N_("signer state")),
@@ -367,6 +388,23 @@ def _stream_entries(
     report.entries = expected
     report.root = root
     return heads
+
+
+def _known_roots(log: Log, keys: list[KeyRecord], notes: Sequence[bytes]) -> dict[int, bytes]:
+    known: dict[int, bytes] = {}
+    for number, note in enumerate(notes, 1):
+        where = Message(N_("known checkpoint #{number}"), number=number)
+        try:
+            body = parse_checkpoint(open_note(note, [k.verifier for k in keys]).text)
+        except LedgerError as error:
+            raise _fail(where, N_("{reason}"), reason=error.message) from None
+        if body.origin != log.origin:
+            raise _fail(where, N_("it is a checkpoint of {origin!r}, not of this log"),
+                        origin=body.origin)
+        if body.size == 0 and body.root != merkle.EMPTY_ROOT:
+            raise _fail(where, N_("it gives the empty tree a root other than the empty hash"))
+        known[body.size] = body.root
+    return known
 
 
 def _check_partial_tiles(connection: Connection, size: int, height: int) -> None:

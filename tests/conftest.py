@@ -120,6 +120,18 @@ class DatabaseFactory:
     def fresh(self, backend: str) -> str:
         return self.sqlite() if backend == "sqlite" else self.postgresql()
 
+    def snapshot(self, url: str) -> str:
+        """A copy of a database as it is now (its engines must be disposed first)."""
+        parsed = sa.engine.make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            copy = self.root / f"snapshot-{uuid.uuid4().hex[:12]}.sqlite3"
+            shutil.copyfile(str(parsed.database), copy)
+            return f"sqlite:///{copy}"
+        name = f"hyt_{uuid.uuid4().hex[:12]}"
+        self._create(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"')
+        self._pg_clones.append(name)
+        return self._url(name)
+
     def drop(self, url: str) -> None:
         parsed = sa.engine.make_url(url)
         if parsed.get_backend_name() == "postgresql" and parsed.database in self._pg_clones:

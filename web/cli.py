@@ -123,8 +123,10 @@ def append_command(source: TextIO, if_empty: bool) -> None:
 
 
 @ledger_cli.command("verify")
+@click.option("--known-checkpoint", "known", multiple=True, type=click.Path(path_type=Path),
+              help="A signed checkpoint seen earlier; the log must be consistent with it.")
 @refusals_exit_1
-def verify_command() -> None:
+def verify_command(known: tuple[Path, ...]) -> None:
     """Recompute and check everything: hashes, tiles, roots, signatures, chains, commitments."""
     settings = ledger_settings(current_app.config)
     log = open_log(settings, _clock(), check_rewind=False)
@@ -138,7 +140,7 @@ def verify_command() -> None:
             bar.update(done - bar.pos)
 
     try:
-        report = audit(log, progress)
+        report = audit(log, progress, [path.read_bytes() for path in known])
     except LedgerError as error:
         if bar is not None:
             bar.render_finish()

@@ -1,0 +1,89 @@
+"""The schema: migrations agree with the models, and the database refuses to rewrite history."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from ledger.db import create_engine, schema_is_current
+from ledger.log import Log
+from ledger.models import APPEND_ONLY_TABLES, metadata
+from tests.factories import event
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    assert schema_is_current(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def populated(log: Log) -> Log:
+    log.append(event(private={"price": "45000"}))
+    log.append(event())
+    return log
+
+
+def _refused(log: Log, statement: str) -> None:
+    with log.engine.connect() as connection:
+        with pytest.raises(sa.exc.DatabaseError) as caught:
+            with connection.begin():
+                connection.execute(sa.text(statement))
+        assert any(word in str(caught.value) for word in ("append-only", "only grow", "forward",
+                                                           "erased"))
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_history_tables_refuse_update_and_delete(populated: Log, table: str) -> None:
+    column = {"ledger_meta": "origin", "entry": "type", "subject_link": "role",
+              "checkpoint": "signed_at", "log_key": "role", "key_end": "reason"}[table]
+    with populated.engine.begin() as connection:
+        count = connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+    if table == "key_end":
+        assert count == 0  # no key has ended yet; the trigger is checked below by name
+        return
+    _refused(populated, f"UPDATE {table} SET {column} = {column} || 'x'")
+    _refused(populated, f"DELETE FROM {table}")
+
+
+def test_key_end_has_its_triggers(populated: Log) -> None:
+    with populated.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            names = connection.execute(sa.text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'key_end'"
+            )).scalars().all()
+            assert sorted(names) == ["key_end_no_delete", "key_end_no_update"]
+        else:
+            names = connection.execute(sa.text(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'key_end'::regclass AND NOT tgisinternal"
+            )).scalars().all()
+            assert sorted(names) == ["key_end_append_only", "key_end_no_truncate"]
+
+
+def test_tree_head_tiles_and_subject_heads_only_move_forward(populated: Log) -> None:
+    _refused(populated, "UPDATE tree_head SET size = size - 1")
+    _refused(populated, "UPDATE tree_head SET size = size")
+    _refused(populated, "DELETE FROM tree_head")
+    _refused(populated, "UPDATE tile SET hashes = substr(hashes, 1, 32) WHERE length(hashes) > 32")
+    _refused(populated, "UPDATE tile SET idx = idx + 100")
+    _refused(populated, "DELETE FROM tile")
+    _refused(populated, "UPDATE subject_head SET seq = seq - 1")
+    _refused(populated, "DELETE FROM subject_head")
+
+
+def test_private_values_can_only_be_erased(populated: Log) -> None:
+    _refused(populated, "UPDATE private_value SET value = NULL")  # salt kept: not an erasure
+    _refused(populated, "UPDATE private_value SET field = 'other'")
+    _refused(populated, "DELETE FROM private_value")
+
+
+def test_truncate_is_refused_on_postgresql(populated: Log) -> None:
+    if populated.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    for table in (*APPEND_ONLY_TABLES, "tile", "tree_head", "subject_head", "private_value"):
+        _refused(populated, f"TRUNCATE {table} CASCADE")

@@ -1,0 +1,178 @@
+"""Keys: the encrypted key file, init, rotation, revocation, and no silent rewind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from ledger.audit import audit
+from ledger.bootstrap import initialise, open_log, pending_key_file, rotate_log_key
+from ledger.checkpoint import parse_checkpoint
+from ledger.errors import AuditError, KeyFileError, OriginMismatchError, RewindError
+from ledger.keys import parse_trust_list
+from ledger.note import open_note, parse_note
+from tests.factories import simple_event
+
+
+@pytest.fixture
+def fresh_settings(ledgers, databases, backend):  # type: ignore[no-untyped-def]
+    urls = []
+
+    def make(**overrides):  # type: ignore[no-untyped-def]
+        url = databases.fresh(backend)
+        urls.append(url)
+        return ledgers.settings(url, **overrides)
+
+    yield make
+    for url in urls:
+        databases.drop(url)
+
+
+def test_the_key_file_is_encrypted_with_the_passphrase(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = fresh_settings(key_passphrase="correct horse", allow_unencrypted_key=False)
+    log = initialise(settings).log
+    assert b"ENCRYPTED PRIVATE KEY" in settings.key_file.read_bytes()
+    assert settings.key_file.stat().st_mode & 0o077 == 0
+    log.engine.dispose()
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        open_log(replace(settings, key_passphrase="wrong"), signer_required=True)
+    with pytest.raises(KeyFileError, match="LEDGER_KEY_PASSPHRASE"):
+        open_log(replace(settings, key_passphrase=None), signer_required=True)
+
+
+def test_an_unencrypted_key_is_refused_unless_allowed(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = fresh_settings(allow_unencrypted_key=False)
+    with pytest.raises(KeyFileError, match="LEDGER_KEY_PASSPHRASE"):
+        initialise(settings)
+    assert not settings.key_file.exists()
+    allowed = replace(settings, allow_unencrypted_key=True)
+    initialise(allowed).log.engine.dispose()
+    with pytest.raises(KeyFileError, match="not encrypted"):
+        open_log(settings, signer_required=True)
+
+
+def test_init_is_idempotent_and_guards_the_origin_and_the_key(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = fresh_settings()
+    first = initialise(settings)
+    assert first.created_ledger and first.created_key
+    again = initialise(settings)
+    assert not again.created_ledger and not again.created_key
+    assert again.log.active_log_key().verifier == first.log.active_log_key().verifier
+    with pytest.raises(OriginMismatchError):
+        initialise(replace(settings, origin="other.example/ledger"))
+    settings.key_file.rename(settings.key_file.with_name("moved.pem"))
+    with pytest.raises(KeyFileError, match="restore the key file"):
+        initialise(settings)
+
+
+def test_rotation_is_a_ledger_event_and_the_trust_list_keeps_both_keys(fresh_settings, ledgers) -> None:  # type: ignore[no-untyped-def]
+    settings = fresh_settings()
+    log = initialise(settings, ledgers.clock).log
+    for _ in range(5):
+        log.append(simple_event("flock:rotation"))
+    old_key = log.active_log_key().verifier
+    log.engine.dispose()
+    rotated, index = rotate_log_key(settings, "scheduled yearly rotation", clock=ledgers.clock)
+    new_key = rotated.active_log_key().verifier
+    assert new_key != old_key and index == 5
+    entry = rotated.entry(index).envelope
+    assert entry["type"] == "ledger.log_key_rotated" and entry["actor"] == "ledger"
+    assert entry["payload"]["new_key"] == new_key.vkey
+    latest = rotated.latest_checkpoint()
+    assert latest.size == 6
+    open_note(latest.note, [new_key])
+    with pytest.raises(Exception, match="no valid signature|does not verify"):
+        open_note(latest.note, [old_key])
+    origin, keys = parse_trust_list(open_note(rotated.trust_note(), [new_key]).text)
+    assert origin == settings.origin
+    assert [(k.verifier, k.valid_from, k.valid_until, k.status) for k in keys] == [
+        (old_key, 0, 6, "retired"), (new_key, 6, None, "active"),
+    ]
+    rotated.append(simple_event("flock:rotation"))
+    assert audit(rotated).checkpoints >= 7
+    retired = list(settings.key_file.parent.glob("log-key.pem.retired-*"))
+    assert len(retired) == 1
+    assert open_log(settings, signer_required=True).signer.verifier() == new_key  # type: ignore[union-attr]
+
+
+def test_an_interrupted_rotation_is_finished_at_the_next_start(fresh_settings, ledgers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    settings = fresh_settings()
+    initialise(settings, ledgers.clock).log.engine.dispose()
+    import ledger.bootstrap as bootstrap
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise SystemExit("power cut after the commit")
+
+    monkeypatch.setattr(bootstrap, "_swap_key_files", crash)
+    with pytest.raises(SystemExit):
+        rotate_log_key(settings, "rotation interrupted")
+    monkeypatch.undo()
+    assert pending_key_file(settings).exists()
+    reopened = open_log(settings, signer_required=True)
+    assert not pending_key_file(settings).exists()
+    assert reopened.signer.verifier() == reopened.active_log_key().verifier  # type: ignore[union-attr]
+    reopened.append(simple_event("flock:after-crash"))
+    audit(reopened)
+
+
+def test_a_revoked_key_leaves_its_checkpoints_unattested_but_the_log_verifiable(fresh_settings, ledgers) -> None:  # type: ignore[no-untyped-def]
+    settings = fresh_settings()
+    log = initialise(settings, ledgers.clock).log
+    for _ in range(6):
+        log.append(simple_event("flock:revoke"))
+    log.engine.dispose()
+    rotated, _ = rotate_log_key(settings, "key exposed in a backup", revoke_from=4)
+    origin, keys = parse_trust_list(open_note(rotated.trust_note(), [rotated.active_log_key().verifier]).text)
+    assert keys[0].status == "revoked" and keys[0].valid_until == 4
+    report = audit(rotated)
+    assert len(report.warnings) == 3  # checkpoints of sizes 4, 5 and 6 were signed by the old key
+
+
+def test_a_restore_that_lost_entries_is_refused_loudly(fresh_settings, databases) -> None:  # type: ignore[no-untyped-def]
+    settings = fresh_settings()
+    log = initialise(settings).log
+    for _ in range(3):
+        log.append(simple_event("flock:backup"))
+    log.engine.dispose()
+    backup = databases.snapshot(settings.database_url)
+    log = open_log(settings, signer_required=True)
+    for _ in range(4):
+        log.append(simple_event("flock:backup"))
+    log.engine.dispose()
+    restored = replace(settings, database_url=backup)
+    with pytest.raises(RewindError) as caught:
+        open_log(restored)
+    message = str(caught.value)
+    assert "size 7" in message and "only 3 entries" in message and "backup" in message
+    with pytest.raises(RewindError):
+        initialise(restored)
+    unchecked = open_log(restored, check_rewind=False)
+    with pytest.raises(AuditError, match="signer state"):
+        audit(unchecked)
+    # Appending to the old copy would fork the log: the signer refuses inside the append's
+    # transaction, so the append itself is rolled back.
+    with pytest.raises(RewindError):
+        unchecked.append(simple_event("flock:fork"))
+    assert unchecked.size() == 3
+    assert parse_checkpoint(parse_note(unchecked.latest_checkpoint().note)[0]).size == 3
+    unchecked.engine.dispose()
+    databases.drop(backup)
+
+
+def test_a_replaced_database_with_the_same_size_is_refused(fresh_settings) -> None:  # type: ignore[no-untyped-def]
+    real = fresh_settings()
+    log = initialise(real).log
+    log.append(simple_event("flock:twin-real"))
+    log.engine.dispose()
+    # Another database of the same size, signed by a copy of the same key with its own memory.
+    twin = fresh_settings()
+    twin.key_file.parent.mkdir(parents=True)
+    twin.key_file.write_bytes(real.key_file.read_bytes())
+    other = initialise(twin).log
+    other.append(simple_event("flock:twin-other"))
+    other.engine.dispose()
+    # Serving the twin database with the real signer's memory is refused, naming the roots.
+    twin.state_file.write_bytes(real.state_file.read_bytes())
+    with pytest.raises(RewindError, match="has root"):
+        open_log(twin)
