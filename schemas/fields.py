@@ -153,6 +153,16 @@ _TYPED_ID = re.compile(r"([a-z][a-z0-9_-]{0,31}):(.+)", re.DOTALL)
 _GLN_TYPES = frozenset({"org", "plot", "location", "house", "site"})
 
 
+def _not_a_typed_id(raw: str) -> ValidationError:
+    return ValidationError(
+        Message(
+            N_("{value!r} is not a typed id such as \"lot:<GTIN-14>/<lot>\" or "
+               "\"plot:<GLN>\"."),
+            value=raw,
+        )
+    )
+
+
 @functools.lru_cache(maxsize=65_536)
 def check_subject_id(raw: str) -> str:
     """Canonical typed id ``<type>:<value>``; known types are checked against GS1 rules.
@@ -161,14 +171,8 @@ def check_subject_id(raw: str) -> str:
     """
     text = normalise_text(raw)
     match = _TYPED_ID.fullmatch(text)
-    if match is None or len(text) > 256 or re.search(r"\s", text):
-        raise ValidationError(
-            Message(
-                N_("{value!r} is not a typed id such as \"lot:<GTIN-14>/<lot>\" or "
-                   "\"plot:<GLN>\"."),
-                value=raw,
-            )
-        )
+    if match is None or len(text) > 256:
+        raise _not_a_typed_id(raw)
     kind, value = match.groups()
     if kind == "lot":
         gtin, slash, lot = value.partition("/")
@@ -186,6 +190,8 @@ def check_subject_id(raw: str) -> str:
             )
     elif kind in _GLN_TYPES:
         check_gln(value)
+    elif re.search(r"\s", value):
+        raise _not_a_typed_id(raw)
     return text
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -125,7 +126,11 @@ class DatabaseFactory:
         parsed = sa.engine.make_url(url)
         if parsed.get_backend_name() == "sqlite":
             copy = self.root / f"snapshot-{uuid.uuid4().hex[:12]}.sqlite3"
-            shutil.copyfile(str(parsed.database), copy)
+            source, target = sqlite3.connect(str(parsed.database)), sqlite3.connect(copy)
+            with target:
+                source.backup(target)  # includes what is still in the write-ahead log
+            source.close()
+            target.close()
             return f"sqlite:///{copy}"
         name = f"hyt_{uuid.uuid4().hex[:12]}"
         self._create(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"')

@@ -74,6 +74,7 @@ def init_command() -> None:
     say(Message(N_("Log verifier key: {vkey}"), vkey=key.verifier.vkey))
     say(Message(N_("Key fingerprint (SHA-256): {fingerprint}"),
                 fingerprint=key.verifier.fingerprint))
+    result.log.engine.dispose()
 
 
 def _read_envelopes(stream: TextIO) -> tuple[list[Any], list[tuple[int, Any]]]:
@@ -183,6 +184,7 @@ def rotate_key_command(reason: str, revoke_from: int | None) -> None:
     forget_log(current_app)
     say(Message(N_("Rotated the log key in entry {index}. New verifier key: {vkey}"),
                 index=index, vkey=log.active_log_key().verifier.vkey))
+    log.engine.dispose()
 
 
 @ledger_cli.command("erase")
