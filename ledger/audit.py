@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,14 +23,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ledger import merkle
-from ledger.canonical import ENTRY_PREFIX, MAX_ENTRY_BYTES
+from ledger.canonical import ENTRY_PREFIX, MAX_ENTRY_BYTES, envelope_of
 from ledger.checkpoint import parse_checkpoint
+from ledger.envelope import LEDGER_ACTOR
 from ledger.errors import AuditError, LedgerError
-from ledger.keys import ROLE_LOG, KeyRecord, SignedHead, load_keys
-from ledger.log import Log
-from ledger.messages import Message, N_
-from ledger.models import Checkpoint, Entry, PrivateValue, SubjectHead, SubjectLink, Tile, TreeHead
-from ledger.note import open_note
+from ledger.keys import ROLE_LOG, KeyRecord, SignedHead, load_keys, read_public_key
+from ledger.log import KEY_ROTATED, Log
+from ledger.messages import N_, Message
+from ledger.models import CHECKPOINT, ENTRY, TILE, TREE_HEAD
+from ledger.note import Verifier, open_note
 from ledger.private import commitment_of_bytes
 
 ProgressCallback = Callable[[int, int], None]
@@ -49,9 +50,11 @@ class AuditReport:
 
     def summary(self) -> Message:
         return Message(
-            N_("OK: {entries} entries, {checkpoints} checkpoints and {subjects} subject chains "
-               "verified; {private} private values match their commitments ({erased} erased); "
-               "root {root}."),
+            N_(
+                "OK: {entries} entries, {checkpoints} checkpoints and {subjects} subject chains "
+                "verified; {private} private values match their commitments ({erased} erased); "
+                "root {root}."
+            ),
             entries=self.entries,
             checkpoints=self.checkpoints,
             subjects=self.subjects,
@@ -73,13 +76,120 @@ def _checkpoint(size: int) -> Message:
     return Message(N_("checkpoint of size {size}"), size=size)
 
 
+class _KeyChain:
+    """The log keys as the registry states them, checked against the ledger's own entries.
+
+    The registry is only a convenience: every key after the first must have been introduced by
+    a rotation entry in the log, with the ranges that entry states. Trust is anchored in the
+    pinned key and carried forward only through handover checkpoints the old key co-signed.
+    """
+
+    def __init__(self, keys: list[KeyRecord]) -> None:
+        self.keys = sorted(keys, key=lambda k: k.row_id)
+        self.latest: tuple[int, frozenset[Verifier]] | None = None
+        self._verified_at: dict[int, frozenset[Verifier]] = {}
+        if not self.keys or self.keys[0].valid_from != 0 or self.keys[0].entry_idx is not None:
+            raise _fail(Message(N_("log keys")), N_("the log's first key is not registered"))
+        for old, new in zip(self.keys, self.keys[1:], strict=False):
+            where = Message(N_("log key {vkey}"), vkey=new.verifier.vkey)
+            if new.entry_idx is None or new.valid_from != new.entry_idx + 1:
+                raise _fail(where, N_("no rotation entry introduces it"))
+            expected_end = old.valid_until if old.revoked else new.valid_from + 1
+            if (
+                old.valid_until is None
+                or old.ended_by != new.entry_idx
+                or old.valid_until != expected_end
+                or (old.revoked and not old.valid_from <= old.valid_until <= new.valid_from)
+            ):
+                raise _fail(where, N_("the registry's ranges disagree with the rotation"))
+        if self.keys[-1].valid_until is not None:
+            raise _fail(Message(N_("log keys")), N_("no log key is active"))
+        pairs = list(zip(self.keys, self.keys[1:], strict=False))
+        #: rotation entry index -> (old key, new key); every later key has an entry index.
+        self.rotations: dict[int, tuple[KeyRecord, KeyRecord]] = {
+            new.entry_idx: (old, new) for old, new in pairs if new.entry_idx is not None
+        }
+        self._successor_from = {old.verifier: new.valid_from for old, new in pairs}
+
+    def valid_at(self, size: int) -> list[Verifier]:
+        return [k.verifier for k in self.keys if k.valid_at(size)]
+
+    def revoked_window(self, size: int) -> list[Verifier]:
+        """Keys revoked for ``size`` although they signed checkpoints of it before the revocation
+        (between the compromise and the rotation)."""
+        return [
+            k.verifier
+            for k in self.keys
+            if k.revoked
+            and k.valid_until is not None
+            and k.valid_until <= size < self._successor_from[k.verifier]
+        ]
+
+    def check_rotation(self, index: int, envelope: dict[str, Any]) -> None:
+        """A rotation entry must state exactly what the registry says about the two keys."""
+        where = _entry(index)
+        if envelope.get("type") != KEY_ROTATED or index not in self.rotations:
+            raise _fail(
+                where, N_("the ledger's own entry is not a key rotation the registry knows")
+            )
+        old, new = self.rotations[index]
+        payload = envelope.get("payload", {})
+        revoked_from = payload.get("old_key_revoked_from")
+        if (
+            payload.get("old_key") != old.verifier.vkey
+            or payload.get("new_key") != new.verifier.vkey
+            or payload.get("new_key_valid_from") != new.valid_from
+            or (revoked_from is not None) != old.revoked
+            or (old.revoked and revoked_from != old.valid_until)
+        ):
+            raise _fail(where, N_("the key rotation disagrees with the key registry"))
+
+    def record(self, size: int, verified: frozenset[Verifier]) -> None:
+        self.latest = (size, verified)
+        if any(new.valid_from == size for _, new in self.rotations.values()):
+            self._verified_at[size] = verified
+
+    def trusted(self, pinned: Sequence[Verifier]) -> set[Verifier]:
+        trusted = {v for v in pinned if any(k.verifier == v for k in self.keys)}
+        if pinned and not trusted:
+            raise _fail(
+                Message(N_("pinned log key")),
+                N_("{vkey} is not a log key of this ledger"),
+                vkey=pinned[0].vkey,
+            )
+        if not pinned:
+            trusted = {self.keys[0].verifier}
+        for old, new in zip(self.keys, self.keys[1:], strict=False):
+            signed = self._verified_at.get(new.valid_from, frozenset())
+            if (
+                old.verifier in trusted
+                and not old.revoked
+                and {old.verifier, new.verifier} <= signed
+            ):
+                trusted.add(new.verifier)
+        return trusted
+
+    def check_anchor(self, pinned: Sequence[Verifier]) -> None:
+        trusted = self.trusted(pinned)
+        assert self.latest is not None
+        size, signed = self.latest
+        if not signed & trusted:
+            raise _fail(
+                _checkpoint(size),
+                N_(
+                    "the latest checkpoint is not signed by the pinned log key or by a key it "
+                    "handed over to"
+                ),
+            )
+
+
 class _Checkpoints:
     """Streams stored checkpoints and checks each when the rebuilt tree reaches its size."""
 
-    def __init__(self, rows: Iterator[Any], log: Log, keys: list[KeyRecord], report: AuditReport):
+    def __init__(self, rows: Iterator[Any], log: Log, chain: _KeyChain, report: AuditReport):
         self._rows = rows
         self._log = log
-        self._keys = keys
+        self._chain = chain
         self._report = report
         self.next: Any = next(rows, None)
 
@@ -97,36 +207,44 @@ class _Checkpoints:
 
     def _check(self, row: Any, root: bytes) -> None:
         where = _checkpoint(row.size)
-        valid = [k.verifier for k in self._keys if k.valid_at(row.size)]
+        valid = self._chain.valid_at(row.size)
         try:
-            note = open_note(bytes(row.note), valid)
+            note = open_note(_as_bytes(row.note), valid)
         except LedgerError as error:
-            revoked = [
-                k for k in self._keys
-                if k.revoked and k.valid_until is not None and k.valid_from <= row.size
-            ]
+            revoked = self._chain.revoked_window(row.size)
             try:
-                note = open_note(bytes(row.note), [k.verifier for k in revoked])
+                if not revoked:
+                    raise
+                note = open_note(_as_bytes(row.note), revoked)
             except LedgerError:
                 raise _fail(
-                    where, N_("no valid signature by the log key valid at this size ({reason})"),
+                    where,
+                    N_("no valid signature by the log key valid at this size ({reason})"),
                     reason=error.message,
                 ) from None
             self._report.warnings.append(
                 Message(
-                    N_("checkpoint of size {size} is signed only by a key revoked for that "
-                       "position; its root matches the entries and later checkpoints cover it"),
+                    N_(
+                        "checkpoint of size {size} is signed only by a key revoked for that "
+                        "position; its root matches the entries and later checkpoints cover it"
+                    ),
                     size=row.size,
                 )
             )
+        signers = {(v.name, v.key_id): v for v in valid + self._chain.revoked_window(row.size)}
+        self._chain.record(row.size, frozenset(signers[(s.name, s.key_id)] for s in note.verified))
         try:
             body = parse_checkpoint(note.text)
         except LedgerError as error:
             raise _fail(where, N_("{reason}"), reason=error.message) from None
         if body.origin != self._log.origin or body.size != row.size:
-            raise _fail(where, N_("the signed body names origin {origin!r} and size {size}"),
-                        origin=body.origin, size=body.size)
-        if body.root != bytes(row.root):
+            raise _fail(
+                where,
+                N_("the signed body names origin {origin!r} and size {size}"),
+                origin=body.origin,
+                size=body.size,
+            )
+        if body.root != _as_bytes(row.root):
             raise _fail(where, N_("the signed root differs from the stored root"))
         if body.root != root:
             raise _fail(
@@ -145,7 +263,7 @@ class _TileCheck:
         self._height = height
         self._mask = (1 << height) - 1
         self._current: dict[int, tuple[int, bytes]] = {}
-        table = Tile.__table__
+        table = TILE
         self._query = sa.select(table.c.hashes).where(
             table.c.level == sa.bindparam("level"), table.c.idx == sa.bindparam("idx")
         )
@@ -183,8 +301,10 @@ class _TileCheck:
     def mismatch(level: int, tile: int, stored: bytes, value: bytes, entry: int) -> AuditError:
         return _fail(
             _entry(entry),
-            N_("the Merkle tree does not match: tile {level}/{tile} holds {stored} where "
-               "the entries give {computed}"),
+            N_(
+                "the Merkle tree does not match: tile {level}/{tile} holds {stored} where "
+                "the entries give {computed}"
+            ),
             level=level,
             tile=tile,
             stored=stored.hex() or "nothing",
@@ -193,14 +313,27 @@ class _TileCheck:
 
 
 def audit(
-    log: Log, progress: ProgressCallback | None = None, known_checkpoints: Sequence[bytes] = ()
+    log: Log,
+    progress: ProgressCallback | None = None,
+    known_checkpoints: Sequence[bytes] = (),
+    pinned: Sequence[Verifier] | None = None,
 ) -> AuditReport:
     """Verify the whole ledger; raise :class:`AuditError` at the first problem.
 
-    ``known_checkpoints`` are signed checkpoints seen earlier (by a witness, an auditor, a
-    shopper's phone); the log must be consistent with each of them, or it was forked.
+    ``pinned`` are the log keys the auditor trusts, from a source other than this database; by
+    default the public key kept beside the key file. The latest checkpoint must be signed by one
+    of them or by a key they handed over to. ``known_checkpoints`` are signed checkpoints seen
+    earlier (by a witness, an auditor, a shopper's phone); the log must be consistent with each
+    of them, or it was forked.
     """
     report = AuditReport()
+    if pinned is None:
+        public = read_public_key(log.settings.key_file)
+        pinned = [public] if public is not None else []
+    if not pinned:
+        report.warnings.append(
+            Message(N_("no log key was pinned: the ledger's first registered key was trusted"))
+        )
     height = log.tile_height
     with log.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
@@ -209,16 +342,43 @@ def audit(
         # audit stops at a problem: a server-side cursor closed later by the garbage collector
         # would run on a connection that is busy elsewhere.
         with connection.begin(), contextlib.ExitStack() as streams:
-            head = connection.execute(sa.select(TreeHead.__table__)).one()
+            head = connection.execute(sa.select(TREE_HEAD)).one()
             keys = load_keys(connection, ROLE_LOG)
+            chain = _KeyChain(keys)
+            _check_rotation_entries(connection, chain)
             known = _known_roots(log, keys, known_checkpoints)
             _check_idempotency(connection)
             heads = _stream_entries(
-                _Streams(connection, streams), log, keys, head, height, report, progress, known
+                _Streams(connection, streams), log, chain, head, height, report, progress, known
             )
+            chain.check_anchor(pinned)
             _check_subject_indexes(_Streams(connection, streams), heads)
             report.subjects = len(heads)
     return report
+
+
+def _check_rotation_entries(connection: Connection, chain: _KeyChain) -> None:
+    """Before trusting the registry's keys for any checkpoint, read the entries that introduced
+    them (a handful) and check that each is the rotation the registry describes."""
+    if not chain.rotations:
+        return
+    rows = connection.execute(
+        sa.select(ENTRY.c.idx, ENTRY.c.data, ENTRY.c.actor).where(
+            ENTRY.c.idx.in_(sorted(chain.rotations))
+        )
+    ).all()
+    found = {row.idx: row for row in rows}
+    for index in sorted(chain.rotations):
+        row = found.get(index)
+        if row is None or row.actor != LEDGER_ACTOR:
+            raise _fail(
+                _entry(index), N_("the key registry names it as a key rotation, but it is not one")
+            )
+        try:
+            envelope = envelope_of(_as_bytes(row.data))
+        except ValueError:
+            raise _fail(_entry(index), N_("the stored bytes are not an envelope")) from None
+        chain.check_rotation(index, envelope)
 
 
 class _Streams:
@@ -240,11 +400,13 @@ def _as_bytes(value: Any) -> bytes:
     return value.encode() if isinstance(value, str) else bytes(value)
 
 
-def _rows(connection: Connection, statement: Any) -> Iterator[Any]:
+def _rows(connection: Connection, statement: Any) -> Generator[Any]:
     yield from connection.execution_options(yield_per=2000).execute(statement)
 
 
-def _raw_rows(connection: Connection, sql: str, name: str = "entries") -> Iterator[tuple[Any, ...]]:
+def _raw_rows(
+    connection: Connection, sql: str, name: str = "entries"
+) -> Generator[tuple[Any, ...]]:
     """Rows straight from the driver's cursor, streamed (server-side on PostgreSQL).
 
     The audit reads every entry once; SQLAlchemy's row objects would cost more than hashing.
@@ -253,7 +415,7 @@ def _raw_rows(connection: Connection, sql: str, name: str = "entries") -> Iterat
     assert dbapi is not None
     if connection.dialect.name == "postgresql":
         cursor = dbapi.cursor(name=f"hyt_audit_{name}")
-        cursor.itersize = 2000
+        cursor.itersize = 2000  # type: ignore[attr-defined]  # psycopg's ServerCursor
     else:
         cursor = dbapi.cursor()
     try:
@@ -267,7 +429,7 @@ def _raw_rows(connection: Connection, sql: str, name: str = "entries") -> Iterat
 def _stream_entries(
     streams: _Streams,
     log: Log,
-    keys: list[KeyRecord],
+    chain: _KeyChain,
     head: Any,
     height: int,
     report: AuditReport,
@@ -282,8 +444,7 @@ def _stream_entries(
         return merkle.fold(stack) if stack else merkle.EMPTY_ROOT
 
     checkpoints = _Checkpoints(
-        streams.rows(sa.select(Checkpoint.__table__).order_by(Checkpoint.__table__.c.size)),
-        log, keys, report,
+        streams.rows(sa.select(CHECKPOINT).order_by(CHECKPOINT.c.size)), log, chain, report
     )
     checkpoints.check_at(0, root)
     signed = log.state.read()
@@ -308,9 +469,7 @@ def _stream_entries(
     sizes_to_check = set(known)
     if signed is not None:
         sizes_to_check.add(signed.size)
-    sql = (
-        "SELECT idx, leaf_hash, data, actor, idempotency_key, recorded_at FROM entry ORDER BY idx"
-    )
+    sql = "SELECT idx, leaf_hash, data, actor, idempotency_key, recorded_at FROM entry ORDER BY idx"
     for index, stored_leaf, data, actor, key, recorded_at in streams.raw(sql, "entries"):
         if index != expected:
             raise _fail(_entry(expected), N_("the entry is missing; indexes must be dense"))
@@ -319,15 +478,16 @@ def _stream_entries(
         if not data.startswith(ENTRY_PREFIX) or len(data) > MAX_ENTRY_BYTES:
             raise _fail(_entry(index), N_("the stored bytes are not a version 1 entry"))
         leaf = sha256(b"\x00" + data).digest()
-        if leaf != stored_leaf:
-            if leaf != _as_bytes(stored_leaf):
-                raise _fail(
-                    _entry(index),
-                    N_("the stored bytes hash to {computed}, but the entry was recorded with "
-                       "leaf hash {recorded}"),
-                    computed=leaf.hex(),
-                    recorded=_as_bytes(stored_leaf).hex(),
-                )
+        if leaf != stored_leaf and leaf != _as_bytes(stored_leaf):
+            raise _fail(
+                _entry(index),
+                N_(
+                    "the stored bytes hash to {computed}, but the entry was recorded with "
+                    "leaf hash {recorded}"
+                ),
+                computed=leaf.hex(),
+                recorded=_as_bytes(stored_leaf).hex(),
+            )
         if index >> height != tile_index:
             tile_index = index >> height
             tile = tiles.leaf_tile(tile_index)
@@ -349,6 +509,8 @@ def _stream_entries(
             or envelope.get("recorded_at") != recorded_at
         ):
             raise _fail(_entry(index), N_("the entry's columns disagree with its stored bytes"))
+        if actor == LEDGER_ACTOR:
+            chain.check_rotation(index, envelope)
         if recorded_at < last_recorded:
             raise _fail(_entry(index), N_("recorded_at goes back in time"))
         last_recorded = recorded_at
@@ -360,8 +522,10 @@ def _stream_entries(
                 if prev is not None:
                     raise _fail(
                         _entry(index),
-                        N_("subject {subject} appears for the first time but names a previous "
-                           "entry {prev}"),
+                        N_(
+                            "subject {subject} appears for the first time but names a previous "
+                            "entry {prev}"
+                        ),
                         subject=name,
                         prev=prev,
                     )
@@ -369,8 +533,10 @@ def _stream_entries(
             elif prev != state[0]:
                 raise _fail(
                     _entry(index),
-                    N_("subject {subject}: prev {prev} is not the subject's previous entry "
-                       "{previous} ({hash})"),
+                    N_(
+                        "subject {subject}: prev {prev} is not the subject's previous entry "
+                        "{previous} ({hash})"
+                    ),
                     subject=name,
                     prev=prev,
                     previous=state[1],
@@ -378,9 +544,10 @@ def _stream_entries(
                 )
             else:
                 state[0], state[1], state[2] = leaf_hex, index, state[2] + 1
-        if private_at != -1 and private_at <= index:
+        commitments = envelope.get("private")
+        if commitments or (private_at != -1 and private_at <= index):
             pending_private = _check_private(
-                pending_private, private_rows, index, envelope.get("private"), report
+                pending_private, private_rows, index, commitments, report
             )
             private_at = pending_private[0] if pending_private is not None else -1
         # Extend the right edge; every complete subtree on a tile level is checked as it forms.
@@ -451,14 +618,18 @@ def _stream_entries(
 def _check_private(
     row: Any, rows: Iterator[Any], index: int, commitments: Any, report: AuditReport
 ) -> Any:
-    """Check the stored private values of entry ``index``; return the next unchecked row."""
+    """Check the stored private values of entry ``index``; return the next unchecked row.
+
+    Every committed field must still have its row, erased or not: a deleted row would hide that
+    a value ever existed.
+    """
+    stored = 0
     while row is not None and row[0] <= index:
         entry_idx, name, salt, value = row
         if entry_idx < index or not commitments or name not in commitments:
             raise _fail(
                 _entry(entry_idx),
-                N_("a private value {field!r} is stored for a field the entry does not "
-                   "commit to"),
+                N_("a private value {field!r} is stored for a field the entry does not commit to"),
                 field=name,
             )
         if value is None:
@@ -471,7 +642,17 @@ def _check_private(
             )
         else:
             report.private_values += 1
+        stored += 1
         row = next(rows, None)
+    if commitments and stored != len(commitments):
+        raise _fail(
+            _entry(index),
+            N_(
+                "{missing} of its committed private fields have no stored value, not even an "
+                "erased one"
+            ),
+            missing=len(commitments) - stored,
+        )
     return row
 
 
@@ -482,13 +663,16 @@ def _check_known_sizes(
         raise _fail(
             Message(N_("known checkpoint of size {size}"), size=size),
             N_("it has root {known} but the log's entries give {root}: a forked history"),
-            known=known[size].hex(), root=root.hex(),
+            known=known[size].hex(),
+            root=root.hex(),
         )
     if signed is not None and signed.size == size and root != signed.root:
         raise _fail(
             Message(N_("signer state")),
             N_("the log key signed root {signed} for size {size}, the entries give {root}"),
-            signed=signed.root.hex(), size=size, root=root.hex(),
+            signed=signed.root.hex(),
+            size=size,
+            root=root.hex(),
         )
 
 
@@ -501,8 +685,9 @@ def _known_roots(log: Log, keys: list[KeyRecord], notes: Sequence[bytes]) -> dic
         except LedgerError as error:
             raise _fail(where, N_("{reason}"), reason=error.message) from None
         if body.origin != log.origin:
-            raise _fail(where, N_("it is a checkpoint of {origin!r}, not of this log"),
-                        origin=body.origin)
+            raise _fail(
+                where, N_("it is a checkpoint of {origin!r}, not of this log"), origin=body.origin
+            )
         if body.size == 0 and body.root != merkle.EMPTY_ROOT:
             raise _fail(where, N_("it gives the empty tree a root other than the empty hash"))
         known[body.size] = body.root
@@ -511,7 +696,7 @@ def _known_roots(log: Log, keys: list[KeyRecord], notes: Sequence[bytes]) -> dic
 
 def _check_partial_tiles(connection: Connection, size: int, height: int) -> None:
     """No tile may hold more hashes than the tree of ``size`` has at its level."""
-    table = Tile.__table__
+    table = TILE
     for level, index, length in connection.execute(
         sa.select(table.c.level, table.c.idx, sa.func.length(table.c.hashes))
     ):
@@ -527,7 +712,7 @@ def _check_partial_tiles(connection: Connection, size: int, height: int) -> None
 
 
 def _check_idempotency(connection: Connection) -> None:
-    entries = Entry.__table__
+    entries = ENTRY
     duplicate = connection.execute(
         sa.select(entries.c.actor, entries.c.idempotency_key, sa.func.count())
         .where(entries.c.idempotency_key.is_not(None))

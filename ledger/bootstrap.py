@@ -19,10 +19,18 @@ from ledger.canonical import utc_timestamp
 from ledger.clock import Clock, SystemClock
 from ledger.db import create_engine, migrate, schema_exists, write_transaction
 from ledger.errors import KeyFileError, NotInitialisedError, OriginMismatchError
-from ledger.keys import ROLE_LOG, load_key_file, load_keys, register_key, write_key_file
+from ledger.keys import (
+    ROLE_LOG,
+    load_key_file,
+    load_keys,
+    read_public_key,
+    register_key,
+    write_key_file,
+    write_public_key,
+)
 from ledger.log import Log
-from ledger.messages import Message, N_
-from ledger.models import LedgerMeta, TreeHead
+from ledger.messages import N_, Message
+from ledger.models import LEDGER_META, TREE_HEAD
 from ledger.note import Signer
 from ledger.settings import LedgerSettings
 
@@ -55,17 +63,15 @@ def initialise(
     now = utc_timestamp(clock.now())
     created_ledger = False
     with write_transaction(engine) as connection:
-        meta = connection.execute(sa.select(LedgerMeta.__table__.c.origin)).first()
+        meta = connection.execute(sa.select(LEDGER_META.c.origin)).first()
         if meta is None:
             connection.execute(
-                sa.insert(LedgerMeta.__table__).values(
+                sa.insert(LEDGER_META).values(
                     id=1, origin=settings.origin, tile_height=settings.tile_height, created_at=now
                 )
             )
             connection.execute(
-                sa.insert(TreeHead.__table__).values(
-                    id=1, size=0, root=merkle.EMPTY_ROOT, recorded_at=None
-                )
+                sa.insert(TREE_HEAD).values(id=1, size=0, root=merkle.EMPTY_ROOT, recorded_at=None)
             )
             created_ledger = True
         elif meta.origin != settings.origin:
@@ -78,27 +84,32 @@ def initialise(
             raise KeyFileError(
                 path=str(settings.key_file),
                 detail=Message(
-                    N_("the ledger already has a log key ({vkey}) but its file is missing; "
-                       "restore the key file instead of creating a new key"),
+                    N_(
+                        "the ledger already has a log key ({vkey}) but its file is missing; "
+                        "restore the key file instead of creating a new key"
+                    ),
                     vkey=registered[-1].verifier.vkey,
                 ),
             )
         if not settings.key_passphrase and not settings.allow_unencrypted_key:
             raise KeyFileError(
                 path=str(settings.key_file),
-                detail=Message(
-                    N_("set LEDGER_KEY_PASSPHRASE so the new log key can be encrypted")
-                ),
+                detail=Message(N_("set LEDGER_KEY_PASSPHRASE so the new log key can be encrypted")),
             )
         write_key_file(settings.key_file, Ed25519PrivateKey.generate(), settings.key_passphrase)
         created_key = True
 
     signer = load_signer(settings, engine, required=True)
     assert signer is not None
+    if not read_public_key(settings.key_file):
+        write_public_key(settings.key_file, signer.verifier())
     if not registered:
         with write_transaction(engine) as connection:
             register_key(
-                connection, role=ROLE_LOG, verifier=signer.verifier(), valid_from=0,
+                connection,
+                role=ROLE_LOG,
+                verifier=signer.verifier(),
+                valid_from=0,
                 created_at=now,
             )
     log = Log(engine, settings, signer=signer, clock=clock)
@@ -142,6 +153,12 @@ def _swap_key_files(settings: LedgerSettings, old: Signer) -> None:
     retired = settings.key_file.with_name(f"{settings.key_file.name}.retired-{old.key_id:08x}")
     os.replace(settings.key_file, retired)
     os.replace(pending_key_file(settings), settings.key_file)
+    new_key = load_key_file(
+        settings.key_file, settings.key_passphrase, settings.allow_unencrypted_key
+    )
+    write_public_key(
+        settings.key_file, Signer.from_private_key(settings.origin, new_key).verifier()
+    )
 
 
 def open_log(
@@ -151,16 +168,17 @@ def open_log(
     engine: Engine | None = None,
     signer_required: bool = False,
     check_rewind: bool = True,
+    load_key: bool = True,
 ) -> Log:
     """Open an initialised ledger; refuse if the database is behind what the key signed.
 
-    ``check_rewind=False`` is for the audit, which must be able to look at such a database and
-    report the rewind itself.
+    ``check_rewind=False`` and ``load_key=False`` are for the audit: it must be able to look at
+    such a database and report the rewind itself, and it needs no private key.
     """
     engine = engine or engine_for(settings)
     if not schema_exists(engine):
         raise NotInitialisedError()
-    signer = load_signer(settings, engine, required=signer_required)
+    signer = load_signer(settings, engine, required=signer_required) if load_key else None
     log = Log(engine, settings, signer=signer, clock=clock)
     if check_rewind:
         log.check_no_rewind()

@@ -22,7 +22,7 @@ from typing import Any
 import rfc8785
 
 from ledger.errors import EntryTooLargeError, InvalidInputError
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 
 ENTRY_PREFIX = b"hyt-ledger/event/v1\n"
 #: Entry bundles of tlog-tiles carry a 16-bit length, so no entry may be longer.
@@ -35,7 +35,8 @@ MAX_DECIMAL_DIGITS = 38
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,  # \d must not match other scripts' digits
 )
 _DECIMAL_CONTEXT = decimal.Context(prec=200, traps=[decimal.InvalidOperation])
 
@@ -76,7 +77,7 @@ def check_canonical(value: Any, path: str = "") -> None:
     elif isinstance(value, float | decimal.Decimal):
         raise _fail(
             path,
-            N_("Numbers with a fraction are not allowed; send a decimal string such as \"12.5\"."),
+            N_('Numbers with a fraction are not allowed; send a decimal string such as "12.5".'),
         )
     else:
         raise _fail(path, N_("Unsupported value of type {kind}."), kind=type(value).__name__)
@@ -126,14 +127,14 @@ def canonical_decimal(value: Any) -> str:
         if not _DECIMAL.fullmatch(text):
             raise ValueError(
                 Message(
-                    N_("{value!r} is not a decimal number such as \"12.5\" (no exponent)."),
+                    N_('{value!r} is not a decimal number such as "12.5" (no exponent).'),
                     value=value,
                 )
             )
         number = decimal.Decimal(text)
     elif isinstance(value, float):
         raise ValueError(
-            Message(N_("Send decimals as strings such as \"12.5\", not as binary floats."))
+            Message(N_('Send decimals as strings such as "12.5", not as binary floats.'))
         )
     else:
         raise ValueError(Message(N_("Expected a decimal number.")))
@@ -165,17 +166,17 @@ def canonical_time(value: str) -> str:
     if match is None:
         raise ValueError(
             Message(
-                N_("{value!r} is not an RFC 3339 time with an offset, such as "
-                   "\"2026-07-15T08:30:00+07:00\"."),
+                N_(
+                    "{value!r} is not an RFC 3339 time with an offset, such as "
+                    '"2026-07-15T08:30:00+07:00".'
+                ),
                 value=value,
             )
         )
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     fraction = fraction or ""
     if len(fraction) > 3 and set(fraction[3:]) != {"0"}:
-        raise ValueError(
-            Message(N_("{value!r} is more precise than a millisecond."), value=value)
-        )
+        raise ValueError(Message(N_("{value!r} is more precise than a millisecond."), value=value))
     millis = int((fraction + "000")[:3])
     if offset in ("Z", "z", "+00:00", "-00:00"):
         tz: timezone = UTC
@@ -188,9 +189,7 @@ def canonical_time(value: str) -> str:
         tz = timezone(delta if offset[0] == "+" else -delta)
         offset_text = offset
     try:
-        datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz
-        )
+        datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz)
     except ValueError:
         raise ValueError(
             Message(N_("{value!r} is not a valid calendar date and time."), value=value)

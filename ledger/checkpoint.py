@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ledger.errors import MalformedCheckpointError
 from ledger.merkle import HASH_SIZE
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 
 _SIZE = re.compile(r"0|[1-9][0-9]{0,18}")
 
@@ -26,7 +26,12 @@ class Checkpoint:
     extensions: tuple[str, ...] = ()
 
     def body(self) -> str:
-        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode(), *self.extensions]
+        lines = [
+            self.origin,
+            str(self.size),
+            base64.b64encode(self.root).decode(),
+            *self.extensions,
+        ]
         return "\n".join(lines) + "\n"
 
 

@@ -57,7 +57,9 @@ def create_engine(
         return sa.create_engine(
             parsed, connect_args={"options": options}, pool_pre_ping=True, **kwargs
         )
-    raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL")
+    raise ValueError(
+        f"unsupported database {parsed.get_backend_name()!r}: use SQLite or PostgreSQL"
+    )
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

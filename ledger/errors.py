@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 
 #: Field-level errors in the marshmallow shape: a field maps to a list of messages or to the
 #: nested errors of its sub-fields.
@@ -91,7 +91,9 @@ class BatchError(LedgerError):
         self.line = line
         self.cause = cause
         self.status = cause.status  # type: ignore[misc]
-        super().__init__(line=line, reason=cause.message, errors={line: cause.errors or [cause.message]})
+        super().__init__(
+            line=line, reason=cause.message, errors={line: cause.errors or [cause.message]}
+        )
 
 
 # --- state problems ----------------------------------------------------------------------------
@@ -120,6 +122,16 @@ class OriginMismatchError(ConfigurationError):
 class KeyFileError(ConfigurationError):
     code = "key_file_error"
     template = N_("The log key file {path} cannot be used: {detail}")
+
+
+class SignerUnavailableError(LedgerError):
+    """This process holds no log key (a read-only replica), so it cannot sign."""
+
+    code = "signer_unavailable"
+    status = 503
+    template = N_(
+        "This server holds no log key, so it cannot sign {what}; ask the server that signs the log."
+    )
 
 
 class RewindError(LedgerError):

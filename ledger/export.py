@@ -21,8 +21,10 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from ledger.errors import SignerUnavailableError
 from ledger.log import Log
-from ledger.models import Entry, Tile
+from ledger.messages import N_, Message
+from ledger.models import ENTRY, TILE
 from ledger.tiles import DEFAULT_TILE_HEIGHT, encode_index, entries_path, tile_levels, tile_path
 
 
@@ -52,8 +54,9 @@ class _TarWriter:
     def __init__(self, path: Path, mtime: int) -> None:
         if path.exists():
             raise FileExistsError(f"{path} already exists")
-        mode = "w:gz" if path.name.endswith((".tar.gz", ".tgz")) else "w"
-        self._tar = tarfile.open(path, mode)  # noqa: SIM115 - closed by close()
+        compressed = path.name.endswith((".tar.gz", ".tgz"))
+        # Closed by close(); the modes are spelled out for the type checker.
+        self._tar = tarfile.open(path, "w:gz") if compressed else tarfile.open(path, "w")  # noqa: SIM115
         self._mtime = mtime
 
     def write(self, name: str, data: bytes) -> None:
@@ -72,11 +75,13 @@ def is_tar_name(path: Path) -> bool:
 
 
 def export_bundle(log: Log, destination: Path) -> int:
-    """Write the bundle; returns its size (the newest checkpoint's)."""
-    if log.signer is not None:
-        latest = log.checkpoint(force=True)
-    else:
-        latest = log.latest_checkpoint()
+    """Write the bundle; returns its size (the newest checkpoint's).
+
+    It needs the log key: the trust list in the bundle is signed at export time.
+    """
+    if log.signer is None:
+        raise SignerUnavailableError(what=Message(N_("the trust list of an export")))
+    latest = log.checkpoint(force=True)
     size = latest.size
     writer: _Writer = (
         _TarWriter(destination, 0) if is_tar_name(destination) else _DirectoryWriter(destination)
@@ -85,8 +90,7 @@ def export_bundle(log: Log, destination: Path) -> int:
         writer.write("checkpoint", latest.note)
         if log.tile_height != DEFAULT_TILE_HEIGHT:
             writer.write("tile-height", f"{log.tile_height}\n".encode())
-        if log.signer is not None:
-            writer.write("trust", log.trust_note())
+        writer.write("trust", log.trust_note())
         for checkpoint in log.checkpoints():
             if checkpoint.size <= size:
                 writer.write(f"checkpoints/{encode_index(checkpoint.size)}", checkpoint.note)
@@ -100,7 +104,7 @@ def export_bundle(log: Log, destination: Path) -> int:
 def _write_tiles(log: Log, writer: _Writer, size: int) -> None:
     height = log.tile_height
     capacity = 1 << height
-    table = Tile.__table__
+    table = TILE
     with log.engine.connect() as connection:
         for level in range(tile_levels(size, height)):
             count = size >> (level * height)
@@ -114,23 +118,35 @@ def _write_tiles(log: Log, writer: _Writer, size: int) -> None:
                 if available >= capacity:
                     writer.write(tile_path(level, index), bytes(hashes)[: capacity * 32])
                 elif available > 0:
-                    writer.write(tile_path(level, index, available), bytes(hashes)[: available * 32])
+                    writer.write(
+                        tile_path(level, index, available), bytes(hashes)[: available * 32]
+                    )
 
 
 def _write_entries(log: Log, writer: _Writer, size: int) -> None:
     capacity = 1 << log.tile_height
-    table = Entry.__table__
+    table = ENTRY
     bundle: list[bytes] = []
     bundle_index = 0
     with log.engine.connect() as connection:
         rows = connection.execution_options(yield_per=2000).execute(
-            sa.select(table.c.data).where(table.c.idx < size).order_by(table.c.idx)
+            sa.select(table.c.idx, table.c.data).where(table.c.idx < size).order_by(table.c.idx)
         )
-        for (data,) in rows:
+        expected = 0
+        for index, data in rows:
+            if index != expected:
+                raise LookupError(
+                    f"entry {expected} is missing from the database; run `flask ledger verify`"
+                )
+            expected += 1
             data = bytes(data)
             bundle.append(len(data).to_bytes(2, "big") + data)
             if len(bundle) == capacity:
                 writer.write(entries_path(bundle_index), b"".join(bundle))
                 bundle, bundle_index = [], bundle_index + 1
+    if expected != size:
+        raise LookupError(
+            f"entry {expected} is missing from the database; run `flask ledger verify`"
+        )
     if bundle:
         writer.write(entries_path(bundle_index, len(bundle)), b"".join(bundle))

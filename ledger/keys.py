@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection
 
 from ledger.errors import KeyFileError, MalformedNoteError
-from ledger.messages import Message, N_
-from ledger.models import KeyEnd, LogKey
+from ledger.messages import N_, Message
+from ledger.models import KEY_END, LOG_KEY
 from ledger.note import Verifier
 
 ROLE_LOG = "log"
@@ -48,7 +48,9 @@ def write_key_file(path: Path, key: Ed25519PrivateKey, passphrase: str | None) -
         encryption = serialization.BestAvailableEncryption(passphrase.encode())
     else:
         encryption = serialization.NoEncryption()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
@@ -57,9 +59,7 @@ def write_key_file(path: Path, key: Ed25519PrivateKey, passphrase: str | None) -
         os.fsync(handle.fileno())
 
 
-def load_key_file(
-    path: Path, passphrase: str | None, allow_unencrypted: bool
-) -> Ed25519PrivateKey:
+def load_key_file(path: Path, passphrase: str | None, allow_unencrypted: bool) -> Ed25519PrivateKey:
     try:
         pem = path.read_bytes()
     except FileNotFoundError:
@@ -71,8 +71,10 @@ def load_key_file(
         raise KeyFileError(
             path=str(path),
             detail=Message(
-                N_("it is not encrypted; encrypt it, or set LEDGER_ALLOW_UNENCRYPTED_KEY=1 "
-                   "if the file is protected otherwise")
+                N_(
+                    "it is not encrypted; encrypt it, or set LEDGER_ALLOW_UNENCRYPTED_KEY=1 "
+                    "if the file is protected otherwise"
+                )
             ),
         )
     if encrypted and not passphrase:
@@ -92,6 +94,25 @@ def load_key_file(
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(path=str(path), detail=Message(N_("it is not an Ed25519 key")))
     return key
+
+
+def public_key_file(key_file: Path) -> Path:
+    """Beside the private key, its verifier key in clear: what an audit pins by default."""
+    return key_file.with_name(key_file.name + ".pub")
+
+
+def write_public_key(key_file: Path, verifier: Verifier) -> None:
+    path = public_key_file(key_file)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(verifier.vkey + "\n")
+    os.replace(temporary, path)
+
+
+def read_public_key(key_file: Path) -> Verifier | None:
+    try:
+        return Verifier.parse(public_key_file(key_file).read_text())
+    except FileNotFoundError:
+        return None
 
 
 # --- the signer's memory -------------------------------------------------------------------------
@@ -177,6 +198,10 @@ class KeyRecord:
     valid_until: int | None = None
     revoked: bool = False
     reason: str | None = None
+    #: The ledger entry that introduced the key (None for the log's first key).
+    entry_idx: int | None = None
+    #: The ledger entry that ended the key's validity.
+    ended_by: int | None = None
 
     def valid_at(self, position: int) -> bool:
         return self.valid_from <= position and (
@@ -191,11 +216,20 @@ class KeyRecord:
 
 
 def load_keys(connection: Connection, role: str | None = None) -> list[KeyRecord]:
-    keys, ends = LogKey.__table__, KeyEnd.__table__
+    keys, ends = LOG_KEY, KEY_END
     query = (
         sa.select(
-            keys.c.id, keys.c.role, keys.c.name, keys.c.public_key, keys.c.organisation,
-            keys.c.valid_from, ends.c.valid_until, ends.c.revoked, ends.c.reason,
+            keys.c.id,
+            keys.c.role,
+            keys.c.name,
+            keys.c.public_key,
+            keys.c.organisation,
+            keys.c.valid_from,
+            keys.c.entry_idx,
+            ends.c.valid_until,
+            ends.c.revoked,
+            ends.c.reason,
+            ends.c.entry_idx.label("ended_by"),
         )
         .select_from(keys.outerjoin(ends, ends.c.key == keys.c.id))
         .order_by(keys.c.id)
@@ -212,6 +246,8 @@ def load_keys(connection: Connection, role: str | None = None) -> list[KeyRecord
             valid_until=row.valid_until,
             revoked=bool(row.revoked),
             reason=row.reason,
+            entry_idx=row.entry_idx,
+            ended_by=row.ended_by,
         )
         for row in connection.execute(query)
     ]
@@ -228,7 +264,7 @@ def register_key(
     organisation: str | None = None,
 ) -> int:
     result = connection.execute(
-        sa.insert(LogKey.__table__).values(
+        sa.insert(LOG_KEY).values(
             role=role,
             name=verifier.name,
             key_id=verifier.key_id,
@@ -256,7 +292,7 @@ def end_key(
     entry_idx: int | None,
 ) -> None:
     connection.execute(
-        sa.insert(KeyEnd.__table__).values(
+        sa.insert(KEY_END).values(
             key=row_id,
             valid_until=valid_until,
             revoked=revoked,

@@ -38,6 +38,7 @@ from ledger.errors import (
     OriginMismatchError,
     PrevMismatchError,
     RewindError,
+    SignerUnavailableError,
 )
 from ledger.keys import (
     ROLE_LOG,
@@ -49,23 +50,26 @@ from ledger.keys import (
     register_key,
     trust_list_text,
 )
-from ledger.messages import Message, N_
-from ledger.models import Checkpoint, Entry, LedgerMeta, PrivateValue, SubjectHead, SubjectLink
-from ledger.models import Tile as TileRow
-from ledger.models import TreeHead
+from ledger.messages import N_, Message
+from ledger.models import (
+    CHECKPOINT,
+    ENTRY,
+    LEDGER_META,
+    PRIVATE_VALUE,
+    SUBJECT_HEAD,
+    SUBJECT_LINK,
+    TILE,
+    TREE_HEAD,
+)
 from ledger.note import Signer, sign_note
 from ledger.private import commitment_of_bytes, new_salt, value_bytes
 from ledger.settings import LedgerSettings
 from ledger.tiles import FullTileCache, RightEdge, TileReader, fetch_tiles
 
-ENTRY = Entry.__table__
-TREE_HEAD = TreeHead.__table__
-TILE = TileRow.__table__
-LINK = SubjectLink.__table__
-HEAD = SubjectHead.__table__
-CHECKPOINT = Checkpoint.__table__
-PRIVATE = PrivateValue.__table__
-META = LedgerMeta.__table__
+LINK = SUBJECT_LINK
+HEAD = SUBJECT_HEAD
+PRIVATE = PRIVATE_VALUE
+META = LEDGER_META
 
 #: Type of the ledger's own event that records a log key rotation.
 KEY_ROTATED = "ledger.log_key_rotated"
@@ -346,13 +350,17 @@ class Log:
         for offset in range(0, len(keys), 500):
             rows = connection.execute(
                 sa.select(
-                    ENTRY.c.idx, ENTRY.c.leaf_hash, ENTRY.c.recorded_at, ENTRY.c.actor,
-                    ENTRY.c.idempotency_key, ENTRY.c.request_digest,
+                    ENTRY.c.idx,
+                    ENTRY.c.leaf_hash,
+                    ENTRY.c.recorded_at,
+                    ENTRY.c.actor,
+                    ENTRY.c.idempotency_key,
+                    ENTRY.c.request_digest,
                 ).where(ENTRY.c.idempotency_key.in_(keys[offset : offset + 500]))
             )
-            for row in rows:
-                if (row.actor, row.idempotency_key) in keyed:
-                    existing[(row.actor, row.idempotency_key)] = row
+            for found in rows:
+                if (found.actor, found.idempotency_key) in keyed:
+                    existing[(found.actor, found.idempotency_key)] = found
         fresh: list[int] = []
         first_in_batch: dict[tuple[str, str], tuple[int, bytes]] = {}
         for position, event in enumerate(events):
@@ -376,8 +384,10 @@ class Log:
                     raise BatchError(
                         position + 1,
                         ConflictError(
-                            N_("Line {line} reuses the idempotency key of line {first} with "
-                               "different content."),
+                            N_(
+                                "Line {line} reuses the idempotency key of line {first} with "
+                                "different content."
+                            ),
                             line=position + 1,
                             first=first + 1,
                         ),
@@ -406,8 +416,10 @@ class Log:
         for name, value in event.private.items():
             if stored.get(name) is None:
                 raise ConflictError(
-                    N_("Entry {index} has the same idempotency key but its private value "
-                       "{field!r} was erased, so the repeat cannot be confirmed."),
+                    N_(
+                        "Entry {index} has the same idempotency key but its private value "
+                        "{field!r} was erased, so the repeat cannot be confirmed."
+                    ),
                     index=row.idx,
                     field=name,
                 )
@@ -445,11 +457,16 @@ class Log:
             connection.execute(sa.insert(LINK), link_rows)
         if private_rows:
             connection.execute(sa.insert(PRIVATE), private_rows)
-        inserts, updates = [], []
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for subject in touched:
             state = states[subject]
-            row = {"subject": subject, "seq": state.seq, "entry_idx": state.entry_idx,
-                   "leaf_hash": state.leaf_hash}
+            row = {
+                "subject": subject,
+                "seq": state.seq,
+                "entry_idx": state.entry_idx,
+                "leaf_hash": state.leaf_hash,
+            }
             (updates if state.stored else inserts).append(row)
         if inserts:
             connection.execute(sa.insert(HEAD), inserts)
@@ -466,7 +483,8 @@ class Log:
             )
 
     def _write_tiles(self, connection: Connection, edge: RightEdge) -> None:
-        inserts, updates = [], []
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for (level, index), data, existed in edge.written():
             row = {"b_level": level, "b_idx": index, "b_hashes": data}
             (updates if existed else inserts).append(row)
@@ -517,13 +535,13 @@ class Log:
         return self._sign(connection, head)
 
     def _sign(
-        self, connection: Connection, head: _Head, signer: Signer | None = None
+        self, connection: Connection, head: _Head, signers: Sequence[Signer] = ()
     ) -> SignedCheckpoint:
-        signer = signer or self.signer
-        assert signer is not None
+        signers = list(signers) or ([self.signer] if self.signer else [])
+        assert signers
         self.check_no_rewind(connection, head)
         body = CheckpointBody(self.origin, head.size, head.root).body()
-        note = sign_note(body, [signer])
+        note = sign_note(body, signers)
         signed_at = self.now()
         connection.execute(
             sa.insert(CHECKPOINT).values(
@@ -533,7 +551,9 @@ class Log:
         connection.info[_SIGNED].append((head.size, head.root))
         return SignedCheckpoint(head.size, head.root, note, signed_at)
 
-    def check_no_rewind(self, connection: Connection | None = None, head: _Head | None = None) -> None:
+    def check_no_rewind(
+        self, connection: Connection | None = None, head: _Head | None = None
+    ) -> None:
         """Raise :class:`RewindError` if the database does not extend what this signer signed."""
         signed = self.state.read()
         if signed is None:
@@ -546,7 +566,9 @@ class Log:
         state_file = str(self.state.path)
         if head.size < signed.size:
             raise RewindError(
-                signed_size=signed.size, signed_root=signed.root.hex(), state_file=state_file,
+                signed_size=signed.size,
+                signed_root=signed.root.hex(),
+                state_file=state_file,
                 detail=Message(N_("the database holds only {size} entries"), size=head.size),
             )
         if head.size == signed.size:
@@ -558,7 +580,9 @@ class Log:
                 root = b""
         if root != signed.root:
             raise RewindError(
-                signed_size=signed.size, signed_root=signed.root.hex(), state_file=state_file,
+                signed_size=signed.size,
+                signed_root=signed.root.hex(),
+                state_file=state_file,
                 detail=Message(
                     N_("the database's tree of that size has root {root}"), root=root.hex()
                 ),
@@ -567,10 +591,7 @@ class Log:
     def checkpoint(self, *, force: bool = True) -> SignedCheckpoint:
         """Sign a checkpoint of the current tree if it grew (``force``: ignore the interval)."""
         if self.signer is None:
-            raise KeyFileError(
-                path=str(self.settings.key_file),
-                detail=Message(N_("no log key is loaded, so no checkpoint can be signed")),
-            )
+            raise SignerUnavailableError(what=Message(N_("a checkpoint")))
         with self._write() as (connection, head):
             self._maybe_checkpoint(connection, head, force=force)
             latest = self._latest_checkpoint(connection)
@@ -614,9 +635,11 @@ class Log:
         """Replace the log key, as a ledger event, from the next position on.
 
         The rotation entry at index ``i`` makes the new key valid for checkpoints of size
-        ``i + 1`` and later; the old key stays valid below that, unless ``revoke_from`` declares it
-        compromised from an earlier position. The checkpoint of size ``i + 1`` is signed by the new
-        key in the same transaction.
+        ``i + 1`` and later. The checkpoint of size ``i + 1`` is signed in the same transaction by
+        the new key and, as a handover, by the old one, so whoever pinned the old key can follow
+        the log to the new key; the old key's validity ends there. With ``revoke_from`` the old
+        key is declared compromised from that position on: it does not co-sign, and checkpoints it
+        signed from then on are no longer attested by it.
         """
         if self.signer is None:
             raise KeyFileError(
@@ -635,10 +658,15 @@ class Log:
             old = active[0]
             if revoke_from is not None and not old.valid_from <= revoke_from <= head.size:
                 raise InvalidInputError(
-                    errors={"revoke_from": [Message(
-                        N_("Must be between {low} and {high}."), low=old.valid_from,
-                        high=head.size,
-                    )]}
+                    errors={
+                        "revoke_from": [
+                            Message(
+                                N_("Must be between {low} and {high}."),
+                                low=old.valid_from,
+                                high=head.size,
+                            )
+                        ]
+                    }
                 )
             new = new_signer.verifier()
             payload: dict[str, Any] = {
@@ -665,7 +693,7 @@ class Log:
             end_key(
                 connection,
                 row_id=old.row_id,
-                valid_until=head.size if revoke_from is None else revoke_from,
+                valid_until=head.size + 1 if revoke_from is None else revoke_from,
                 revoked=revoke_from is not None,
                 reason=reason,
                 created_at=now,
@@ -679,17 +707,15 @@ class Log:
                 created_at=now,
                 entry_idx=appended.index,
             )
-            self._sign(connection, head, new_signer)
+            handover = [new_signer] if revoke_from is not None else [new_signer, self.signer]
+            self._sign(connection, head, handover)
         self.signer = new_signer
         return appended
 
     def trust_note(self) -> bytes:
         """The trust list as a signed note by the current log key."""
         if self.signer is None:
-            raise KeyFileError(
-                path=str(self.settings.key_file),
-                detail=Message(N_("no log key is loaded, so the trust list cannot be signed")),
-            )
+            raise SignerUnavailableError(what=Message(N_("the trust list")))
         return sign_note(trust_list_text(self.origin, self.keys()), [self.signer])
 
     # --- reads ---------------------------------------------------------------------------------
@@ -739,8 +765,10 @@ class Log:
                 errors={
                     name: [
                         Message(
-                            N_("Size {size} is beyond the latest checkpoint ({checkpoint}); "
-                               "retry after the next checkpoint."),
+                            N_(
+                                "Size {size} is beyond the latest checkpoint ({checkpoint}); "
+                                "retry after the next checkpoint."
+                            ),
                             size=size,
                             checkpoint=latest.size,
                         )
@@ -779,8 +807,9 @@ class Log:
                 errors={
                     "first": [
                         Message(
-                            N_("First size {first} must be between 1 and the second size "
-                               "{second}."),
+                            N_(
+                                "First size {first} must be between 1 and the second size {second}."
+                            ),
                             first=first,
                             second=second,
                         )
@@ -805,7 +834,11 @@ class Log:
                 raise NotFoundError(N_("No entry names the subject {subject}."), subject=subject)
             rows = connection.execute(
                 sa.select(
-                    LINK.c.seq, LINK.c.role, ENTRY.c.idx, ENTRY.c.leaf_hash, ENTRY.c.recorded_at,
+                    LINK.c.seq,
+                    LINK.c.role,
+                    ENTRY.c.idx,
+                    ENTRY.c.leaf_hash,
+                    ENTRY.c.recorded_at,
                     ENTRY.c.data,
                 )
                 .select_from(LINK.join(ENTRY, ENTRY.c.idx == LINK.c.entry_idx))
@@ -864,9 +897,7 @@ class Log:
             if row.value is None:
                 item.update(erased_at=row.erased_at, reason=row.erasure_reason)
             else:
-                item.update(
-                    value=json.loads(bytes(row.value))["value"], salt=bytes(row.salt).hex()
-                )
+                item.update(value=json.loads(bytes(row.value))["value"], salt=bytes(row.salt).hex())
             result.append(item)
         return result
 

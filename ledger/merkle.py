@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 from ledger.errors import ConsistencyProofError, InclusionProofError
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
@@ -147,20 +147,20 @@ def consistency_proof(first: int, second: int, read: SubtreeReader) -> list[byte
     return hashes_of_ranges(consistency_proof_ranges(first, second), read)
 
 
-def _check_hash(name: str, value: bytes) -> None:
+def _check_hash(
+    name: Message, value: bytes, error: type[InclusionProofError | ConsistencyProofError]
+) -> None:
     if len(value) != HASH_SIZE:
-        raise ValueError(f"{name} must be {HASH_SIZE} bytes, got {len(value)}")
+        raise error(detail=Message(N_("{name} is not a 32-byte hash"), name=name))
 
 
-def root_from_inclusion_proof(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """Recompute the root implied by an inclusion proof (RFC 9162 2.1.3.2, steps 1-5)."""
     if not 0 <= index < size:
         raise InclusionProofError(
             detail=Message(N_("index {index} is not below size {size}"), index=index, size=size)
         )
-    _check_hash("leaf hash", leaf)
+    _check_hash(Message(N_("the leaf hash")), leaf, InclusionProofError)
     fn, sn, result = index, size - 1, leaf
     for element in proof:
         if len(element) != HASH_SIZE:
@@ -185,7 +185,7 @@ def verify_inclusion(
     index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
 ) -> None:
     """Raise :class:`InclusionProofError` unless ``leaf`` is at ``index`` of the tree ``root``."""
-    _check_hash("root", root)
+    _check_hash(Message(N_("the root")), root, InclusionProofError)
     if root_from_inclusion_proof(index, size, leaf, proof) != root:
         raise InclusionProofError(
             detail=Message(N_("the proof leads to a different root than the one given"))
@@ -196,12 +196,13 @@ def verify_consistency(
     first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
 ) -> None:
     """Raise :class:`ConsistencyProofError` unless tree ``second`` extends tree ``first``."""
-    _check_hash("first root", first_root)
-    _check_hash("second root", second_root)
+    _check_hash(Message(N_("the first root")), first_root, ConsistencyProofError)
+    _check_hash(Message(N_("the second root")), second_root, ConsistencyProofError)
     if not 0 <= first <= second:
         raise ConsistencyProofError(
-            detail=Message(N_("size {first} is larger than size {second}"), first=first,
-                           second=second)
+            detail=Message(
+                N_("size {first} is larger than size {second}"), first=first, second=second
+            )
         )
     if any(len(element) != HASH_SIZE for element in proof):
         raise ConsistencyProofError(detail=Message(N_("a proof hash is not 32 bytes")))
@@ -217,6 +218,10 @@ def verify_consistency(
         if proof:
             raise ConsistencyProofError(
                 detail=Message(N_("the proof from the empty tree must be empty"))
+            )
+        if first_root != EMPTY_ROOT:
+            raise ConsistencyProofError(
+                detail=Message(N_("the empty tree's root is the hash of the empty string"))
             )
         return
     if not proof:
@@ -245,9 +250,7 @@ def verify_consistency(
     if sn != 0:
         raise ConsistencyProofError(detail=Message(N_("the proof has too few hashes")))
     if first_result != first_root:
-        raise ConsistencyProofError(
-            detail=Message(N_("the proof does not lead to the first root"))
-        )
+        raise ConsistencyProofError(detail=Message(N_("the proof does not lead to the first root")))
     if second_result != second_root:
         raise ConsistencyProofError(
             detail=Message(N_("the proof does not lead to the second root"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def N_(template: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(template: str) -> str:
     """Mark a template for extraction into the message catalogue without translating it."""
     return template
 

@@ -8,6 +8,8 @@ erasable table: erasure clears a value and its salt and nothing else.
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -168,6 +171,23 @@ class PrivateValue(Base):
 
 
 metadata = Base.metadata
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, typed as the ``Table`` it is, for SQLAlchemy Core statements."""
+    return cast(Table, model.__table__)
+
+
+ENTRY = table_of(Entry)
+TREE_HEAD = table_of(TreeHead)
+TILE = table_of(Tile)
+SUBJECT_LINK = table_of(SubjectLink)
+SUBJECT_HEAD = table_of(SubjectHead)
+CHECKPOINT = table_of(Checkpoint)
+LOG_KEY = table_of(LogKey)
+KEY_END = table_of(KeyEnd)
+PRIVATE_VALUE = table_of(PrivateValue)
+LEDGER_META = table_of(LedgerMeta)
 
 #: Tables whose rows may never change or disappear.
 APPEND_ONLY_TABLES = ("ledger_meta", "entry", "subject_link", "checkpoint", "log_key", "key_end")

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ledger.errors import InvalidSignatureError, MalformedNoteError, UnverifiedNoteError
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 
 ED25519 = 0x01
 SIGNATURE_PREFIX = "— "
@@ -195,7 +195,9 @@ def parse_note(note: bytes) -> tuple[str, list[Signature]]:
         raise MalformedNoteError(detail=Message(N_("the note has no signature block")))
     text, block = decoded[: split + 1], decoded[split + 2 :]
     if not block.endswith("\n"):
-        raise MalformedNoteError(detail=Message(N_("the signature block does not end in a newline")))
+        raise MalformedNoteError(
+            detail=Message(N_("the signature block does not end in a newline"))
+        )
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
         raise MalformedNoteError(
@@ -204,10 +206,14 @@ def parse_note(note: bytes) -> tuple[str, list[Signature]]:
     signatures = []
     for line in lines:
         if not line.startswith(SIGNATURE_PREFIX):
-            raise MalformedNoteError(detail=Message(N_("a signature line does not start with '— '")))
+            raise MalformedNoteError(
+                detail=Message(N_("a signature line does not start with '— '"))
+            )
         name, space, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
         if not space or " " in encoded:
-            raise MalformedNoteError(detail=Message(N_("a signature line is not '— name signature'")))
+            raise MalformedNoteError(
+                detail=Message(N_("a signature line is not '— name signature'"))
+            )
         check_key_name(name)
         raw = _b64decode(encoded, "a signature")
         if len(raw) < 5:

@@ -55,8 +55,12 @@ class Disclosure:
     salt: bytes
 
     def as_json(self) -> dict[str, Any]:
-        return {"index": self.index, "field": self.field, "value": self.value,
-                "salt": self.salt.hex()}
+        return {
+            "index": self.index,
+            "field": self.field,
+            "value": self.value,
+            "salt": self.salt.hex(),
+        }
 
     def check(self, expected_hex: str) -> None:
         """Raise :class:`CommitmentMismatchError` unless this disclosure opens ``expected``."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.errors import ConfigurationError
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 from ledger.tiles import DEFAULT_TILE_HEIGHT
 
 _ORIGIN = re.compile(r"[^\s+]{1,200}")

@@ -12,6 +12,7 @@ the database triggers refuse any update that is not an extension of the stored b
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,13 +22,13 @@ from sqlalchemy.engine import Connection
 
 from ledger import merkle
 from ledger.merkle import HASH_SIZE, Subtree
-from ledger.models import Tile
+from ledger.models import TILE
 
 DEFAULT_TILE_HEIGHT = 8
 MAX_TILE_LEVEL = 63
 TileKey = tuple[int, int]
 
-_INDEX_ELEMENT = re.compile(r"x\d{3}")
+_INDEX_ELEMENT = re.compile(r"x[0-9]{3}")
 
 
 def encode_index(index: int) -> str:
@@ -69,7 +70,7 @@ def parse_tile_path(path: str, height: int = DEFAULT_TILE_HEIGHT) -> TileRef:
     if len(parts) >= 2 and parts[-2].endswith(".p"):
         width_text = parts.pop()
         parts[-1] = parts[-1][:-2]
-        if not re.fullmatch(r"[1-9]\d*", width_text) or int(width_text) >= 1 << height:
+        if not re.fullmatch(r"[1-9][0-9]{0,2}", width_text) or int(width_text) >= 1 << height:
             raise ValueError(f"bad partial tile width {width_text!r}")
         width = int(width_text)
     if len(parts) < 2:
@@ -78,13 +79,13 @@ def parse_tile_path(path: str, height: int = DEFAULT_TILE_HEIGHT) -> TileRef:
     level: int | None
     if level_text == "entries":
         level = None
-    elif re.fullmatch(r"0|[1-9]\d?", level_text) and int(level_text) <= MAX_TILE_LEVEL:
+    elif re.fullmatch(r"0|[1-9][0-9]?", level_text) and int(level_text) <= MAX_TILE_LEVEL:
         level = int(level_text)
     else:
         raise ValueError(f"bad tile level {level_text!r}")
     if not index_parts or not all(_INDEX_ELEMENT.fullmatch(p) for p in index_parts[:-1]):
         raise ValueError("bad tile index")
-    if not re.fullmatch(r"\d{3}", index_parts[-1]):
+    if not re.fullmatch(r"[0-9]{3}", index_parts[-1]):
         raise ValueError("bad tile index")
     digits = "".join(p.lstrip("x") for p in index_parts)
     index = int(digits)
@@ -127,30 +128,33 @@ def tile_levels(size: int, height: int) -> int:
 
 
 class FullTileCache:
-    """A small LRU of full tiles, which are immutable once written."""
+    """A small LRU of full tiles, which are immutable once written. Safe to share by threads."""
 
     def __init__(self, capacity: int = 2048) -> None:
         self._capacity = capacity
         self._tiles: OrderedDict[TileKey, bytes] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: TileKey) -> bytes | None:
-        data = self._tiles.get(key)
-        if data is not None:
-            self._tiles.move_to_end(key)
-        return data
+        with self._lock:
+            data = self._tiles.get(key)
+            if data is not None:
+                self._tiles.move_to_end(key)
+            return data
 
     def put(self, key: TileKey, data: bytes) -> None:
-        self._tiles[key] = data
-        self._tiles.move_to_end(key)
-        while len(self._tiles) > self._capacity:
-            self._tiles.popitem(last=False)
+        with self._lock:
+            self._tiles[key] = data
+            self._tiles.move_to_end(key)
+            while len(self._tiles) > self._capacity:
+                self._tiles.popitem(last=False)
 
 
 def fetch_tiles(connection: Connection, keys: Iterable[TileKey]) -> dict[TileKey, bytes]:
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    table = Tile.__table__
+    table = TILE
     found: dict[TileKey, bytes] = {}
     for offset in range(0, len(wanted), 200):
         chunk = wanted[offset : offset + 200]
@@ -260,9 +264,12 @@ class RightEdge:
             data = bytes(buffer)
             self._changed[key] = data
             self._partial[level] = bytearray()
-            self._add(level + 1, merkle.hash_consecutive(
-                [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
-            ))
+            self._add(
+                level + 1,
+                merkle.hash_consecutive(
+                    [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+                ),
+            )
         else:
             self._changed[key] = b""  # placeholder: the partial bytes are read at the end
 

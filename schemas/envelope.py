@@ -24,7 +24,7 @@ from marshmallow import (
 )
 
 from ledger.envelope import ROLES, NewEvent, SubjectRef
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 from schemas.fields import (
     CanonicalTime,
     HexHash,
@@ -93,7 +93,9 @@ _PRIVATE_NAME = Text(max_length=64, pattern=r"[a-z][a-z0-9_]*", pattern_hint="sn
 class PrivateFields(fields.Field):
     """``{field: value}`` of confidential or personal values, kept out of the public log."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             raise ValidationError(Message(N_("Not a valid mapping type.")))
         if len(value) > MAX_PRIVATE_FIELDS:
@@ -149,7 +151,7 @@ class EnvelopeSchema(Schema):
         errors: dict[str, Any] = {}
         event_type = data.get("type", "")
         if event_type.startswith("ledger."):
-            errors["type"] = [Message(N_("Types starting with \"ledger.\" are the ledger's own."))]
+            errors["type"] = [Message(N_('Types starting with "ledger." are the ledger\'s own.'))]
         subjects = data.get("subjects") or []
         if not 1 <= len(subjects) <= MAX_SUBJECTS:
             errors["subjects"] = [
@@ -203,4 +205,3 @@ def load_envelope(data: Any) -> NewEvent:
 
 #: Schemas are stateless once built, and building one costs more than loading an envelope.
 _ENVELOPE = EnvelopeSchema()
-

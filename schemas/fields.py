@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from biip.gtin import Gtin
 from marshmallow import ValidationError, fields
 
 from ledger.canonical import MAX_SAFE_INTEGER, canonical_decimal, canonical_time
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 
 #: GS1 AI encodable character set 82: what a lot or serial number may contain.
 GS1_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
@@ -56,10 +57,8 @@ def normalise_text(value: str, *, multiline: bool = False) -> str:
 
 @functools.lru_cache(maxsize=65_536)
 def check_gtin(value: str) -> str:
-    if not re.fullmatch(r"\d{14}", value):
-        raise ValidationError(
-            Message(N_("{value!r} is not a 14-digit GTIN."), value=value)
-        )
+    if not re.fullmatch(r"[0-9]{14}", value):
+        raise ValidationError(Message(N_("{value!r} is not a 14-digit GTIN."), value=value))
     try:
         Gtin.parse(value)
     except ParseError:
@@ -71,7 +70,7 @@ def check_gtin(value: str) -> str:
 
 @functools.lru_cache(maxsize=65_536)
 def check_gln(value: str) -> str:
-    if not re.fullmatch(r"\d{13}", value):
+    if not re.fullmatch(r"[0-9]{13}", value):
         raise ValidationError(Message(N_("{value!r} is not a 13-digit GLN."), value=value))
     try:
         Gln.parse(value)
@@ -101,7 +100,9 @@ class Text(fields.String):
         self.multiline = multiline
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = normalise_text(super()._deserialize(value, attr, data, **kwargs), multiline=self.multiline)
+        text = normalise_text(
+            super()._deserialize(value, attr, data, **kwargs), multiline=self.multiline
+        )
         if not text:
             raise ValidationError(Message(N_("Must not be empty.")))
         if len(text) > self.max_length:
@@ -110,8 +111,11 @@ class Text(fields.String):
             )
         if self.pattern is not None and not self.pattern.fullmatch(text):
             raise ValidationError(
-                Message(N_("{value!r} does not have the form {hint}."), value=text,
-                        hint=self.pattern_hint or self.pattern.pattern)
+                Message(
+                    N_("{value!r} does not have the form {hint}."),
+                    value=text,
+                    hint=self.pattern_hint or self.pattern.pattern,
+                )
             )
         return text
 
@@ -153,11 +157,35 @@ _TYPED_ID = re.compile(r"([a-z][a-z0-9_-]{0,31}):(.+)", re.DOTALL)
 _GLN_TYPES = frozenset({"org", "plot", "location", "house", "site"})
 
 
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _percent_decoded(raw: str) -> str:
+    """Ids are stored percent-decoded: ``lot:…/A%2F1`` (copied from a Digital Link) is ``A/1``.
+
+    A literal ``%`` must therefore be sent as ``%25``; a ``%`` not followed by two hex digits,
+    or escapes that are not UTF-8, are refused rather than guessed at.
+    """
+    if "%" not in raw:
+        return raw
+    if _BAD_ESCAPE.search(raw):
+        raise ValidationError(
+            Message(
+                N_("{value!r} has a '%' that is not a percent-escape; write % as %25."), value=raw
+            )
+        )
+    try:
+        return urllib.parse.unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise ValidationError(
+            Message(N_("{value!r} has percent-escapes that are not UTF-8."), value=raw)
+        ) from None
+
+
 def _not_a_typed_id(raw: str) -> ValidationError:
     return ValidationError(
         Message(
-            N_("{value!r} is not a typed id such as \"lot:<GTIN-14>/<lot>\" or "
-               "\"plot:<GLN>\"."),
+            N_('{value!r} is not a typed id such as "lot:<GTIN-14>/<lot>" or "plot:<GLN>".'),
             value=raw,
         )
     )
@@ -169,7 +197,7 @@ def check_subject_id(raw: str) -> str:
 
     Memoised: a season names the same plots, lots and organisations over and over.
     """
-    text = normalise_text(raw)
+    text = normalise_text(_percent_decoded(raw))
     match = _TYPED_ID.fullmatch(text)
     if match is None or len(text) > 256:
         raise _not_a_typed_id(raw)
@@ -178,7 +206,7 @@ def check_subject_id(raw: str) -> str:
         gtin, slash, lot = value.partition("/")
         if not slash:
             raise ValidationError(
-                Message(N_("A lot id is \"lot:<GTIN-14>/<lot>\", got {value!r}."), value=raw)
+                Message(N_('A lot id is "lot:<GTIN-14>/<lot>", got {value!r}.'), value=raw)
             )
         check_gtin(gtin)
         if not GS1_CSET82.fullmatch(lot):
@@ -207,7 +235,7 @@ class OrganisationId(fields.String):
         text = normalise_text(super()._deserialize(value, attr, data, **kwargs))
         if not text.startswith("org:"):
             raise ValidationError(
-                Message(N_("{value!r} is not an organisation id \"org:<GLN>\"."), value=text)
+                Message(N_('{value!r} is not an organisation id "org:<GLN>".'), value=text)
             )
         check_gln(text[4:])
         return text
@@ -218,6 +246,7 @@ def normalise_json(value: Any, path: str = "", depth: int = 0) -> Any:
 
     Raises :class:`ValidationError` whose message names the path of the offending value.
     """
+
     def fail(template: str, **params: Any) -> ValidationError:
         return ValidationError({path or "$": [Message(template, **params)]})
 
@@ -239,7 +268,7 @@ def normalise_json(value: Any, path: str = "", depth: int = 0) -> Any:
         return value
     if isinstance(value, float | Decimal):
         raise fail(
-            N_("Numbers with a fraction are not allowed; send a decimal string such as \"12.5\".")
+            N_('Numbers with a fraction are not allowed; send a decimal string such as "12.5".')
         )
     if isinstance(value, list):
         return [normalise_json(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
@@ -264,7 +293,9 @@ def normalise_json(value: Any, path: str = "", depth: int = 0) -> Any:
 class JSONObject(fields.Field):
     """A free-form JSON object, normalised by :func:`normalise_json`."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             raise ValidationError(Message(N_("Not a valid mapping type.")))
         normalised: dict[str, Any] = normalise_json(value)

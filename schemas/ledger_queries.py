@@ -12,7 +12,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from ledger.log import MAX_CHAIN_PAGE
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 from schemas.fields import HexHash, normalise_text
 
 #: Positions are stored as signed 64-bit integers.
@@ -29,16 +29,16 @@ class Position(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         text = str(value)
-        if not re.fullmatch(r"-?\d{1,25}", text):
-            raise ValidationError(
-                Message(N_("{value!r} is not a whole number."), value=text[:40])
-            )
+        if not re.fullmatch(r"-?[0-9]{1,25}", text):
+            raise ValidationError(Message(N_("{value!r} is not a whole number."), value=text[:40]))
         number = int(text)
         if not self.minimum <= number <= self.maximum:
             raise ValidationError(
                 Message(
                     N_("{value} is outside the range {minimum} to {maximum}."),
-                    value=number, minimum=self.minimum, maximum=self.maximum,
+                    value=number,
+                    minimum=self.minimum,
+                    maximum=self.maximum,
                 )
             )
         return number

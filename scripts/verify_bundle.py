@@ -103,8 +103,8 @@ def tile_name(level: int | str, index: int, width: int | None = None) -> str:
 
 
 class Key:
-    def __init__(self, name: str, key_id: int, public: bytes) -> None:
-        self.name, self.key_id, self.public = name, key_id, public
+    def __init__(self, name: str, key_id: int, public: bytes, vkey: str) -> None:
+        self.name, self.key_id, self.public, self.vkey = name, key_id, public, vkey
 
     @classmethod
     def parse(cls, vkey: str) -> Key:
@@ -117,7 +117,7 @@ class Key:
             raise BundleError(f"{vkey!r} is not a verifier key (bad base64)") from None
         if len(raw) != 33 or raw[0] != 1:
             raise BundleError(f"{vkey!r} is not an Ed25519 verifier key")
-        key = cls(parts[0], int(parts[1], 16), raw[1:])
+        key = cls(parts[0], int(parts[1], 16), raw[1:], vkey.strip())
         computed = hashlib.sha256(parts[0].encode() + b"\n\x01" + raw[1:]).digest()[:4]
         if int.from_bytes(computed, "big") != key.key_id:
             raise BundleError(f"{vkey!r} has a key ID that does not match its key")
@@ -125,7 +125,9 @@ class Key:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Key) and (self.name, self.key_id, self.public) == (
-            other.name, other.key_id, other.public
+            other.name,
+            other.key_id,
+            other.public,
         )
 
     def __hash__(self) -> int:
@@ -135,8 +137,9 @@ class Key:
         return f"{self.name}+{self.key_id:08x}"
 
 
-def open_note(note: bytes, keys: list[Key], what: str) -> str:
-    """The note's text if a signature by one of ``keys`` verifies; unknown keys are ignored."""
+def open_note(note: bytes, keys: list[Key], what: str) -> tuple[str, set[Key]]:
+    """The note's text and the keys whose signatures verified; unknown keys are ignored, a
+    failing signature by a known key rejects the note, and so does having none by a known key."""
     try:
         text_all = note.decode("utf-8")
     except UnicodeDecodeError:
@@ -146,7 +149,8 @@ def open_note(note: bytes, keys: list[Key], what: str) -> str:
         raise BundleError(f"{what}: not a signed note")
     text, lines = text_all[: split + 1], text_all[split + 2 : -1].split("\n")
     known = {(k.name, k.key_id): k for k in keys}
-    verified, seen = False, []
+    verified: set[Key] = set()
+    seen = []
     for line in lines:
         if not line.startswith("— ") or line.count(" ") != 2:
             raise BundleError(f"{what}: malformed signature line")
@@ -155,6 +159,8 @@ def open_note(note: bytes, keys: list[Key], what: str) -> str:
             raw = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise BundleError(f"{what}: malformed signature") from None
+        if len(raw) < 5:
+            raise BundleError(f"{what}: malformed signature")
         key_id = int.from_bytes(raw[:4], "big")
         seen.append(f"{name}+{key_id:08x}")
         key = known.get((name, key_id))
@@ -164,17 +170,17 @@ def open_note(note: bytes, keys: list[Key], what: str) -> str:
             Ed25519PublicKey.from_public_bytes(key.public).verify(raw[4:], text.encode())
         except InvalidSignature:
             raise BundleError(f"{what}: the signature by {key.label()} does not verify") from None
-        verified = True
+        verified.add(key)
     if not verified:
         raise BundleError(
             f"{what}: no valid signature by a trusted key (signed by {', '.join(seen) or 'nobody'})"
         )
-    return text
+    return text, verified
 
 
 def parse_checkpoint(text: str, what: str) -> tuple[str, int, bytes]:
     lines = text[:-1].split("\n")
-    if len(lines) < 3 or not re.fullmatch(r"0|[1-9]\d*", lines[1]):
+    if len(lines) < 3 or not re.fullmatch(r"0|[1-9][0-9]{0,18}", lines[1]):
         raise BundleError(f"{what}: not a checkpoint")
     try:
         root = base64.b64decode(lines[2], validate=True)
@@ -186,8 +192,11 @@ def parse_checkpoint(text: str, what: str) -> tuple[str, int, bytes]:
 
 
 class TrustedKey:
-    def __init__(self, key: Key, role: str, valid_from: int, valid_until: int | None) -> None:
+    def __init__(
+        self, key: Key, role: str, valid_from: int, valid_until: int | None, status: str
+    ) -> None:
         self.key, self.role, self.valid_from, self.valid_until = key, role, valid_from, valid_until
+        self.status = status
 
     def valid_at(self, size: int) -> bool:
         return self.valid_from <= size and (self.valid_until is None or size < self.valid_until)
@@ -209,6 +218,7 @@ def parse_trust(text: str) -> tuple[str, list[TrustedKey]]:
                     tokens["role"],
                     int(tokens["from"]),
                     int(tokens["until"]) if "until" in tokens else None,
+                    tokens.get("status", "active"),
                 )
             )
         except (KeyError, ValueError):
@@ -271,51 +281,114 @@ class Tree:
 # --- the checks -----------------------------------------------------------------------------------
 
 
+class LogKeys:
+    """The log keys of the trust list, and how trust passes from the pinned key to its successors.
+
+    The trust list is read before it is authenticated, to know which key may sign which size;
+    it is accepted only at the end, when a key trusted through the pin has signed it.
+    """
+
+    def __init__(self, trust_note: bytes, pinned: list[Key]) -> None:
+        self.note = trust_note
+        self.origin, listed = parse_trust(unverified_text(trust_note))
+        self.keys = sorted((k for k in listed if k.role == "log"), key=lambda k: k.valid_from)
+        self.anchors = {k.key for k in self.keys if k.key in pinned}
+        if not self.anchors:
+            # Neither listed nor signing: report it as the trust list failing the pinned key.
+            open_note(trust_note, pinned, "trust list (against the pinned log key)")
+            raise BundleError("trust: the pinned log key is not in the bundle's trust list")
+        pairs = list(zip(self.keys, self.keys[1:], strict=False))
+        self.handovers = {new.valid_from: (old, new) for old, new in pairs}
+        self.successor_from = {old.key: new.valid_from for old, new in pairs}
+        self.signed_at: dict[int, set[Key]] = {}
+        self.rotations: dict[int, tuple[str, str]] = {}
+        self.warnings: list[str] = []
+
+    def valid_at(self, size: int) -> list[Key]:
+        return [k.key for k in self.keys if k.valid_at(size)]
+
+    def revoked_window(self, size: int) -> list[Key]:
+        return [
+            k.key
+            for k in self.keys
+            if k.status == "revoked"
+            and k.valid_until is not None
+            and k.valid_until <= size < self.successor_from.get(k.key, -1)
+        ]
+
+    def open_checkpoint(self, note: bytes, what: str) -> tuple[int, bytes, set[Key]]:
+        _, size, _ = parse_checkpoint(unverified_text(note), what)
+        try:
+            text, signers = open_note(note, self.valid_at(size), what)
+        except BundleError:
+            revoked = self.revoked_window(size)
+            if not revoked:
+                raise
+            text, signers = open_note(note, revoked, what)
+            self.warnings.append(
+                f"{what} is signed only by a key revoked for size {size}; later checkpoints "
+                "cover it"
+            )
+        origin, size, root = parse_checkpoint(text, what)
+        if origin != self.origin:
+            raise BundleError(f"{what}: origin {origin!r} is not the log's {self.origin!r}")
+        self.signed_at.setdefault(size, set()).update(signers)
+        return size, root, signers
+
+    def trusted(self) -> set[Key]:
+        trusted = set(self.anchors)
+        for start, (old, new) in sorted(self.handovers.items()):
+            rotation = self.rotations.get(start - 1)
+            handed_over = {old.key, new.key} <= self.signed_at.get(start, set())
+            if (
+                old.key in trusted
+                and old.status != "revoked"
+                and rotation == (old.key.vkey, new.key.vkey)
+                and handed_over
+            ):
+                trusted.add(new.key)
+        return trusted
+
+    def check_rotation(self, index: int, envelope: dict[str, Any]) -> None:
+        payload = envelope.get("payload") or {}
+        old, new = payload.get("old_key"), payload.get("new_key")
+        listed = self.handovers.get(index + 1)
+        if listed is None or (listed[0].key.vkey, listed[1].key.vkey) != (old, new):
+            raise BundleError(f"entry {index}: a key rotation the trust list does not show")
+        self.rotations[index] = (old, new)
+
+
 def verify(
     bundle: Bundle,
     pinned: list[Key],
     known: list[bytes],
     disclosures: list[dict[str, Any]],
 ) -> str:
-    trust_note = bundle.require("trust")
-    origin, trusted = parse_trust(open_note(trust_note, pinned, "trust list (against the pinned log key)"))
-    log_keys = [k for k in trusted if k.role == "log"]
-    if not any(t.key in pinned for t in log_keys):
-        raise BundleError("trust: the pinned log key is not in the bundle's trust list")
-
-    def keys_at(size: int) -> list[Key]:
-        return [t.key for t in log_keys if t.valid_at(size)]
-
-    def checked_checkpoint(note: bytes, what: str) -> tuple[int, bytes]:
-        _, size, _ = parse_checkpoint(unverified_text(note), what)
-        text = open_note(note, keys_at(size), what)
-        found_origin, size, root = parse_checkpoint(text, what)
-        if found_origin != origin:
-            raise BundleError(f"{what}: origin {found_origin!r} is not the log's {origin!r}")
-        return size, root
-
-    size, root = checked_checkpoint(bundle.require("checkpoint"), "checkpoint")
+    keys = LogKeys(bundle.require("trust"), pinned)
+    size, root, latest_signers = keys.open_checkpoint(bundle.require("checkpoint"), "checkpoint")
     height_text = bundle.read("tile-height")
-    height = int(height_text) if height_text else 8
+    height = 8
+    if height_text is not None:
+        if not re.fullmatch(rb"[1-8]\n?", height_text):
+            raise BundleError("tile-height: must be a number from 1 to 8")
+        height = int(height_text)
     capacity = 1 << height
 
     expected: dict[int, list[tuple[str, bytes]]] = {size: [("checkpoint", root)]}
     stored_checkpoints = 0
     for name in bundle.names("checkpoints"):
-        what = f"{name}"
-        cp_size, cp_root = checked_checkpoint(bundle.require(name), what)
+        cp_size, cp_root, _ = keys.open_checkpoint(bundle.require(name), name)
         if f"checkpoints/{encode_index(cp_size)}" != name:
-            raise BundleError(f"{what}: the file name does not match its size {cp_size}")
-        expected.setdefault(cp_size, []).append((what, cp_root))
+            raise BundleError(f"{name}: the file name does not match its size {cp_size}")
+        expected.setdefault(cp_size, []).append((name, cp_root))
         stored_checkpoints += 1
     for position, note in enumerate(known, 1):
         what = f"known checkpoint #{position}"
         text_size = parse_checkpoint(unverified_text(note), what)[1]
-        candidates = keys_at(text_size) + pinned
-        text = open_note(note, candidates, what)
+        text, _ = open_note(note, keys.valid_at(text_size) + pinned, what)
         found_origin, known_size, known_root = parse_checkpoint(text, what)
-        if found_origin != origin:
-            raise BundleError(f"{what}: it is for log {found_origin!r}, not {origin!r}")
+        if found_origin != keys.origin:
+            raise BundleError(f"{what}: it is for log {found_origin!r}, not {keys.origin!r}")
         if known_size > size:
             raise BundleError(
                 f"{what}: it has size {known_size} but the bundle ends at {size}: "
@@ -341,19 +414,24 @@ def verify(
             count = size >> (tile_level * height)
             width = min(capacity, count - tile_index * capacity)
             name = tile_name(tile_level, tile_index, None if width == capacity else width)
-            tiles[tile_level] = (tile_index, bundle.require(name))
+            data = bundle.require(name)
+            if len(data) != width * 32:
+                raise BundleError(f"{name}: {len(data)} bytes, but the tile has {width} hashes")
+            tiles[tile_level] = (tile_index, data)
             cached = tiles[tile_level]
         return cached[1][position * 32 : position * 32 + 32]
 
     def on_subtree(level: int, index: int, value: bytes) -> None:
         if level % height == 0 and stored_hash(level, index) != value:
-            raise BundleError(f"tile {level // height}/{index >> height} does not match the entries")
+            raise BundleError(
+                f"tile {level // height}/{index >> height} does not match the entries"
+            )
 
     tree = Tree(on_subtree)
     check_roots(0, tree.root())
-    wanted = {}
+    wanted: dict[int, list[dict[str, Any]]] = {}
     for disclosure in disclosures:
-        wanted.setdefault(int(disclosure["index"]), []).append(disclosure)
+        wanted.setdefault(disclosure["index"], []).append(disclosure)
     chains: dict[str, str] = {}
     for bundle_index in range(-(-size // capacity)):
         width = min(capacity, size - bundle_index * capacity)
@@ -375,12 +453,8 @@ def verify(
                     f"entry {index}: its bytes hash to {leaf.hex()}, which is not the leaf "
                     "hash in the tiles"
                 )
-            try:
-                envelope = json.loads(entry[len(ENTRY_PREFIX) :])
-                subjects = envelope["subjects"]
-            except (ValueError, KeyError, TypeError):
-                raise BundleError(f"entry {index}: not an envelope") from None
-            for subject in subjects:
+            envelope = parse_envelope(entry, index)
+            for subject in envelope["subjects"]:
                 previous = chains.get(subject["id"])
                 if subject["prev"] != previous:
                     raise BundleError(
@@ -388,16 +462,10 @@ def verify(
                         f"{subject['prev']} but its chain ends at {previous}"
                     )
                 chains[subject["id"]] = leaf.hex()
+            if envelope.get("actor") == "ledger":
+                keys.check_rotation(index, envelope)
             for disclosure in wanted.pop(index, []):
-                committed = (envelope.get("private") or {}).get(disclosure["field"])
-                value = jcs({"field": disclosure["field"], "value": disclosure["value"]})
-                salt = bytes.fromhex(disclosure["salt"])
-                actual = hashlib.sha256(COMMITMENT_PREFIX + salt + value).hexdigest()
-                if committed != actual:
-                    raise BundleError(
-                        f"entry {index}: the disclosed private value {disclosure['field']!r} "
-                        "does not match its commitment"
-                    )
+                check_disclosure(index, envelope, disclosure)
             tree.append(leaf)
             check_roots(tree.size, tree.root())
         if offset != len(data):
@@ -406,21 +474,76 @@ def verify(
         raise BundleError(f"a disclosure names entry {min(wanted)}, which is not in the bundle")
     if expected:
         raise BundleError(f"checkpoint sizes {sorted(expected)} are not covered by the entries")
-    return (
+    missing = [
+        start - 1 for start in keys.handovers if start <= size and start - 1 not in keys.rotations
+    ]
+    if missing:
+        raise BundleError(f"entry {missing[0]}: the trust list shows a key rotation there")
+    trusted = keys.trusted()
+    open_note(keys.note, sorted(trusted, key=Key.label), "trust list (against the pinned log key)")
+    if not latest_signers & trusted:
+        raise BundleError(
+            "checkpoint: the latest checkpoint is not signed by the pinned log key or by a key "
+            "it handed over to"
+        )
+    summary = (
         f"OK: {size} entries, {stored_checkpoints} checkpoints and {len(chains)} subject chains "
         f"verified against the pinned log key; root {root.hex()}"
     )
+    return "\n".join([*(f"warning: {w}" for w in keys.warnings), summary])
+
+
+def parse_envelope(entry: bytes, index: int) -> dict[str, Any]:
+    try:
+        envelope = json.loads(entry[len(ENTRY_PREFIX) :])
+        subjects = envelope["subjects"]
+        if not isinstance(subjects, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("id"), str) and "prev" in s for s in subjects
+        ):
+            raise TypeError("subjects")
+    except (ValueError, KeyError, TypeError):
+        raise BundleError(f"entry {index}: not an envelope") from None
+    if not isinstance(envelope, dict):
+        raise BundleError(f"entry {index}: not an envelope")
+    return envelope
+
+
+def check_disclosure(index: int, envelope: dict[str, Any], disclosure: dict[str, Any]) -> None:
+    field = disclosure.get("field")
+    try:
+        salt = bytes.fromhex(disclosure["salt"])
+        value = jcs({"field": field, "value": disclosure["value"]})
+    except (KeyError, TypeError, ValueError):
+        raise BundleError(f"entry {index}: the disclosure of {field!r} is malformed") from None
+    committed = (envelope.get("private") or {}).get(field)
+    actual = hashlib.sha256(COMMITMENT_PREFIX + salt + value).hexdigest()
+    if committed != actual:
+        raise BundleError(
+            f"entry {index}: the disclosed private value {field!r} does not match its commitment"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("bundle", type=Path, help="directory or tar archive from `flask ledger export`")
-    parser.add_argument("--log-key", action="append", required=True,
-                        help="the pinned verifier key of the log (name+keyid+key); repeatable")
-    parser.add_argument("--known-checkpoint", action="append", default=[], type=Path,
-                        help="a signed checkpoint seen earlier, to detect forks; repeatable")
-    parser.add_argument("--disclosure", type=Path,
-                        help="JSON Lines of disclosed private values to check")
+    parser.add_argument(
+        "bundle", type=Path, help="directory or tar archive from `flask ledger export`"
+    )
+    parser.add_argument(
+        "--log-key",
+        action="append",
+        required=True,
+        help="the pinned verifier key of the log (name+keyid+key); repeatable",
+    )
+    parser.add_argument(
+        "--known-checkpoint",
+        action="append",
+        default=[],
+        type=Path,
+        help="a signed checkpoint seen earlier, to detect forks; repeatable",
+    )
+    parser.add_argument(
+        "--disclosure", type=Path, help="JSON Lines of disclosed private values to check"
+    )
     args = parser.parse_args(argv)
     try:
         pinned = [Key.parse(v) for v in args.log_key]
@@ -428,14 +551,24 @@ def main(argv: list[str] | None = None) -> int:
         disclosures = []
         if args.disclosure:
             for number, line in enumerate(args.disclosure.read_text().splitlines(), 1):
-                if line.strip():
-                    try:
-                        disclosures.append(json.loads(line))
-                    except ValueError:
-                        raise BundleError(f"{args.disclosure}:{number}: not JSON") from None
+                if not line.strip():
+                    continue
+                try:
+                    disclosure = json.loads(line)
+                    if not isinstance(disclosure, dict) or not isinstance(
+                        disclosure.get("index"), int
+                    ):
+                        raise ValueError("not a disclosure")
+                except ValueError:
+                    raise BundleError(f"{args.disclosure}:{number}: not a disclosure") from None
+                disclosures.append(disclosure)
         print(verify(Bundle(args.bundle), pinned, known, disclosures))
-    except (BundleError, OSError, tarfile.TarError) as error:
+    except (BundleError, OSError, tarfile.TarError, UnicodeError) as error:
         print(f"FAILED: {error}")
+        return 1
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
+        # Malformed input in a place no specific check covers: still a failure, never a crash.
+        print(f"FAILED: the bundle is malformed ({type(error).__name__}: {error})")
         return 1
     return 0
 

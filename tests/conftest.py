@@ -38,14 +38,14 @@ hypothesis_settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 hypothesis_settings.register_profile(
-    "dev", max_examples=300, deadline=None,
+    "dev",
+    max_examples=300,
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-PG_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 ORIGIN = "test.hungyen.example/ledger"
@@ -141,7 +141,9 @@ class DatabaseFactory:
         parsed = sa.engine.make_url(url)
         if parsed.get_backend_name() == "postgresql" and parsed.database in self._pg_clones:
             with self._admin_engine().connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+                connection.execute(
+                    sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+                )
             self._pg_clones.remove(parsed.database)
 
     def close(self) -> None:
@@ -201,9 +203,7 @@ class LedgerFactory:
 
 
 @pytest.fixture(scope="module")
-def ledgers(
-    tmp_path_factory: pytest.TempPathFactory, databases: DatabaseFactory
-) -> LedgerFactory:
+def ledgers(tmp_path_factory: pytest.TempPathFactory, databases: DatabaseFactory) -> LedgerFactory:
     return LedgerFactory(tmp_path_factory.mktemp("ledgers"), databases, FakeClock())
 
 

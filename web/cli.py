@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -22,7 +22,8 @@ from ledger.audit import audit
 from ledger.bootstrap import initialise, open_log, rotate_log_key
 from ledger.errors import BatchError, LedgerError
 from ledger.export import export_bundle
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
+from ledger.note import Verifier
 from schemas.envelope import load_envelope
 from web.config import ledger_settings
 from web.i18n import translate
@@ -67,51 +68,68 @@ def init_command() -> None:
     if result.created_ledger:
         say(Message(N_("Created the ledger {origin}."), origin=result.log.origin))
     else:
-        say(Message(N_("The ledger {origin} is initialised and consistent."),
-                    origin=result.log.origin))
+        say(
+            Message(
+                N_("The ledger {origin} is initialised and consistent."), origin=result.log.origin
+            )
+        )
     if result.created_key:
         say(Message(N_("Created a new log key in {path}."), path=result.log.settings.key_file))
     say(Message(N_("Log verifier key: {vkey}"), vkey=key.verifier.vkey))
-    say(Message(N_("Key fingerprint (SHA-256): {fingerprint}"),
-                fingerprint=key.verifier.fingerprint))
+    say(
+        Message(
+            N_("Key fingerprint (SHA-256): {fingerprint}"), fingerprint=key.verifier.fingerprint
+        )
+    )
     result.log.engine.dispose()
 
 
-def _read_envelopes(stream: TextIO) -> tuple[list[Any], list[tuple[int, Any]]]:
+def _read_envelopes(stream: BinaryIO) -> tuple[list[Any], list[tuple[int, Any]]]:
     events, problems = [], []
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
+    for number, raw in enumerate(stream, 1):
         try:
+            line = raw.decode("utf-8")
+            if not line.strip():
+                continue
             events.append(load_envelope(strict_loads(line)))
         except ValidationError as error:
             problems.append((number, error.normalized_messages()))
-        except ValueError as error:
+        except ValueError as error:  # also UnicodeDecodeError
             problems.append((number, {"$": [describe_json_error(error)]}))
     return events, problems
 
 
 @ledger_cli.command("append")
-@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.argument("source", type=click.File("rb"))
 @click.option("--if-empty", is_flag=True, help="Only append when the ledger has no entries.")
 @refusals_exit_1
-def append_command(source: TextIO, if_empty: bool) -> None:
+def append_command(source: BinaryIO, if_empty: bool) -> None:
     """Append the envelopes of a JSON Lines file in one transaction: all of them or none."""
     log = get_log()
     if if_empty and log.size() > 0:
-        say(Message(N_("The ledger already has {size} entries; nothing was appended."),
-                    size=log.size()))
+        say(
+            Message(
+                N_("The ledger already has {size} entries; nothing was appended."), size=log.size()
+            )
+        )
         return
     events, problems = _read_envelopes(source)
     if problems:
         for number, errors in problems:
             click.echo(
-                translate(Message(N_("line {line}: {errors}"), line=number,
-                                  errors=json.dumps(translate(errors), ensure_ascii=False))),
+                translate(
+                    Message(
+                        N_("line {line}: {errors}"),
+                        line=number,
+                        errors=json.dumps(translate(errors), ensure_ascii=False),
+                    )
+                ),
                 err=True,
             )
-        say(Message(N_("{count} invalid lines; nothing was appended."), count=len(problems)),
-            err=True)
+        say(
+            Message(N_("{count} invalid lines; nothing was appended."), count=len(problems)),
+            err=True,
+        )
         sys.exit(1)
     try:
         results = log.append_batch(events)
@@ -119,29 +137,51 @@ def append_command(source: TextIO, if_empty: bool) -> None:
         say(error.message, err=True)
         sys.exit(1)
     repeated = sum(1 for r in results if r.repeated)
-    say(Message(N_("Appended {count} entries ({repeated} were repeats of existing ones)."),
-                count=len(results) - repeated, repeated=repeated))
+    say(
+        Message(
+            N_("Appended {count} entries ({repeated} were repeats of existing ones)."),
+            count=len(results) - repeated,
+            repeated=repeated,
+        )
+    )
 
 
 @ledger_cli.command("verify")
-@click.option("--known-checkpoint", "known", multiple=True, type=click.Path(path_type=Path),
-              help="A signed checkpoint seen earlier; the log must be consistent with it.")
+@click.option(
+    "--log-key",
+    "log_keys",
+    multiple=True,
+    help="The log's verifier key as published (name+keyid+key); repeatable. "
+    "Defaults to the public key kept beside the key file.",
+)
+@click.option(
+    "--known-checkpoint",
+    "known",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="A signed checkpoint seen earlier; the log must be consistent with it.",
+)
 @refusals_exit_1
-def verify_command(known: tuple[Path, ...]) -> None:
-    """Recompute and check everything: hashes, tiles, roots, signatures, chains, commitments."""
+def verify_command(log_keys: tuple[str, ...], known: tuple[Path, ...]) -> None:
+    """Recompute and check everything: hashes, tiles, roots, signatures, chains, commitments.
+
+    Needs no private key: it checks signatures against the pinned public key.
+    """
     settings = ledger_settings(current_app.config)
-    log = open_log(settings, _clock(), check_rewind=False)
+    pinned = [Verifier.parse(vkey) for vkey in log_keys] or None
+    log = open_log(settings, _clock(), check_rewind=False, load_key=False)
     bar: Any = None
     if sys.stderr.isatty():
-        bar = click.progressbar(length=max(log.size(), 1), file=sys.stderr,
-                                label=translate(Message(N_("Verifying"))))
+        bar = click.progressbar(
+            length=max(log.size(), 1), file=sys.stderr, label=translate(Message(N_("Verifying")))
+        )
 
     def progress(done: int, total: int) -> None:
         if bar is not None:
             bar.update(done - bar.pos)
 
     try:
-        report = audit(log, progress, [path.read_bytes() for path in known])
+        report = audit(log, progress, [path.read_bytes() for path in known], pinned)
     except LedgerError as error:
         if bar is not None:
             bar.render_finish()
@@ -167,28 +207,55 @@ def checkpoint_command() -> None:
 def export_command(destination: Path) -> None:
     """Write the tlog-tiles bundle (a directory, or a .tar / .tar.gz file)."""
     log = get_log()
-    size = export_bundle(log, destination)
+    try:
+        size = export_bundle(log, destination)
+    except FileExistsError:
+        say(
+            Message(
+                N_("{path} already exists and is not empty; choose a new destination."),
+                path=destination,
+            ),
+            err=True,
+        )
+        sys.exit(1)
+    except LookupError as error:
+        say(Message(N_("The export stopped: {reason}"), reason=str(error)), err=True)
+        sys.exit(1)
     say(Message(N_("Exported {size} entries to {path}."), size=size, path=destination))
-    say(Message(N_("Check it with: python scripts/verify_bundle.py {path} --log-key {vkey}"),
-                path=destination, vkey=log.active_log_key().verifier.vkey))
+    say(
+        Message(
+            N_("Check it with: python scripts/verify_bundle.py {path} --log-key {vkey}"),
+            path=destination,
+            vkey=log.active_log_key().verifier.vkey,
+        )
+    )
 
 
 @ledger_cli.command("rotate-key")
 @click.option("--reason", required=True, help="Why the key is replaced (recorded in the ledger).")
-@click.option("--revoke-from", type=int, default=None,
-              help="Declare the old key compromised from this ledger position on.")
+@click.option(
+    "--revoke-from",
+    type=int,
+    default=None,
+    help="Declare the old key compromised from this ledger position on.",
+)
 @refusals_exit_1
 def rotate_key_command(reason: str, revoke_from: int | None) -> None:
     """Replace the log key; the rotation is itself a ledger entry."""
     log, index = rotate_log_key(ledger_settings(current_app.config), reason, revoke_from, _clock())
     forget_log(current_app)
-    say(Message(N_("Rotated the log key in entry {index}. New verifier key: {vkey}"),
-                index=index, vkey=log.active_log_key().verifier.vkey))
+    say(
+        Message(
+            N_("Rotated the log key in entry {index}. New verifier key: {vkey}"),
+            index=index,
+            vkey=log.active_log_key().verifier.vkey,
+        )
+    )
     log.engine.dispose()
 
 
 @ledger_cli.command("erase")
-@click.argument("index", type=int)
+@click.argument("index", type=click.IntRange(0, 2**63 - 1))
 @click.argument("field")
 @click.option("--reason", required=True, help="Why the value is erased (kept with the erasure).")
 @refusals_exit_1
@@ -199,7 +266,7 @@ def erase_command(index: int, field: str, reason: str) -> None:
 
 
 @ledger_cli.command("reveal")
-@click.argument("index", type=int)
+@click.argument("index", type=click.IntRange(0, 2**63 - 1))
 @refusals_exit_1
 def reveal_command(index: int) -> None:
     """Print an entry's private values and salts as disclosures (JSON Lines) for an auditor."""
@@ -213,9 +280,18 @@ def status_command() -> None:
     """Show the size, the latest checkpoint and the active log key."""
     log = get_log()
     latest = log.latest_checkpoint()
-    say(Message(N_("Log {origin}: {size} entries; latest checkpoint of size {checkpoint} signed "
-                   "at {signed_at}."), origin=log.origin, size=log.size(),
-                checkpoint=latest.size, signed_at=latest.signed_at))
+    say(
+        Message(
+            N_(
+                "Log {origin}: {size} entries; latest checkpoint of size {checkpoint} signed "
+                "at {signed_at}."
+            ),
+            origin=log.origin,
+            size=log.size(),
+            checkpoint=latest.size,
+            signed_at=latest.signed_at,
+        )
+    )
     say(Message(N_("Log verifier key: {vkey}"), vkey=log.active_log_key().verifier.vkey))
 
 

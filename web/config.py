@@ -17,7 +17,9 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def from_environment(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def from_environment(
+    instance_path: str, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     env = os.environ if environ is None else environ
     instance = Path(instance_path)
     environment = env.get("HYT_ENV", "production")

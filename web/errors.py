@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ledger.errors import InvalidInputError, LedgerError
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 from web.i18n import translate
 
 JSON_PREFIXES = ("/ledger", "/api")
@@ -24,8 +24,12 @@ _HTTP_MESSAGES = {
     500: N_("Something went wrong on the server. The error was logged."),
 }
 _HTTP_CODES = {
-    400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-    413: "payload_too_large", 429: "too_many_requests", 500: "internal_error",
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "too_many_requests",
+    500: "internal_error",
 }
 
 
@@ -37,7 +41,11 @@ def wants_json() -> bool:
 
 
 def error_response(
-    status: int, code: str, message: Message, errors: Any = None, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: Message,
+    errors: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     body = {"code": code, "message": translate(message), "errors": translate(errors or {})}
     if wants_json():

@@ -14,7 +14,7 @@ from flask import Request
 from flask.json.provider import DefaultJSONProvider
 
 from ledger.errors import InvalidInputError
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 
 
 class DuplicateKeyError(ValueError):
@@ -36,12 +36,15 @@ def _no_constants(name: str) -> NoReturn:
 
 def strict_loads(text: str | bytes) -> Any:
     """``json.loads`` that keeps decimals exact and refuses duplicate keys, NaN and Infinity."""
-    return json.loads(
-        text,
-        parse_float=Decimal,
-        parse_constant=_no_constants,
-        object_pairs_hook=_no_duplicates,
-    )
+    try:
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_no_constants,
+            object_pairs_hook=_no_duplicates,
+        )
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def describe_json_error(error: Exception) -> Message:
@@ -50,7 +53,9 @@ def describe_json_error(error: Exception) -> Message:
     if isinstance(error, json.JSONDecodeError):
         return Message(
             N_("Not valid JSON: {reason} at line {line}, column {column}."),
-            reason=error.msg, line=error.lineno, column=error.colno,
+            reason=error.msg,
+            line=error.lineno,
+            column=error.colno,
         )
     if isinstance(error, UnicodeDecodeError):
         return Message(N_("The body is not valid UTF-8."))

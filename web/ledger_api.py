@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.log import StoredEntry
-from ledger.messages import Message, N_
+from ledger.messages import N_, Message
 from ledger.tiles import parse_tile_path
 from schemas.ledger_queries import (
     ChainQuery,

@@ -30,11 +30,23 @@ def _settings_json(settings: LedgerSettings) -> str:
     return json.dumps(raw)
 
 
-def _start(settings: LedgerSettings, worker: int, count: int, batch: int = 1) -> subprocess.Popen[str]:
+def _start(
+    settings: LedgerSettings, worker: int, count: int, batch: int = 1
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.ledger.appender", _settings_json(settings), str(worker),
-         str(count), str(batch)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.ledger.appender",
+            _settings_json(settings),
+            str(worker),
+            str(count),
+            str(batch),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
@@ -48,7 +60,9 @@ def test_eight_processes_append_without_forks_or_gaps(fresh_log: Callable[..., L
     for process in processes:
         out, err = process.communicate(timeout=540)
         assert process.returncode == 0, err[-2000:]
-        acknowledged += [int(line.split()[1]) for line in out.splitlines() if line.startswith("ack")]
+        acknowledged += [
+            int(line.split()[1]) for line in out.splitlines() if line.startswith("ack")
+        ]
     total = WORKERS * APPENDS
     assert sorted(acknowledged) == list(range(total))
     assert log.size() == total

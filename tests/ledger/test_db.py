@@ -31,17 +31,23 @@ def populated(log: Log) -> Log:
 
 def _refused(log: Log, statement: str) -> None:
     with log.engine.connect() as connection:
-        with pytest.raises(sa.exc.DatabaseError) as caught:
-            with connection.begin():
-                connection.execute(sa.text(statement))
-        assert any(word in str(caught.value) for word in ("append-only", "only grow", "forward",
-                                                           "erased"))
+        with pytest.raises(sa.exc.DatabaseError) as caught, connection.begin():
+            connection.execute(sa.text(statement))
+        assert any(
+            word in str(caught.value) for word in ("append-only", "only grow", "forward", "erased")
+        )
 
 
 @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
 def test_history_tables_refuse_update_and_delete(populated: Log, table: str) -> None:
-    column = {"ledger_meta": "origin", "entry": "type", "subject_link": "role",
-              "checkpoint": "signed_at", "log_key": "role", "key_end": "reason"}[table]
+    column = {
+        "ledger_meta": "origin",
+        "entry": "type",
+        "subject_link": "role",
+        "checkpoint": "signed_at",
+        "log_key": "role",
+        "key_end": "reason",
+    }[table]
     with populated.engine.begin() as connection:
         count = connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
     if table == "key_end":
@@ -54,14 +60,28 @@ def test_history_tables_refuse_update_and_delete(populated: Log, table: str) -> 
 def test_key_end_has_its_triggers(populated: Log) -> None:
     with populated.engine.connect() as connection:
         if connection.dialect.name == "sqlite":
-            names = connection.execute(sa.text(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'key_end'"
-            )).scalars().all()
+            names = (
+                connection.execute(
+                    sa.text(
+                        "SELECT name FROM sqlite_master"
+                        " WHERE type = 'trigger' AND tbl_name = 'key_end'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             assert sorted(names) == ["key_end_no_delete", "key_end_no_update"]
         else:
-            names = connection.execute(sa.text(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'key_end'::regclass AND NOT tgisinternal"
-            )).scalars().all()
+            names = (
+                connection.execute(
+                    sa.text(
+                        "SELECT tgname FROM pg_trigger"
+                        " WHERE tgrelid = 'key_end'::regclass AND NOT tgisinternal"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             assert sorted(names) == ["key_end_append_only", "key_end_no_truncate"]
 
 

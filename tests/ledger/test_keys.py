@@ -9,7 +9,13 @@ import pytest
 from ledger.audit import audit
 from ledger.bootstrap import initialise, open_log, pending_key_file, rotate_log_key
 from ledger.checkpoint import parse_checkpoint
-from ledger.errors import AuditError, KeyFileError, OriginMismatchError, RewindError
+from ledger.errors import (
+    AuditError,
+    KeyFileError,
+    OriginMismatchError,
+    RewindError,
+    UnverifiedNoteError,
+)
 from ledger.keys import parse_trust_list
 from ledger.note import open_note, parse_note
 from tests.factories import simple_event
@@ -55,9 +61,11 @@ def test_an_unencrypted_key_is_refused_unless_allowed(fresh_settings) -> None:  
 def test_init_is_idempotent_and_guards_the_origin_and_the_key(fresh_settings) -> None:  # type: ignore[no-untyped-def]
     settings = fresh_settings()
     first = initialise(settings)
-    assert first.created_ledger and first.created_key
+    assert first.created_ledger
+    assert first.created_key
     again = initialise(settings)
-    assert not again.created_ledger and not again.created_key
+    assert not again.created_ledger
+    assert not again.created_key
     assert again.log.active_log_key().verifier == first.log.active_log_key().verifier
     with pytest.raises(OriginMismatchError):
         initialise(replace(settings, origin="other.example/ledger"))
@@ -66,7 +74,9 @@ def test_init_is_idempotent_and_guards_the_origin_and_the_key(fresh_settings) ->
         initialise(settings)
 
 
-def test_rotation_is_a_ledger_event_and_the_trust_list_keeps_both_keys(fresh_settings, ledgers) -> None:  # type: ignore[no-untyped-def]
+def test_rotation_is_a_ledger_event_and_the_trust_list_keeps_both_keys(
+    fresh_settings, ledgers
+) -> None:  # type: ignore[no-untyped-def]
     settings = fresh_settings()
     log = initialise(settings, ledgers.clock).log
     for _ in range(5):
@@ -75,28 +85,34 @@ def test_rotation_is_a_ledger_event_and_the_trust_list_keeps_both_keys(fresh_set
     log.engine.dispose()
     rotated, index = rotate_log_key(settings, "scheduled yearly rotation", clock=ledgers.clock)
     new_key = rotated.active_log_key().verifier
-    assert new_key != old_key and index == 5
+    assert new_key != old_key
+    assert index == 5
     entry = rotated.entry(index).envelope
-    assert entry["type"] == "ledger.log_key_rotated" and entry["actor"] == "ledger"
+    assert entry["type"] == "ledger.log_key_rotated"
+    assert entry["actor"] == "ledger"
     assert entry["payload"]["new_key"] == new_key.vkey
-    latest = rotated.latest_checkpoint()
-    assert latest.size == 6
-    open_note(latest.note, [new_key])
-    with pytest.raises(Exception, match="no valid signature|does not verify"):
-        open_note(latest.note, [old_key])
+    handover = rotated.latest_checkpoint()
+    assert handover.size == 6
+    # The handover checkpoint is signed by both keys, so a pin on either leads to the other.
+    assert len(open_note(handover.note, [new_key, old_key]).verified) == 2
     origin, keys = parse_trust_list(open_note(rotated.trust_note(), [new_key]).text)
     assert origin == settings.origin
     assert [(k.verifier, k.valid_from, k.valid_until, k.status) for k in keys] == [
-        (old_key, 0, 6, "retired"), (new_key, 6, None, "active"),
+        (old_key, 0, 7, "retired"),
+        (new_key, 6, None, "active"),
     ]
     rotated.append(simple_event("flock:rotation"))
+    with pytest.raises(UnverifiedNoteError):
+        open_note(rotated.latest_checkpoint().note, [old_key])
     assert audit(rotated).checkpoints >= 7
     retired = list(settings.key_file.parent.glob("log-key.pem.retired-*"))
     assert len(retired) == 1
     assert open_log(settings, signer_required=True).signer.verifier() == new_key  # type: ignore[union-attr]
 
 
-def test_an_interrupted_rotation_is_finished_at_the_next_start(fresh_settings, ledgers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_interrupted_rotation_is_finished_at_the_next_start(
+    fresh_settings, ledgers, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     settings = fresh_settings()
     initialise(settings, ledgers.clock).log.engine.dispose()
     import ledger.bootstrap as bootstrap
@@ -116,15 +132,20 @@ def test_an_interrupted_rotation_is_finished_at_the_next_start(fresh_settings, l
     audit(reopened)
 
 
-def test_a_revoked_key_leaves_its_checkpoints_unattested_but_the_log_verifiable(fresh_settings, ledgers) -> None:  # type: ignore[no-untyped-def]
+def test_a_revoked_key_leaves_its_checkpoints_unattested_but_the_log_verifiable(
+    fresh_settings, ledgers
+) -> None:  # type: ignore[no-untyped-def]
     settings = fresh_settings()
     log = initialise(settings, ledgers.clock).log
     for _ in range(6):
         log.append(simple_event("flock:revoke"))
     log.engine.dispose()
     rotated, _ = rotate_log_key(settings, "key exposed in a backup", revoke_from=4)
-    origin, keys = parse_trust_list(open_note(rotated.trust_note(), [rotated.active_log_key().verifier]).text)
-    assert keys[0].status == "revoked" and keys[0].valid_until == 4
+    _origin, keys = parse_trust_list(
+        open_note(rotated.trust_note(), [rotated.active_log_key().verifier]).text
+    )
+    assert keys[0].status == "revoked"
+    assert keys[0].valid_until == 4
     report = audit(rotated)
     assert len(report.warnings) == 3  # checkpoints of sizes 4, 5 and 6 were signed by the old key
 
@@ -144,7 +165,9 @@ def test_a_restore_that_lost_entries_is_refused_loudly(fresh_settings, databases
     with pytest.raises(RewindError) as caught:
         open_log(restored)
     message = str(caught.value)
-    assert "size 7" in message and "only 3 entries" in message and "backup" in message
+    assert "size 7" in message
+    assert "only 3 entries" in message
+    assert "backup" in message
     with pytest.raises(RewindError):
         initialise(restored)
     unchecked = open_log(restored, check_rewind=False)
@@ -176,3 +199,74 @@ def test_a_replaced_database_with_the_same_size_is_refused(fresh_settings) -> No
     twin.state_file.write_bytes(real.state_file.read_bytes())
     with pytest.raises(RewindError, match="has root"):
         open_log(twin)
+
+
+def _bundle_check(log, tmp_path, *keys):  # type: ignore[no-untyped-def]
+    from ledger.export import export_bundle
+    from tests.ledger.test_tampering import run_verify_bundle
+
+    bundle = tmp_path / f"bundle-{len(list(tmp_path.iterdir()))}"
+    export_bundle(log, bundle)
+    arguments = [a for key in keys for a in ("--log-key", key.vkey)]
+    return run_verify_bundle(bundle, *arguments)
+
+
+def test_trust_follows_a_handover_but_not_a_revocation(fresh_settings, ledgers, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = fresh_settings()
+    log = initialise(settings, ledgers.clock).log
+    first = log.active_log_key().verifier
+    for _ in range(3):
+        log.append(simple_event("flock:handover"))
+    log.engine.dispose()
+    second_log, _ = rotate_log_key(settings, "yearly rotation")
+    second = second_log.active_log_key().verifier
+    second_log.append(simple_event("flock:handover"))
+    # An auditor who pinned the first key follows the co-signed handover to the second.
+    assert audit(second_log, pinned=[first]).entries == 5
+    status, output = _bundle_check(second_log, tmp_path, first)
+    assert status == 0, output
+    second_log.engine.dispose()
+
+    third_log, _ = rotate_log_key(settings, "laptop stolen", revoke_from=4)
+    third = third_log.active_log_key().verifier
+    third_log.append(simple_event("flock:handover"))
+    # After a revocation the compromised key hands nothing over: only the new pin works.
+    with pytest.raises(AuditError, match="not signed by the pinned log key"):
+        audit(third_log, pinned=[first])
+    report = audit(third_log, pinned=[third])
+    # Size 5 was signed by the second key alone, now revoked from 4; size 4 (the first handover)
+    # also carries the first key's signature, valid there.
+    assert [str(w).split(" is ")[0] for w in report.warnings] == ["checkpoint of size 5"]
+    status, output = _bundle_check(third_log, tmp_path, third)
+    assert status == 0, output
+    assert output.count("warning:") == 1
+    status, output = _bundle_check(third_log, tmp_path, second)
+    assert status == 1
+    assert "trust list (against the pinned log key): no valid signature" in output
+
+
+def test_a_revoked_key_cannot_sign_beyond_its_window(fresh_settings, ledgers, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ledger.note import sign_note
+    from tests.ledger.test_tampering import drop_triggers, execute
+
+    settings = fresh_settings()
+    log = initialise(settings, ledgers.clock).log
+    for _ in range(4):
+        log.append(simple_event("flock:window"))
+    old_signer = log.signer
+    log.engine.dispose()
+    rotated, _ = rotate_log_key(settings, "compromised", revoke_from=2)
+    for _ in range(3):
+        rotated.append(simple_event("flock:window"))
+    # The thief re-signs a checkpoint after the rotation with the stolen (revoked) key.
+    latest = rotated.latest_checkpoint()
+    text = latest.note.decode().split("\n\n")[0] + "\n"
+    drop_triggers(rotated, "checkpoint")
+    execute(
+        rotated,
+        "UPDATE checkpoint SET note = :n WHERE size = :s",
+        n=sign_note(text, [old_signer]),
+        s=latest.size,
+    )  # type: ignore[list-item]
+    with pytest.raises(AuditError, match=f"checkpoint of size {latest.size}: no valid signature"):
+        audit(rotated)

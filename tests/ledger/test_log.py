@@ -44,10 +44,14 @@ def test_prev_is_filled_by_the_ledger_and_chains_each_subject(log: Log) -> None:
 
 def test_an_event_with_several_subjects_heads_each_of_them(log: Log) -> None:
     a = log.append(simple_event("flock:multi-a"))
-    merged = log.append(event(subjects=[
-        {"id": "flock:multi-a", "role": "input"},
-        {"id": "flock:multi-b", "role": "output"},
-    ]))
+    merged = log.append(
+        event(
+            subjects=[
+                {"id": "flock:multi-a", "role": "input"},
+                {"id": "flock:multi-b", "role": "output"},
+            ]
+        )
+    )
     subjects = log.entry(merged.index).envelope["subjects"]
     assert subjects == [
         {"id": "flock:multi-a", "role": "input", "prev": a.leaf_hash.hex()},
@@ -70,15 +74,27 @@ def test_chain_pages(log: Log) -> None:
 
 def test_expect_prev_guards_against_a_concurrent_writer(log: Log) -> None:
     head = log.append(simple_event("flock:optimistic"))
-    accepted = log.append(event(subjects=[
-        {"id": "flock:optimistic", "role": "observed", "expect_prev": head.leaf_hash.hex()}
-    ]))
+    accepted = log.append(
+        event(
+            subjects=[
+                {"id": "flock:optimistic", "role": "observed", "expect_prev": head.leaf_hash.hex()}
+            ]
+        )
+    )
     assert log.entry(accepted.index).envelope["subjects"][0]["prev"] == head.leaf_hash.hex()
     size = log.size()
     with pytest.raises(PrevMismatchError) as caught:
-        log.append(event(subjects=[
-            {"id": "flock:optimistic", "role": "observed", "expect_prev": head.leaf_hash.hex()}
-        ]))
+        log.append(
+            event(
+                subjects=[
+                    {
+                        "id": "flock:optimistic",
+                        "role": "observed",
+                        "expect_prev": head.leaf_hash.hex(),
+                    }
+                ]
+            )
+        )
     assert caught.value.status == 409
     assert "flock:optimistic" in str(caught.value)
     assert f"head is entry {accepted.index}" in str(caught.value)
@@ -88,16 +104,25 @@ def test_expect_prev_guards_against_a_concurrent_writer(log: Log) -> None:
 def test_expect_prev_null_means_a_new_subject(log: Log) -> None:
     log.append(event(subjects=[{"id": "flock:brand-new", "role": "output", "expect_prev": None}]))
     with pytest.raises(PrevMismatchError):
-        log.append(event(subjects=[{"id": "flock:brand-new", "role": "output", "expect_prev": None}]))
+        log.append(
+            event(subjects=[{"id": "flock:brand-new", "role": "output", "expect_prev": None}])
+        )
 
 
 def test_idempotent_repeat_returns_the_existing_entry(log: Log) -> None:
-    request = {"idempotency_key": "harvest-17", "private": {"price": "45000"},
-               "subjects": [{"id": "flock:idem-repeat", "role": "output"}]}
+    request = {
+        "idempotency_key": "harvest-17",
+        "private": {"price": "45000"},
+        "subjects": [{"id": "flock:idem-repeat", "role": "output"}],
+    }
     original = log.append(event(**request))
     size = log.size()
     again = log.append(event(**request))
-    assert (again.index, again.leaf_hash, again.repeated) == (original.index, original.leaf_hash, True)
+    assert (again.index, again.leaf_hash, again.repeated) == (
+        original.index,
+        original.leaf_hash,
+        True,
+    )
     assert log.size() == size
 
 
@@ -115,48 +140,72 @@ def test_idempotency_conflicts(log: Log) -> None:
 
 
 def test_batch_semantics_for_repeats(log: Log) -> None:
-    existing = log.append(event(idempotency_key="batch-existing",
-                                subjects=[{"id": "flock:batch", "role": "observed"}]))
+    existing = log.append(
+        event(
+            idempotency_key="batch-existing", subjects=[{"id": "flock:batch", "role": "observed"}]
+        )
+    )
     size = log.size()
-    results = log.append_batch([
-        event(idempotency_key="batch-existing", subjects=[{"id": "flock:batch", "role": "observed"}]),
-        event(idempotency_key="batch-new", subjects=[{"id": "flock:batch", "role": "observed"}]),
-        event(idempotency_key="batch-new", subjects=[{"id": "flock:batch", "role": "observed"}]),
-    ])
+    results = log.append_batch(
+        [
+            event(
+                idempotency_key="batch-existing",
+                subjects=[{"id": "flock:batch", "role": "observed"}],
+            ),
+            event(
+                idempotency_key="batch-new", subjects=[{"id": "flock:batch", "role": "observed"}]
+            ),
+            event(
+                idempotency_key="batch-new", subjects=[{"id": "flock:batch", "role": "observed"}]
+            ),
+        ]
+    )
     assert [r.index for r in results] == [existing.index, size, size]
     assert [r.repeated for r in results] == [True, False, True]
     assert log.size() == size + 1
 
 
 def test_a_differing_repeat_fails_the_whole_batch_naming_the_line(log: Log) -> None:
-    log.append(event(idempotency_key="batch-conflict", subjects=[{"id": "flock:b2", "role": "observed"}]))
+    log.append(
+        event(idempotency_key="batch-conflict", subjects=[{"id": "flock:b2", "role": "observed"}])
+    )
     size = log.size()
     with pytest.raises(BatchError) as caught:
-        log.append_batch([
-            event(subjects=[{"id": "flock:b2", "role": "observed"}]),
-            event(idempotency_key="batch-conflict", payload={"changed": True},
-                  subjects=[{"id": "flock:b2", "role": "observed"}]),
-        ])
+        log.append_batch(
+            [
+                event(subjects=[{"id": "flock:b2", "role": "observed"}]),
+                event(
+                    idempotency_key="batch-conflict",
+                    payload={"changed": True},
+                    subjects=[{"id": "flock:b2", "role": "observed"}],
+                ),
+            ]
+        )
     assert caught.value.line == 2
     assert isinstance(caught.value.cause, IdempotencyConflictError)
     assert log.size() == size
     with pytest.raises(BatchError) as within:
-        log.append_batch([
-            event(idempotency_key="twice-in-batch"),
-            event(idempotency_key="twice-in-batch", payload={"other": 1}),
-        ])
-    assert within.value.line == 2 and isinstance(within.value.cause, ConflictError)
+        log.append_batch(
+            [
+                event(idempotency_key="twice-in-batch"),
+                event(idempotency_key="twice-in-batch", payload={"other": 1}),
+            ]
+        )
+    assert within.value.line == 2
+    assert isinstance(within.value.cause, ConflictError)
     assert log.size() == size
 
 
 def test_a_bad_line_leaves_nothing_appended(log: Log) -> None:
     size, root = log.size(), log.latest_checkpoint().root
     with pytest.raises(BatchError) as caught:
-        log.append_batch([
-            simple_event("flock:atomic"),
-            simple_event("flock:atomic", note="x" * 70_000),
-            simple_event("flock:atomic"),
-        ])
+        log.append_batch(
+            [
+                simple_event("flock:atomic"),
+                simple_event("flock:atomic", note="x" * 70_000),
+                simple_event("flock:atomic"),
+            ]
+        )
     assert caught.value.line == 2
     assert isinstance(caught.value.cause, EntryTooLargeError)
     assert caught.value.status == 413
@@ -176,24 +225,32 @@ def test_private_values_stay_out_of_the_public_bytes(log: Log) -> None:
     secret = {"amount": "45000", "currency": "VND", "customer": "Nguyễn Văn An"}
     appended = log.append(event(private={"price": secret}))
     entry = log.entry(appended.index)
-    assert b"45000" not in entry.data and "Nguyễn Văn An".encode() not in entry.data
+    assert b"45000" not in entry.data
+    assert "Nguyễn Văn An".encode() not in entry.data
     commitment = entry.envelope["private"]["price"]
     [revealed] = log.private_values(appended.index)
     assert revealed["value"] == secret
-    disclosure = Disclosure(appended.index, "price", revealed["value"], bytes.fromhex(revealed["salt"]))
+    disclosure = Disclosure(
+        appended.index, "price", revealed["value"], bytes.fromhex(revealed["salt"])
+    )
     disclosure.check(commitment)
     with pytest.raises(Exception, match="does not match"):
-        Disclosure(appended.index, "price", {**secret, "amount": "45001"},
-                   bytes.fromhex(revealed["salt"])).check(commitment)
+        Disclosure(
+            appended.index, "price", {**secret, "amount": "45001"}, bytes.fromhex(revealed["salt"])
+        ).check(commitment)
 
 
 def test_erasure_keeps_the_log_verifiable(log: Log) -> None:
-    request = {"idempotency_key": "erase-me", "private": {"phone": "0912 345 678"},
-               "subjects": [{"id": "flock:erasure", "role": "observed"}]}
+    request = {
+        "idempotency_key": "erase-me",
+        "private": {"phone": "0912 345 678"},
+        "subjects": [{"id": "flock:erasure", "role": "observed"}],
+    }
     appended = log.append(event(**request))
     log.erase_private(appended.index, "phone", "data subject request")
     [erased] = log.private_values(appended.index)
-    assert erased["reason"] == "data subject request" and "value" not in erased
+    assert erased["reason"] == "data subject request"
+    assert "value" not in erased
     with pytest.raises(NotFoundError):
         log.erase_private(appended.index, "phone", "twice")
     report = audit(log)
@@ -229,7 +286,9 @@ def test_never_two_roots_for_one_size(log: Log) -> None:
     latest = log.latest_checkpoint()
     with log.engine.begin() as connection, pytest.raises(sa.exc.IntegrityError):
         connection.execute(
-            sa.text("INSERT INTO checkpoint (size, root, note, signed_at) VALUES (:s, :r, :n, 'x')"),
+            sa.text(
+                "INSERT INTO checkpoint (size, root, note, signed_at) VALUES (:s, :r, :n, 'x')"
+            ),
             {"s": latest.size, "r": b"\x01" * 32, "n": b"forged"},
         )
 
@@ -242,7 +301,10 @@ def test_recorded_at_never_goes_back(fresh_log: Callable[..., Log]) -> None:
     second = ledger.append(simple_event("flock:time"))
     clock.advance(3600)  # type: ignore[attr-defined]
     assert second.recorded_at == first.recorded_at
-    assert json.loads(ledger.entry(second.index).data[len(ENTRY_PREFIX):])["recorded_at"] == first.recorded_at
+    assert (
+        json.loads(ledger.entry(second.index).data[len(ENTRY_PREFIX) :])["recorded_at"]
+        == first.recorded_at
+    )
 
 
 def test_checkpoint_cadence_follows_the_injected_clock(fresh_log: Callable[..., Log]) -> None:
@@ -270,7 +332,8 @@ def test_concurrent_free_single_appends_in_a_row(fresh_log: Callable[..., Log]) 
     results = [ledger.append(simple_event(f"flock:row-{i % 3}")) for i in range(40)]
     assert [r.index for r in results] == list(range(40))
     report = audit(ledger)
-    assert report.entries == 40 and report.subjects == 3
+    assert report.entries == 40
+    assert report.subjects == 3
 
 
 @pytest.fixture(scope="module")
@@ -309,8 +372,9 @@ def test_database_tree_matches_the_memory_tree(grown_log, data: st.DataObject) -
     merkle.verify_inclusion(index, size, proof.leaf_hash, proof.hashes, proof.root)
     consistency = ledger.consistency_proof(first, size)
     assert consistency.hashes == tree.consistency_proof(first, size)
-    merkle.verify_consistency(first, size, consistency.first_root, consistency.second_root,
-                              consistency.hashes)
+    merkle.verify_consistency(
+        first, size, consistency.first_root, consistency.second_root, consistency.hashes
+    )
 
 
 def test_tiles_and_bundles_serve_the_tree(grown_log) -> None:  # type: ignore[no-untyped-def]

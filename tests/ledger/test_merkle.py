@@ -43,8 +43,11 @@ def test_reference_tree_proofs_are_reproduced() -> None:
 def test_inclusion_vectors(case: dict) -> None:
     def check() -> None:
         merkle.verify_inclusion(
-            case["index"], case["size"], H(case["leaf_hash"]),
-            [H(h) for h in case["proof"]], H(case["root"]),
+            case["index"],
+            case["size"],
+            H(case["leaf_hash"]),
+            [H(h) for h in case["proof"]],
+            H(case["root"]),
         )
 
     if case["valid"]:
@@ -58,7 +61,10 @@ def test_inclusion_vectors(case: dict) -> None:
 def test_consistency_vectors(case: dict) -> None:
     def check() -> None:
         merkle.verify_consistency(
-            case["first"], case["second"], H(case["first_root"]), H(case["second_root"]),
+            case["first"],
+            case["second"],
+            H(case["first_root"]),
+            H(case["second_root"]),
             [H(h) for h in case["proof"]],
         )
 
@@ -96,7 +102,7 @@ def test_every_inclusion_proof_up_to_300_verifies_and_mutations_fail() -> None:
             # Mutations on every tenth pair keep the test bounded while crossing every shape.
             if (index + size) % 10:
                 continue
-            bad_proofs = [proof + [root]]
+            bad_proofs = [[*proof, root]]
             if proof:
                 bad_proofs += [proof[:-1], [_flip(proof[0], index + size), *proof[1:]]]
             for bad in bad_proofs:
@@ -123,14 +129,18 @@ def test_every_consistency_proof_up_to_300_verifies_and_mutations_fail() -> None
             merkle.verify_consistency(first, second, roots[first], roots[second], proof)
             if (first + second) % 10 or first == second:
                 continue
-            bad_proofs = [proof + [roots[1]], proof[:-1], [_flip(proof[0], second), *proof[1:]]]
+            bad_proofs = [[*proof, roots[1]], proof[:-1], [_flip(proof[0], second), *proof[1:]]]
             for bad in bad_proofs:
                 with pytest.raises(ConsistencyProofError):
                     merkle.verify_consistency(first, second, roots[first], roots[second], bad)
             with pytest.raises(ConsistencyProofError):
-                merkle.verify_consistency(first, second, _flip(roots[first], 1), roots[second], proof)
+                merkle.verify_consistency(
+                    first, second, _flip(roots[first], 1), roots[second], proof
+                )
             with pytest.raises(ConsistencyProofError):
-                merkle.verify_consistency(first, second, roots[first], _flip(roots[second], 2), proof)
+                merkle.verify_consistency(
+                    first, second, roots[first], _flip(roots[second], 2), proof
+                )
             with pytest.raises(ConsistencyProofError):
                 merkle.verify_consistency(first - 1, second, roots[first - 1], roots[second], proof)
             with pytest.raises(ConsistencyProofError):
@@ -139,6 +149,8 @@ def test_every_consistency_proof_up_to_300_verifies_and_mutations_fail() -> None
 
 def test_consistency_from_the_empty_tree_is_trivial() -> None:
     merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, TREE.root(5), [])
+    with pytest.raises(ConsistencyProofError, match="empty string"):
+        merkle.verify_consistency(0, 5, TREE.root(1), TREE.root(5), [])
     with pytest.raises(ConsistencyProofError):
         merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, TREE.root(5), [TREE.root(1)])
     with pytest.raises(ConsistencyProofError):
@@ -150,8 +162,10 @@ def test_proof_plans_refuse_impossible_requests() -> None:
         merkle.inclusion_proof_ranges(5, 5)
     with pytest.raises(ValueError, match="no consistency proof"):
         merkle.consistency_proof_ranges(0, 5)
-    with pytest.raises(ValueError, match="32 bytes"):
+    with pytest.raises(InclusionProofError, match="32-byte"):
         merkle.verify_inclusion(0, 1, b"short", [], merkle.EMPTY_ROOT)
+    with pytest.raises(ConsistencyProofError, match="32-byte"):
+        merkle.verify_consistency(1, 2, b"short", merkle.EMPTY_ROOT, [merkle.EMPTY_ROOT])
 
 
 @given(st.lists(st.binary(max_size=40), min_size=1, max_size=200))

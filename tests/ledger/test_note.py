@@ -59,7 +59,10 @@ def test_unknown_signatures_are_ignored_but_a_known_bad_one_rejects() -> None:
     assert [s.name for s in opened.verified] == ["log.example/a"]
     assert [s.name for s in opened.unverified] == ["witness.example/b"]
     with pytest.raises(UnverifiedNoteError):
-        open_note(note, [Signer.from_private_key("log.example/a", Ed25519PrivateKey.generate()).verifier()])
+        open_note(
+            note,
+            [Signer.from_private_key("log.example/a", Ed25519PrivateKey.generate()).verifier()],
+        )
     # Same name and key ID as a known key but another key: the signature must fail, not be ignored.
     impostor = Signer(ours.name, ours.key_id, Ed25519PrivateKey.generate())
     with pytest.raises(errors.InvalidSignatureError):
@@ -86,7 +89,8 @@ def test_checkpoint_body_round_trip() -> None:
     checkpoint = Checkpoint("trace.hungyen.example/ledger", 42, EMPTY_ROOT, ("extension",))
     body = checkpoint.body()
     assert body == (
-        "trace.hungyen.example/ledger\n42\n" + base64.b64encode(EMPTY_ROOT).decode()
+        "trace.hungyen.example/ledger\n42\n"
+        + base64.b64encode(EMPTY_ROOT).decode()
         + "\nextension\n"
     )
     assert parse_checkpoint(body) == checkpoint

@@ -34,11 +34,13 @@ def errors_of(data: Any) -> dict[str, Any]:
 
 def test_a_valid_envelope_is_normalised() -> None:
     decomposed = unicodedata.normalize("NFD", "Nhãn lồng Hưng Yên")
-    loaded = load_envelope(envelope(
-        event_time="2026-07-15T06:30:00+07:00",
-        payload={"giống": decomposed, unicodedata.normalize("NFD", "ghi_chú"): "Thu hoạch"},
-        idempotency_key="h-1",
-    ))
+    loaded = load_envelope(
+        envelope(
+            event_time="2026-07-15T06:30:00+07:00",
+            payload={"giống": decomposed, unicodedata.normalize("NFD", "ghi_chú"): "Thu hoạch"},
+            idempotency_key="h-1",
+        )
+    )
     assert loaded.event_time == "2026-07-15T06:30:00.000+07:00"
     assert loaded.payload["giống"] == unicodedata.normalize("NFC", decomposed)
     assert "ghi_chú" in loaded.payload
@@ -72,7 +74,9 @@ def test_a_valid_envelope_is_normalised() -> None:
         ({"colour": "red"}, "colour", "Unknown field"),
     ],
 )
-def test_field_errors_name_the_field_and_the_reason(overrides: dict, field: str, fragment: str) -> None:
+def test_field_errors_name_the_field_and_the_reason(
+    overrides: dict, field: str, fragment: str
+) -> None:
     errors = errors_of(envelope(**overrides))
     assert field in errors, errors
     assert fragment in flat(errors[field]), errors
@@ -116,10 +120,20 @@ class _Weighing(Schema):
 
 def test_registered_payload_schemas_normalise_decimals() -> None:
     register_payload("test.weighing", _Weighing)
-    first = load_envelope(envelope(type="test.weighing", payload={"weight_kg": "12.50"},
-                                   subjects=[{"id": "flock:w", "role": "observed"}]))
-    second = load_envelope(envelope(type="test.weighing", payload={"weight_kg": "12.5"},
-                                    subjects=[{"id": "flock:w", "role": "observed"}]))
+    first = load_envelope(
+        envelope(
+            type="test.weighing",
+            payload={"weight_kg": "12.50"},
+            subjects=[{"id": "flock:w", "role": "observed"}],
+        )
+    )
+    second = load_envelope(
+        envelope(
+            type="test.weighing",
+            payload={"weight_kg": "12.5"},
+            subjects=[{"id": "flock:w", "role": "observed"}],
+        )
+    )
     assert first.payload["weight_kg"] == "12.5"
     assert first.request_digest() == second.request_digest()
     envelope_bytes = [
@@ -141,7 +155,39 @@ NFC_SAFE_TEXT = st.text(
 @given(NFC_SAFE_TEXT)
 def test_equivalent_unicode_gives_identical_events(text: str) -> None:
     forms = {unicodedata.normalize(form, text) for form in ("NFC", "NFD")}
-    events = {load_envelope(envelope(payload={"note": form},
-                                     subjects=[{"id": "flock:u", "role": "observed"}]))
-              .request_digest() for form in forms}
+    events = {
+        load_envelope(
+            envelope(payload={"note": form}, subjects=[{"id": "flock:u", "role": "observed"}])
+        ).request_digest()
+        for form in forms
+    }
     assert len(events) == 1
+
+
+@pytest.mark.parametrize(
+    ("subject", "fragment"),
+    [
+        ("lot:" + "\u0660" * 14 + "/A", "14-digit GTIN"),
+        ("org:" + "\u0661" * 13, "13-digit GLN"),
+        ("lot:08930000000019/50%OFF", "write % as %25"),
+        ("lot:08930000000019/%FF", "not UTF-8"),
+    ],
+)
+def test_identifiers_are_ascii_digits_and_strict_escapes(subject: str, fragment: str) -> None:
+    errors = errors_of(envelope(subjects=[{"id": subject, "role": "output"}]))
+    assert fragment in flat(errors["subjects"]), errors
+
+
+def test_subject_ids_are_stored_percent_decoded() -> None:
+    loaded = load_envelope(
+        envelope(
+            subjects=[
+                {"id": "lot:08930000000019%2FNH-1", "role": "output"},
+                {"id": "lot:08930000000019/50%2525", "role": "observed"},
+            ]
+        )
+    )
+    assert [s.id for s in loaded.subjects] == [
+        "lot:08930000000019/NH-1",
+        "lot:08930000000019/50%25",
+    ]

@@ -22,8 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_jsonl(path: Path, lines: list[object]) -> Path:
-    path.write_text("\n".join(l if isinstance(l, str) else json.dumps(l, ensure_ascii=False)
-                              for l in lines) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)
+            for line in lines
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -34,21 +40,30 @@ def test_init_prints_the_verifier_key_and_is_idempotent(runner: FlaskCliRunner, 
     assert get_log(app).active_log_key().verifier.vkey in result.output
 
 
-def test_append_all_or_nothing_with_line_numbers(runner: FlaskCliRunner, app: Flask, tmp_path: Path) -> None:
+def test_append_all_or_nothing_with_line_numbers(
+    runner: FlaskCliRunner, app: Flask, tmp_path: Path
+) -> None:
     before = get_log(app).size()
-    bad = write_jsonl(tmp_path / "bad.jsonl", [
-        envelope(),
-        envelope(event_time="15/07/2026"),
-        "{not json",
-        envelope(payload={"weight": 12.5}),
-        envelope(subjects=[{"id": "lot:08930000000012/A", "role": "output"}]),
-    ])
+    bad = write_jsonl(
+        tmp_path / "bad.jsonl",
+        [
+            envelope(),
+            envelope(event_time="15/07/2026"),
+            "{not json",
+            envelope(payload={"weight": 12.5}),
+            envelope(subjects=[{"id": "lot:08930000000012/A", "role": "output"}]),
+        ],
+    )
     result = runner.invoke(args=["ledger", "append", str(bad)])
     assert result.exit_code == 1
-    assert "line 2:" in result.output and "event_time" in result.output
-    assert "line 3:" in result.output and "Not valid JSON" in result.output
-    assert "line 4:" in result.output and "decimal string" in result.output
-    assert "line 5:" in result.output and "wrong check digit" in result.output
+    assert "line 2:" in result.output
+    assert "event_time" in result.output
+    assert "line 3:" in result.output
+    assert "Not valid JSON" in result.output
+    assert "line 4:" in result.output
+    assert "decimal string" in result.output
+    assert "line 5:" in result.output
+    assert "wrong check digit" in result.output
     assert "4 invalid lines; nothing was appended." in result.output
     assert get_log(app).size() == before
 
@@ -56,15 +71,26 @@ def test_append_all_or_nothing_with_line_numbers(runner: FlaskCliRunner, app: Fl
     result = runner.invoke(args=["ledger", "append", str(good)])
     assert result.exit_code == 0, result.output
     assert "Appended 2 entries (0 were repeats" in result.output
-    again = runner.invoke(args=["ledger", "append", str(write_jsonl(
-        tmp_path / "again.jsonl", [json.loads(good.read_text().splitlines()[0])]))])
+    again = runner.invoke(
+        args=[
+            "ledger",
+            "append",
+            str(
+                write_jsonl(
+                    tmp_path / "again.jsonl", [json.loads(good.read_text().splitlines()[0])]
+                )
+            ),
+        ]
+    )
     assert "Appended 0 entries (1 were repeats" in again.output
     skipped = runner.invoke(args=["ledger", "append", "--if-empty", str(good)])
     assert "nothing was appended" in skipped.output
     assert get_log(app).size() == before + 2
 
 
-def test_a_rule_breaking_line_fails_the_batch(runner: FlaskCliRunner, app: Flask, tmp_path: Path) -> None:
+def test_a_rule_breaking_line_fails_the_batch(
+    runner: FlaskCliRunner, app: Flask, tmp_path: Path
+) -> None:
     size = get_log(app).size()
     lines = [
         envelope(subjects=[{"id": "flock:cli-batch", "role": "output"}]),
@@ -76,20 +102,32 @@ def test_a_rule_breaking_line_fails_the_batch(runner: FlaskCliRunner, app: Flask
     assert get_log(app).size() == size
 
 
-def test_verify_checkpoint_status_reveal_and_erase(runner: FlaskCliRunner, app: Flask, tmp_path: Path) -> None:
-    runner.invoke(args=["ledger", "append", str(write_jsonl(
-        tmp_path / "p.jsonl", [envelope(private={"price": "45000"})]))])
+def test_verify_checkpoint_status_reveal_and_erase(
+    runner: FlaskCliRunner, app: Flask, tmp_path: Path
+) -> None:
+    runner.invoke(
+        args=[
+            "ledger",
+            "append",
+            str(write_jsonl(tmp_path / "p.jsonl", [envelope(private={"price": "45000"})])),
+        ]
+    )
     index = get_log(app).size() - 1
     result = runner.invoke(args=["ledger", "verify"])
-    assert result.exit_code == 0 and result.output.startswith("OK: "), result.output
-    assert runner.invoke(args=["ledger", "checkpoint"]).output.startswith(get_log(app).origin + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK: "), result.output
+    assert runner.invoke(args=["ledger", "checkpoint"]).output.startswith(
+        get_log(app).origin + "\n"
+    )
     assert "entries; latest checkpoint of size" in runner.invoke(args=["ledger", "status"]).output
     revealed = json.loads(runner.invoke(args=["ledger", "reveal", str(index)]).output)
-    assert revealed["field"] == "price" and revealed["value"] == "45000"
+    assert revealed["field"] == "price"
+    assert revealed["value"] == "45000"
     erased = runner.invoke(args=["ledger", "erase", str(index), "price", "--reason", "request"])
     assert "Erased private field 'price'" in erased.output
     again = runner.invoke(args=["ledger", "erase", str(index), "price", "--reason", "twice"])
-    assert again.exit_code == 1 and "no unerased private field" in again.output
+    assert again.exit_code == 1
+    assert "no unerased private field" in again.output
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
 
 
@@ -102,15 +140,26 @@ def test_vietnamese_is_the_default_language(app: Flask, runner: FlaskCliRunner) 
     assert "bản ghi; checkpoint mới nhất có kích thước" in result.output
 
 
-def test_export_then_the_standalone_script_verifies(runner: FlaskCliRunner, app: Flask, tmp_path: Path) -> None:
+def test_export_then_the_standalone_script_verifies(
+    runner: FlaskCliRunner, app: Flask, tmp_path: Path
+) -> None:
     bundle = tmp_path / "bundle.tar.gz"
     result = runner.invoke(args=["ledger", "export", str(bundle)])
     assert result.exit_code == 0, result.output
     vkey = get_log(app).active_log_key().verifier.vkey
     assert vkey in result.output
     checked = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "verify_bundle.py"), str(bundle), "--log-key", vkey],
-        capture_output=True, text=True, cwd=tmp_path, check=False,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "verify_bundle.py"),
+            str(bundle),
+            "--log-key",
+            vkey,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith(f"OK: {get_log(app).size()} entries")
@@ -124,7 +173,8 @@ def test_the_bundle_script_imports_only_the_standard_library_and_cryptography() 
     tree = ast.parse((ROOT / "scripts" / "verify_bundle.py").read_text())
     modules = {
         (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
-        for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
     assert modules - set(sys.stdlib_module_names) == {"cryptography"}
@@ -138,10 +188,12 @@ def test_rotate_key(databases: DatabaseFactory, tmp_path: Path) -> None:
     result = runner.invoke(args=["ledger", "rotate-key", "--reason", "yearly rotation"])
     assert result.exit_code == 0, result.output
     new = get_log(app).active_log_key().verifier.vkey
-    assert new != old and new in result.output
+    assert new != old
+    assert new in result.output
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
     trust = app.test_client().get("/ledger/trust").get_data(as_text=True)
-    assert old in trust and new in trust
+    assert old in trust
+    assert new in trust
 
 
 def test_production_refuses_an_unencrypted_key(databases: DatabaseFactory, tmp_path: Path) -> None:
@@ -155,7 +207,9 @@ def test_production_refuses_an_unencrypted_key(databases: DatabaseFactory, tmp_p
     assert encrypted.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
 
 
-def test_a_restored_database_stops_start_and_init(databases: DatabaseFactory, tmp_path: Path) -> None:
+def test_a_restored_database_stops_start_and_init(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
     url = databases.sqlite()
     app = create_app(app_config(url, tmp_path), clock=FakeClock())
     runner = app.test_cli_runner()
@@ -171,14 +225,79 @@ def test_a_restored_database_stops_start_and_init(databases: DatabaseFactory, tm
         check_at_startup(restored)
     assert "Restore a backup that contains at least 2 entries" in str(caught.value)
     result = restored.test_cli_runner().invoke(args=["ledger", "init"])
-    assert result.exit_code == 1 and "Refusing to continue" in result.output
+    assert result.exit_code == 1
+    assert "Refusing to continue" in result.output
     verify = restored.test_cli_runner().invoke(args=["ledger", "verify"])
-    assert verify.exit_code == 1 and "signer state" in verify.output
+    assert verify.exit_code == 1
+    assert "signer state" in verify.output
 
 
-def test_an_uninitialised_ledger_says_what_to_do(databases: DatabaseFactory, tmp_path: Path) -> None:
+def test_an_uninitialised_ledger_says_what_to_do(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
     app = create_app(app_config(databases.sqlite(), tmp_path))
     response = app.test_client().get("/ledger/checkpoint")
     assert response.status_code == 503
     assert "flask ledger init" in response.get_json()["message"]
     assert app.test_cli_runner().invoke(args=["ledger", "status"]).exit_code == 1
+
+
+def test_bad_command_line_input_never_gives_a_traceback(
+    runner: FlaskCliRunner, app: Flask, tmp_path: Path
+) -> None:
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(b'{"type": "harvest"}\n\xff\xfe\n' + b"[" * 100_000 + b"\n")
+    result = runner.invoke(args=["ledger", "append", str(binary)])
+    assert result.exit_code == 1
+    assert "line 2:" in result.output
+    assert "line 3:" in result.output
+    assert "Traceback" not in result.output
+    huge = runner.invoke(args=["ledger", "reveal", str(2**70)])
+    assert huge.exit_code == 2
+    assert "is not in the range" in huge.output
+    missing = runner.invoke(args=["ledger", "verify", "--known-checkpoint", str(tmp_path / "no")])
+    assert missing.exit_code == 2
+    stranger = runner.invoke(args=["ledger", "verify", "--log-key", "nobody+00000000+AAAA"])
+    assert stranger.exit_code == 1
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "file").write_text("x")
+    export = runner.invoke(args=["ledger", "export", str(occupied)])
+    assert export.exit_code == 1
+    assert "already exists and is not empty" in export.output
+
+
+def test_verify_pins_a_key_and_needs_no_private_key(
+    runner: FlaskCliRunner, app: Flask, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ledger.note import Signer
+
+    vkey = get_log(app).active_log_key().verifier.vkey
+    assert runner.invoke(args=["ledger", "verify", "--log-key", vkey]).exit_code == 0
+    other = Signer.from_private_key(get_log(app).origin, Ed25519PrivateKey.generate())
+    result = runner.invoke(args=["ledger", "verify", "--log-key", other.verifier().vkey])
+    assert result.exit_code == 1
+    assert "is not a log key of this ledger" in result.output
+    key_file = Path(app.config["LEDGER_KEY_FILE"])
+    hidden = key_file.with_name("hidden.pem")
+    key_file.rename(hidden)
+    try:
+        assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+    finally:
+        hidden.rename(key_file)
+
+
+def test_a_read_only_replica_serves_reads_but_cannot_sign(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    url = databases.sqlite()
+    signing = create_app(app_config(url, tmp_path / "signer"), clock=FakeClock())
+    assert signing.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
+    replica = create_app(app_config(url, tmp_path / "replica"))
+    client = replica.test_client()
+    assert client.get("/ledger/checkpoint").status_code == 200
+    response = client.get("/ledger/trust")
+    assert response.status_code == 503
+    assert response.get_json()["code"] == "signer_unavailable"

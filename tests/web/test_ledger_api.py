@@ -17,10 +17,15 @@ from tests.factories import event, simple_event
 @pytest.fixture(scope="module", autouse=True)
 def entries(ledger_log: Log) -> None:
     for number in range(11):
-        ledger_log.append(event(subjects=[
-            {"id": "lot:08930000000019/NH-2026-001", "role": "output"},
-            {"id": f"flock:api-{number % 2}", "role": "observed"},
-        ], private={"price": str(40_000 + number)}))
+        ledger_log.append(
+            event(
+                subjects=[
+                    {"id": "lot:08930000000019/NH-2026-001", "role": "output"},
+                    {"id": f"flock:api-{number % 2}", "role": "observed"},
+                ],
+                private={"price": str(40_000 + number)},
+            )
+        )
 
 
 def test_checkpoint_is_signed_text_with_a_short_cache(client: FlaskClient, ledger_log: Log) -> None:
@@ -92,7 +97,9 @@ def test_entry_json_and_raw_bytes(client: FlaskClient) -> None:
         ("/ledger/no-such-thing", 404, None),
     ],
 )
-def test_bad_parameters_get_json_errors(client: FlaskClient, path: str, status: int, field: str | None) -> None:
+def test_bad_parameters_get_json_errors(
+    client: FlaskClient, path: str, status: int, field: str | None
+) -> None:
     response = client.get(path)
     assert response.status_code == status, response.data
     body = response.get_json()
@@ -103,33 +110,47 @@ def test_bad_parameters_get_json_errors(client: FlaskClient, path: str, status: 
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_inclusion_proof_verifies_against_the_checkpoint(client: FlaskClient, ledger_log: Log) -> None:
+def test_inclusion_proof_verifies_against_the_checkpoint(
+    client: FlaskClient, ledger_log: Log
+) -> None:
     checkpoint = ledger_log.latest_checkpoint()
     for index in (0, 4, checkpoint.size - 1):
         body = client.get(f"/ledger/proof/inclusion?index={index}").get_json()
         assert body["size"] == checkpoint.size
         assert body["root"] == checkpoint.root.hex()
-        merkle.verify_inclusion(index, body["size"], bytes.fromhex(body["leaf_hash"]),
-                                [bytes.fromhex(h) for h in body["hashes"]], checkpoint.root)
+        merkle.verify_inclusion(
+            index,
+            body["size"],
+            bytes.fromhex(body["leaf_hash"]),
+            [bytes.fromhex(h) for h in body["hashes"]],
+            checkpoint.root,
+        )
     older = client.get("/ledger/proof/inclusion?index=2&size=6").get_json()
-    assert older["root"] == merkle.MemoryTree(
-        [ledger_log.entry(i).data for i in range(6)]).root().hex()
+    assert (
+        older["root"]
+        == merkle.MemoryTree([ledger_log.entry(i).data for i in range(6)]).root().hex()
+    )
 
 
 def test_consistency_proof_verifies(client: FlaskClient, ledger_log: Log) -> None:
     body = client.get("/ledger/proof/consistency?first=3").get_json()
     size = ledger_log.latest_checkpoint().size
     assert body["second"] == size
-    merkle.verify_consistency(3, size, bytes.fromhex(body["first_root"]),
-                              bytes.fromhex(body["second_root"]),
-                              [bytes.fromhex(h) for h in body["hashes"]])
+    merkle.verify_consistency(
+        3,
+        size,
+        bytes.fromhex(body["first_root"]),
+        bytes.fromhex(body["second_root"]),
+        [bytes.fromhex(h) for h in body["hashes"]],
+    )
 
 
 def test_subject_chain_with_a_percent_encoded_id_and_pages(client: FlaskClient) -> None:
     subject = "lot:08930000000019/NH-2026-001"
     path = "/ledger/subjects/" + urllib.parse.quote(subject, safe="") + "/chain?limit=4"
     body = client.get(path).get_json()
-    assert body["subject"] == subject and body["length"] == 11
+    assert body["subject"] == subject
+    assert body["length"] == 11
     assert [e["seq"] for e in body["entries"]] == [0, 1, 2, 3]
     assert body["entries"][0]["prev"] is None
     assert body["entries"][1]["prev"] == body["entries"][0]["leaf_hash"]
@@ -137,7 +158,8 @@ def test_subject_chain_with_a_percent_encoded_id_and_pages(client: FlaskClient) 
     while body["next"]:
         body = client.get(body["next"]).get_json()
         seen += [e["index"] for e in body["entries"]]
-    assert len(seen) == 11 and body["head"]["index"] == seen[-1]
+    assert len(seen) == 11
+    assert body["head"]["index"] == seen[-1]
 
 
 def test_tiles_match_the_ledger_and_are_immutable(client: FlaskClient, ledger_log: Log) -> None:
@@ -179,7 +201,8 @@ def test_home_page_in_both_languages(client: FlaskClient, ledger_log: Log) -> No
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "The traceability ledger of Hưng Yên farm products" in english
     missing = client.get("/nowhere", headers={"Accept": "text/html"})
-    assert missing.status_code == 404 and "Không có gì tại địa chỉ này." in missing.get_data(as_text=True)
+    assert missing.status_code == 404
+    assert "Không có gì tại địa chỉ này." in missing.get_data(as_text=True)
 
 
 def test_an_unexpected_failure_is_a_clean_500(app, client: FlaskClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,51 @@
+"""The benchmark runs end to end on a few hundred entries (a smoke run, not a timing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_ledger_benchmark_prints_one_json_object() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "bench.py"),
+            "ledger",
+            "--entries",
+            "300",
+            "--runs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout)
+    assert figures["entries"] == 300
+    for name in (
+        "append_batch_per_s",
+        "canon_hash_insert_per_s",
+        "append_single_per_s",
+        "verify_leaves_per_s",
+        "parse_hash_per_s",
+        "raw_insert_per_s",
+        "hash_only_per_s",
+        "inclusion_p50_ms",
+        "inclusion_p99_ms",
+        "peak_rss_mb",
+        "bench_peak_rss_mb",
+    ):
+        assert figures[name] > 0, name
+    assert figures["inclusion_p50_ms"] <= figures["inclusion_p99_ms"]
+    assert set(figures["targets"]) >= {"append_batch >= 3000/s", "inclusion_p99 <= 5 ms"}
