@@ -250,7 +250,8 @@ class Log:
     ) -> list[Appended]:
         results: list[Appended | None] = [None] * len(events)
         recorded_at = max(self.now(), head.recorded_at or "")
-        fresh = self._resolve_repeats(connection, events, results)
+        digests: dict[int, bytes] = {}
+        fresh = self._resolve_repeats(connection, events, results, digests)
 
         subjects = {subject.id for i in fresh for subject in events[i].subjects}
         states = self._subject_states(connection, subjects)
@@ -297,7 +298,7 @@ class Log:
                     "actor": event.actor,
                     "recorded_at": recorded_at,
                     "idempotency_key": event.idempotency_key,
-                    "request_digest": event.request_digest() if event.idempotency_key else None,
+                    "request_digest": digests.get(position),
                 }
             )
             for subject in event.subjects:
@@ -341,9 +342,16 @@ class Log:
         raise AssertionError("a repeat without an original")
 
     def _resolve_repeats(
-        self, connection: Connection, events: Sequence[NewEvent], results: list[Appended | None]
+        self,
+        connection: Connection,
+        events: Sequence[NewEvent],
+        results: list[Appended | None],
+        digests: dict[int, bytes],
     ) -> list[int]:
-        """Fill ``results`` for idempotent repeats; return the positions that need appending."""
+        """Fill ``results`` for idempotent repeats; return the positions that need appending.
+
+        ``digests`` receives the request digest of every keyed event, computed once.
+        """
         keyed = {(e.actor, e.idempotency_key) for e in events if e.idempotency_key is not None}
         existing: dict[tuple[str, str], Any] = {}
         keys = sorted({key for _, key in keyed if key is not None})
@@ -368,7 +376,7 @@ class Log:
                 fresh.append(position)
                 continue
             key = (event.actor, event.idempotency_key)
-            digest = event.request_digest()
+            digest = digests[position] = event.request_digest()
             row = existing.get(key)
             if row is not None:
                 try:

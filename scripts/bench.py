@@ -84,8 +84,8 @@ def envelope_for(i: int, lots: int) -> dict[str, Any]:
     """Entry ``i`` of a season: each lot is touched about ten times, plots and organisations
     many more; a third of the events carry a private price."""
     rng = random.Random(i)
-    gtin = GTINS[i % len(GTINS)]
-    lot = f"lot:{gtin}/L{rng.randrange(lots):07d}"
+    number = rng.randrange(lots)
+    lot = f"lot:{GTINS[number % len(GTINS)]}/L{number:07d}"  # ``lots`` distinct lot subjects
     org = ORGS[rng.randrange(len(ORGS))]
     kind = i % 5
     quantity = f"{rng.randrange(1, 500_000) / 100:.2f}"
