@@ -94,12 +94,16 @@ class Appended:
 class StoredEntry:
     index: int
     leaf_hash: bytes
-    recorded_at: str
     data: bytes
 
     @property
     def envelope(self) -> dict[str, Any]:
         return envelope_of(self.data)
+
+    @property
+    def recorded_at(self) -> str:
+        recorded: str = self.envelope["recorded_at"]
+        return recorded
 
 
 @dataclass(frozen=True)
@@ -294,9 +298,7 @@ class Log:
                     "idx": index,
                     "leaf_hash": leaf,
                     "data": data,
-                    "type": event.type,
                     "actor": event.actor,
-                    "recorded_at": recorded_at,
                     "idempotency_key": event.idempotency_key,
                     "request_digest": digests.get(position),
                 }
@@ -360,7 +362,7 @@ class Log:
                 sa.select(
                     ENTRY.c.idx,
                     ENTRY.c.leaf_hash,
-                    ENTRY.c.recorded_at,
+                    ENTRY.c.data,
                     ENTRY.c.actor,
                     ENTRY.c.idempotency_key,
                     ENTRY.c.request_digest,
@@ -384,7 +386,10 @@ class Log:
                 except LedgerError as error:
                     raise BatchError(position + 1, error) from None
                 results[position] = Appended(
-                    row.idx, bytes(row.leaf_hash), row.recorded_at, repeated=True
+                    row.idx,
+                    bytes(row.leaf_hash),
+                    envelope_of(bytes(row.data))["recorded_at"],
+                    repeated=True,
                 )
             elif key in first_in_batch:
                 first, first_digest = first_in_batch[key]
@@ -735,22 +740,20 @@ class Log:
     def entry(self, index: int) -> StoredEntry:
         with self.engine.connect() as connection:
             row = connection.execute(
-                sa.select(ENTRY.c.idx, ENTRY.c.leaf_hash, ENTRY.c.recorded_at, ENTRY.c.data).where(
-                    ENTRY.c.idx == index
-                )
+                sa.select(ENTRY.c.idx, ENTRY.c.leaf_hash, ENTRY.c.data).where(ENTRY.c.idx == index)
             ).first()
         if row is None:
             raise NotFoundError(N_("There is no entry {index}."), index=index)
-        return StoredEntry(row.idx, bytes(row.leaf_hash), row.recorded_at, bytes(row.data))
+        return StoredEntry(row.idx, bytes(row.leaf_hash), bytes(row.data))
 
     def entries_by_leaf_hash(self, leaf: bytes) -> list[StoredEntry]:
         with self.engine.connect() as connection:
             rows = connection.execute(
-                sa.select(ENTRY.c.idx, ENTRY.c.leaf_hash, ENTRY.c.recorded_at, ENTRY.c.data)
+                sa.select(ENTRY.c.idx, ENTRY.c.leaf_hash, ENTRY.c.data)
                 .where(ENTRY.c.leaf_hash == leaf)
                 .order_by(ENTRY.c.idx)
             ).all()
-        return [StoredEntry(r.idx, bytes(r.leaf_hash), r.recorded_at, bytes(r.data)) for r in rows]
+        return [StoredEntry(r.idx, bytes(r.leaf_hash), bytes(r.data)) for r in rows]
 
     def entry_data(self, start: int, end: int) -> list[bytes]:
         """The stored bytes of entries ``[start, end)``, in order."""
@@ -846,7 +849,6 @@ class Log:
                     LINK.c.role,
                     ENTRY.c.idx,
                     ENTRY.c.leaf_hash,
-                    ENTRY.c.recorded_at,
                     ENTRY.c.data,
                 )
                 .select_from(LINK.join(ENTRY, ENTRY.c.idx == LINK.c.entry_idx))
@@ -857,7 +859,7 @@ class Log:
         links = [
             ChainLink(
                 r.seq,
-                StoredEntry(r.idx, bytes(r.leaf_hash), r.recorded_at, bytes(r.data)),
+                StoredEntry(r.idx, bytes(r.leaf_hash), bytes(r.data)),
                 r.role,
             )
             for r in rows[:limit]

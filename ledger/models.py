@@ -64,7 +64,11 @@ class TreeHead(Base):
 
 
 class Entry(Base):
-    """One event: its exact canonical bytes and the columns needed to find it."""
+    """One event: its exact canonical bytes and the columns needed to find it.
+
+    Everything else (type, times, subjects) is read from the bytes, which are what is signed;
+    a column that merely repeated them would be one more thing that could disagree.
+    """
 
     __tablename__ = "entry"
     __table_args__ = (
@@ -75,9 +79,8 @@ class Entry(Base):
     idx: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    type: Mapped[str] = mapped_column(String(64))
+    #: Copied from the envelope for the idempotency constraint; the audit checks the copies.
     actor: Mapped[str] = mapped_column(String(64))
-    recorded_at: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     #: SHA-256 of the client-supplied fields (private values excluded), to recognise repeats.
     request_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32))

@@ -42,7 +42,7 @@ def _refused(log: Log, statement: str) -> None:
 def test_history_tables_refuse_update_and_delete(populated: Log, table: str) -> None:
     column = {
         "ledger_meta": "origin",
-        "entry": "type",
+        "entry": "actor",
         "subject_link": "role",
         "checkpoint": "signed_at",
         "log_key": "role",
