@@ -315,6 +315,84 @@ class _TileCheck:
         )
 
 
+class _RebuiltTree:
+    """The tree rebuilt from the entries a tile at a time, compared with the stored tiles.
+
+    Leaf hashes gather until a level-0 tile is full; then the tile is compared in one piece, its
+    256 leaves hashed in one pass, and only its root enters the right edge above. A checkpoint's
+    root also needs the subtrees inside the partial tile: a small stack over it is brought up to
+    date only when a root is asked for, so frequent checkpoints cost what they would anyway and
+    rare ones cost almost nothing.
+    """
+
+    def __init__(self, tiles: _TileCheck, height: int) -> None:
+        self._tiles = tiles
+        self._height = height
+        self._capacity = 1 << height
+        self.leaves: list[bytes] = []
+        self._tile_index = 0
+        self._upper: list[bytes] = []  # right edge of subtrees at levels >= height
+        self._partial: list[bytes] = []  # right edge inside the current partial tile
+        self._partial_count = 0
+
+    def add(self, leaf: bytes) -> None:
+        leaves = self.leaves
+        leaves.append(leaf)
+        if len(leaves) == self._capacity:
+            self._complete_tile()
+
+    def _complete_tile(self) -> None:
+        self.check_pending()
+        index, height = self._tile_index, self._height
+        last_entry = (index + 1) * self._capacity - 1
+        value = merkle.hash_consecutive(self.leaves)
+        self._tiles.expect(height, index, value, last_entry)
+        n, level = index, height
+        while n & 1:
+            value = merkle.node_hash(self._upper.pop(), value)
+            n >>= 1
+            level += 1
+            if level % height == 0:
+                self._tiles.expect(level, index >> (level - height), value, last_entry)
+        self._upper.append(value)
+        self.leaves = []
+        self._partial = []
+        self._partial_count = 0
+        self._tile_index += 1
+
+    def check_pending(self) -> None:
+        """Compare the leaves gathered so far with the stored level-0 tile."""
+        if not self.leaves:
+            return
+        stored = self._tiles.leaf_tile(self._tile_index)
+        joined = b"".join(self.leaves)
+        if stored.startswith(joined):
+            return
+        for position, leaf in enumerate(self.leaves):
+            found = stored[position * 32 : position * 32 + 32]
+            if found != leaf:
+                raise _TileCheck.mismatch(
+                    0,
+                    self._tile_index,
+                    found,
+                    leaf,
+                    self._tile_index * self._capacity + position,
+                )
+
+    def root(self) -> bytes:
+        stack, count = self._partial, self._partial_count
+        for leaf in self.leaves[count:]:
+            value, n = leaf, count
+            while n & 1:
+                value = merkle.node_hash(stack.pop(), value)
+                n >>= 1
+            stack.append(value)
+            count += 1
+        self._partial_count = count
+        hashes = self._upper + stack
+        return merkle.fold(hashes) if hashes else merkle.EMPTY_ROOT
+
+
 def audit(
     log: Log,
     progress: ProgressCallback | None = None,
@@ -463,10 +541,8 @@ def _stream_entries(
 ) -> dict[str, list[Any]]:
     connection = streams.connection
     tiles = _TileCheck(streams, height)
-    stack: list[bytes] = []  # the right edge of the rebuilt tree
-
-    def root() -> bytes:
-        return merkle.fold(stack) if stack else merkle.EMPTY_ROOT
+    tree = _RebuiltTree(tiles, height)
+    root = tree.root
 
     checkpoints = _Checkpoints(
         streams.rows(sa.select(CHECKPOINT).order_by(CHECKPOINT.c.size)), log, chain, report
@@ -485,8 +561,7 @@ def _stream_entries(
     sha256 = hashlib.sha256
     raw_decode = json.JSONDecoder().raw_decode
     prefix_length = len(ENTRY_PREFIX)
-    mask = (1 << height) - 1
-    tile_index, tile = -1, b""
+    add_leaf = tree.add
     total = head.size
     expected = 0
     last_recorded = ""
@@ -495,123 +570,116 @@ def _stream_entries(
     if signed is not None:
         sizes_to_check.add(signed.size)
     sql = "SELECT idx, leaf_hash, data, actor, idempotency_key FROM entry ORDER BY idx"
-    for index, stored_leaf, data, actor, key in streams.raw(sql, "entries"):
-        if index != expected:
-            raise _fail(_entry(expected), N_("the entry is missing; indexes must be dense"))
-        if type(data) is not bytes:
-            data = _as_bytes(data)
-        if not data.startswith(ENTRY_PREFIX) or len(data) > MAX_ENTRY_BYTES:
-            raise _fail(_entry(index), N_("the stored bytes are not a version 1 entry"))
-        leaf = sha256(b"\x00" + data).digest()
-        if leaf != stored_leaf and leaf != _as_bytes(stored_leaf):
-            raise _fail(
-                _entry(index),
-                N_(
-                    "the stored bytes hash to {computed}, but the entry was recorded with "
-                    "leaf hash {recorded}"
-                ),
-                computed=leaf.hex(),
-                recorded=_as_bytes(stored_leaf).hex(),
-            )
-        if index >> height != tile_index:
-            tile_index = index >> height
-            tile = tiles.leaf_tile(tile_index)
-        position = (index & mask) * 32
-        if not tile.startswith(leaf, position):  # compares in place, no slice
-            raise tiles.mismatch(0, tile_index, tile[position : position + 32], leaf, index)
-        try:
-            text = data.decode()
-            # Parse after the version line; canonical bytes have no surrounding whitespace.
-            envelope, end = raw_decode(text, prefix_length)
-            subjects = envelope["subjects"]
-            if end != len(text):
-                raise ValueError("trailing bytes")
-        except (ValueError, KeyError, TypeError):
-            raise _fail(_entry(index), N_("the stored bytes are not an envelope")) from None
-        if envelope.get("actor") != actor or envelope.get("idempotency_key") != key:
-            raise _fail(_entry(index), N_("the entry's columns disagree with its stored bytes"))
-        if actor == LEDGER_ACTOR:
-            chain.check_rotation(index, envelope)
-        recorded_at = envelope.get("recorded_at")
-        if not isinstance(recorded_at, str) or recorded_at < last_recorded:
-            raise _fail(_entry(index), N_("recorded_at goes back in time"))
-        last_recorded = recorded_at
-        leaf_hex = leaf.hex()
-        for subject in subjects:
-            name, prev = subject["id"], subject["prev"]
-            state = heads.get(name)
-            if state is None:
-                if prev is not None:
-                    raise _fail(
-                        _entry(index),
-                        N_(
-                            "subject {subject} appears for the first time but names a previous "
-                            "entry {prev}"
-                        ),
-                        subject=name,
-                        prev=prev,
-                    )
-                heads[name] = [leaf_hex, index, 1]
-            elif prev != state[0]:
+    try:
+        for index, stored_leaf, data, actor, key in streams.raw(sql, "entries"):
+            if index != expected:
+                raise _fail(_entry(expected), N_("the entry is missing; indexes must be dense"))
+            if type(data) is not bytes:
+                data = _as_bytes(data)
+            if not data.startswith(ENTRY_PREFIX) or len(data) > MAX_ENTRY_BYTES:
+                raise _fail(_entry(index), N_("the stored bytes are not a version 1 entry"))
+            leaf = sha256(b"\x00" + data).digest()
+            if leaf != stored_leaf and leaf != _as_bytes(stored_leaf):
                 raise _fail(
                     _entry(index),
                     N_(
-                        "subject {subject}: prev {prev} is not the subject's previous entry "
-                        "{previous} ({hash})"
+                        "the stored bytes hash to {computed}, but the entry was recorded with "
+                        "leaf hash {recorded}"
                     ),
-                    subject=name,
-                    prev=prev,
-                    previous=state[1],
-                    hash=state[0],
+                    computed=leaf.hex(),
+                    recorded=_as_bytes(stored_leaf).hex(),
                 )
-            else:
-                state[0], state[1], state[2] = leaf_hex, index, state[2] + 1
-        commitments = envelope.get("private")
-        if commitments or (private_at != -1 and private_at <= index):
-            row = pending_private
-            if (
-                len(commitments or ()) == 1
-                and row is not None
-                and row[0] == index
-                and row[1] in commitments
-                and type(row[3]) is bytes
-                and type(row[2]) is bytes
-                and sha256(COMMITMENT_PREFIX + row[2] + row[3]).hexdigest() == commitments[row[1]]
-            ):
-                # The common case inline: one committed field, its value present and matching.
-                report.private_values += 1
-                pending_private = next(private_rows, None)
-                if pending_private is not None and pending_private[0] == index:
+            add_leaf(leaf)
+            try:
+                text = data.decode()
+                # Parse after the version line; canonical bytes have no surrounding whitespace.
+                envelope, end = raw_decode(text, prefix_length)
+                subjects = envelope["subjects"]
+                if end != len(text):
+                    raise ValueError("trailing bytes")
+            except (ValueError, KeyError, TypeError):
+                raise _fail(_entry(index), N_("the stored bytes are not an envelope")) from None
+            if envelope.get("actor") != actor or envelope.get("idempotency_key") != key:
+                raise _fail(_entry(index), N_("the entry's columns disagree with its stored bytes"))
+            if actor == LEDGER_ACTOR:
+                chain.check_rotation(index, envelope)
+            recorded_at = envelope.get("recorded_at")
+            if not isinstance(recorded_at, str) or recorded_at < last_recorded:
+                raise _fail(_entry(index), N_("recorded_at goes back in time"))
+            last_recorded = recorded_at
+            leaf_hex = leaf.hex()
+            for subject in subjects:
+                name, prev = subject["id"], subject["prev"]
+                state = heads.get(name)
+                if state is None:
+                    if prev is not None:
+                        raise _fail(
+                            _entry(index),
+                            N_(
+                                "subject {subject} appears for the first time but names a previous "
+                                "entry {prev}"
+                            ),
+                            subject=name,
+                            prev=prev,
+                        )
+                    heads[name] = [leaf_hex, index, 1]
+                elif prev != state[0]:
                     raise _fail(
                         _entry(index),
                         N_(
-                            "a private value {field!r} is stored for a field the entry does "
-                            "not commit to"
+                            "subject {subject}: prev {prev} is not the subject's previous entry "
+                            "{previous} ({hash})"
                         ),
-                        field=pending_private[1],
+                        subject=name,
+                        prev=prev,
+                        previous=state[1],
+                        hash=state[0],
                     )
-            else:
-                pending_private = _check_private(
-                    pending_private, private_rows, index, commitments, report
-                )
-            private_at = pending_private[0] if pending_private is not None else -1
-        # Extend the right edge; every complete subtree on a tile level is checked as it forms.
-        value, n, level = leaf, index, 0
-        while n & 1:
-            value = sha256(b"\x01" + stack.pop() + value).digest()
-            n >>= 1
-            level += 1
-            if level % height == 0:
-                tiles.expect(level, index >> level, value, index)
-        stack.append(value)
-        expected += 1
-        if expected == next_check:
-            checkpoints.check_at(expected, root)
-            next_check = checkpoints.next.size if checkpoints.next is not None else -1
-        if expected in sizes_to_check:
-            _check_known_sizes(expected, root(), known, signed)
-        if progress is not None and expected % PROGRESS_EVERY == 0:
-            progress(expected, total)
+                else:
+                    state[0], state[1], state[2] = leaf_hex, index, state[2] + 1
+            commitments = envelope.get("private")
+            if commitments or (private_at != -1 and private_at <= index):
+                row = pending_private
+                if (
+                    len(commitments or ()) == 1
+                    and row is not None
+                    and row[0] == index
+                    and row[1] in commitments
+                    and type(row[3]) is bytes
+                    and type(row[2]) is bytes
+                    and sha256(COMMITMENT_PREFIX + row[2] + row[3]).hexdigest()
+                    == commitments[row[1]]
+                ):
+                    # The common case inline: one committed field, its value present and matching.
+                    report.private_values += 1
+                    pending_private = next(private_rows, None)
+                    if pending_private is not None and pending_private[0] == index:
+                        raise _fail(
+                            _entry(index),
+                            N_(
+                                "a private value {field!r} is stored for a field the entry does "
+                                "not commit to"
+                            ),
+                            field=pending_private[1],
+                        )
+                else:
+                    pending_private = _check_private(
+                        pending_private, private_rows, index, commitments, report
+                    )
+                private_at = pending_private[0] if pending_private is not None else -1
+            expected += 1
+            if expected == next_check:
+                checkpoints.check_at(expected, root)
+                next_check = checkpoints.next.size if checkpoints.next is not None else -1
+            if expected in sizes_to_check:
+                _check_known_sizes(expected, root(), known, signed)
+            if progress is not None and expected % PROGRESS_EVERY == 0:
+                progress(expected, total)
+    except AuditError:
+        # A tile mismatch among the leaves gathered so far concerns an earlier entry: it wins.
+        tree.check_pending()
+        raise
+    tree.check_pending()
 
     if pending_private is not None:
         raise _fail(
