@@ -184,18 +184,25 @@ def append_batches(log: Log, total: int, lots: int) -> float:
     return total / sum(spent)
 
 
-def canon_hash_insert(url: str, total: int, lots: int) -> float:
-    """The peer: the same envelopes through the schema, NFC, JCS, commitments and the leaf hash,
-    then a plain insert; no tree, no chains, no idempotency, no checkpoint."""
-    engine = create_engine(url)  # the ledger's own settings: WAL, synchronous=FULL, psycopg
+def plain_table(url: str, name: str) -> tuple[sa.Engine, sa.Table]:
+    """A table of (index, leaf hash, bytes) with no other index, on an engine with the ledger's
+    own settings (WAL and synchronous=FULL on SQLite, psycopg on PostgreSQL)."""
+    engine = create_engine(url)
     table = sa.Table(
-        "bench_peer",
+        name,
         sa.MetaData(),
         sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("leaf_hash", sa.LargeBinary),
         sa.Column("data", sa.LargeBinary),
     )
     table.metadata.create_all(engine)
+    return engine, table
+
+
+def canon_hash_insert(url: str, total: int, lots: int) -> float:
+    """The peer: the same envelopes through the schema, NFC, JCS, commitments and the leaf hash,
+    then a plain insert; no tree, no chains, no idempotency, no checkpoint."""
+    engine, table = plain_table(url, "bench_peer")
     spent: list[float] = []
     index = 0
     for chunk in chunks(total, lots):
@@ -262,15 +269,7 @@ def hash_only(log: Log) -> float:
 
 
 def raw_insert(source: Log, url: str) -> float:
-    engine = create_engine(url)
-    table = sa.Table(
-        "bench_raw",
-        sa.MetaData(),
-        sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("leaf_hash", sa.LargeBinary),
-        sa.Column("data", sa.LargeBinary),
-    )
-    table.metadata.create_all(engine)
+    engine, table = plain_table(url, "bench_raw")
     spent: list[float] = []
     index = 0
     for batch in stored_bytes(source):

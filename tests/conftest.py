@@ -156,6 +156,16 @@ class DatabaseFactory:
         self._admin.dispose()
 
 
+def user_triggers(connection: sa.Connection, table: str) -> list[str]:
+    """Names of the triggers the migrations installed on ``table``."""
+    if connection.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass)"
+        query += " AND NOT tgisinternal"
+    return sorted(connection.execute(sa.text(query), {"t": table}).scalars())
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))

@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from ledger.db import create_engine, schema_is_current
 from ledger.log import Log
 from ledger.models import APPEND_ONLY_TABLES, metadata
+from tests.conftest import user_triggers
 from tests.factories import event
 
 
@@ -59,30 +60,11 @@ def test_history_tables_refuse_update_and_delete(populated: Log, table: str) -> 
 
 def test_key_end_has_its_triggers(populated: Log) -> None:
     with populated.engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            names = (
-                connection.execute(
-                    sa.text(
-                        "SELECT name FROM sqlite_master"
-                        " WHERE type = 'trigger' AND tbl_name = 'key_end'"
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            assert sorted(names) == ["key_end_no_delete", "key_end_no_update"]
-        else:
-            names = (
-                connection.execute(
-                    sa.text(
-                        "SELECT tgname FROM pg_trigger"
-                        " WHERE tgrelid = 'key_end'::regclass AND NOT tgisinternal"
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            assert sorted(names) == ["key_end_append_only", "key_end_no_truncate"]
+        names = user_triggers(connection, "key_end")
+    if populated.engine.dialect.name == "sqlite":
+        assert names == ["key_end_no_delete", "key_end_no_update"]
+    else:
+        assert names == ["key_end_append_only", "key_end_no_truncate"]
 
 
 def test_tree_head_tiles_and_subject_heads_only_move_forward(populated: Log) -> None:

@@ -23,6 +23,7 @@ from ledger.errors import AuditError
 from ledger.export import export_bundle
 from ledger.log import Log
 from ledger.note import Signer, sign_note
+from tests.conftest import user_triggers
 from tests.factories import event, simple_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,17 +53,7 @@ def run_verify_bundle(*args: str) -> tuple[int, str]:
 def drop_triggers(log: Log, table: str) -> None:
     with log.engine.begin() as connection:
         if connection.dialect.name == "sqlite":
-            names = (
-                connection.execute(
-                    sa.text(
-                        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"
-                    ),
-                    {"t": table},
-                )
-                .scalars()
-                .all()
-            )
-            for name in names:
+            for name in user_triggers(connection, table):
                 connection.execute(sa.text(f'DROP TRIGGER "{name}"'))
         else:
             connection.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
