@@ -255,7 +255,8 @@ class Log:
         results: list[Appended | None] = [None] * len(events)
         recorded_at = max(self.now(), head.recorded_at or "")
         digests: dict[int, bytes] = {}
-        fresh = self._resolve_repeats(connection, events, results, digests)
+        repeats_of: dict[int, int] = {}
+        fresh = self._resolve_repeats(connection, events, results, digests, repeats_of)
 
         subjects = {subject.id for i in fresh for subject in events[i].subjects}
         states = self._subject_states(connection, subjects)
@@ -314,10 +315,8 @@ class Log:
             results[position] = Appended(index, leaf, recorded_at)
             index += 1
 
-        for position, result in enumerate(results):
-            if result is None:  # a repeat of an earlier line of this batch
-                first = self._first_line_with_key(events, position)
-                results[position] = _as_repeat(results[first])
+        for position, first in repeats_of.items():  # repeats of an earlier line of this batch
+            results[position] = _as_repeat(results[first])
 
         if entry_rows:
             edge.append(leaf_hashes)
@@ -334,25 +333,18 @@ class Log:
             )
         return [result for result in results if result is not None]
 
-    @staticmethod
-    def _first_line_with_key(events: Sequence[NewEvent], position: int) -> int:
-        event = events[position]
-        for earlier in range(position):
-            other = events[earlier]
-            if other.idempotency_key == event.idempotency_key and other.actor == event.actor:
-                return earlier
-        raise AssertionError("a repeat without an original")
-
     def _resolve_repeats(
         self,
         connection: Connection,
         events: Sequence[NewEvent],
         results: list[Appended | None],
         digests: dict[int, bytes],
+        repeats_of: dict[int, int],
     ) -> list[int]:
         """Fill ``results`` for idempotent repeats; return the positions that need appending.
 
-        ``digests`` receives the request digest of every keyed event, computed once.
+        ``digests`` receives the request digest of every keyed event, computed once;
+        ``repeats_of`` maps a repeat of an earlier line of the same batch to that line.
         """
         keyed = {(e.actor, e.idempotency_key) for e in events if e.idempotency_key is not None}
         existing: dict[tuple[str, str], Any] = {}
@@ -405,6 +397,7 @@ class Log:
                             first=first + 1,
                         ),
                     )
+                repeats_of[position] = first
             else:
                 first_in_batch[key] = (position, digest)
                 fresh.append(position)
