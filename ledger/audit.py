@@ -33,7 +33,7 @@ from ledger.keys import ROLE_LOG, KeyRecord, SignedHead, load_keys, read_public_
 from ledger.log import KEY_ROTATED, Log
 from ledger.messages import N_, Message
 from ledger.models import CHECKPOINT, ENTRY, TILE, TREE_HEAD
-from ledger.note import Verifier, open_note
+from ledger.note import Verifier, open_note, parse_note
 from ledger.private import COMMITMENT_PREFIX, commitment_of_bytes
 
 ProgressCallback = Callable[[int, int], None]
@@ -171,9 +171,24 @@ class _KeyChain:
                 trusted.add(new.verifier)
         return trusted
 
+    def latest_size(self) -> int:
+        return self.latest[0] if self.latest is not None else 0
+
     def check_anchor(self, pinned: Sequence[Verifier]) -> None:
+        if self.latest is None:
+            raise _fail(Message(N_("checkpoints")), N_("no checkpoint is stored"))
+        for old, new in zip(self.keys, self.keys[1:], strict=False):
+            # What a revoked key signed is only believed because a later checkpoint by its
+            # successor covers it: the successor's first checkpoint must be there.
+            if old.revoked and new.verifier not in self._verified_at.get(new.valid_from, ()):
+                raise _fail(
+                    _checkpoint(new.valid_from),
+                    N_(
+                        "the checkpoint that covers the revoked key's last checkpoints is "
+                        "missing or not signed by its successor"
+                    ),
+                )
         trusted = self.trusted(pinned)
-        assert self.latest is not None
         size, signed = self.latest
         if not signed & trusted:
             raise _fail(
@@ -188,11 +203,21 @@ class _KeyChain:
 class _Checkpoints:
     """Streams stored checkpoints and checks each when the rebuilt tree reaches its size."""
 
-    def __init__(self, rows: Iterator[Any], log: Log, chain: _KeyChain, report: AuditReport):
+    def __init__(
+        self,
+        rows: Iterator[Any],
+        log: Log,
+        chain: _KeyChain,
+        report: AuditReport,
+        signed: SignedHead | None,
+    ):
         self._rows = rows
         self._log = log
         self._chain = chain
         self._report = report
+        self._signed = signed
+        #: Whether the checkpoint the signer remembers signing is still stored.
+        self.found_signed = signed is None
         self.next: Any = next(rows, None)
 
     def check_at(self, size: int, root_of: Callable[[], bytes]) -> None:
@@ -210,9 +235,11 @@ class _Checkpoints:
     def _check(self, row: Any, root: bytes) -> None:
         where = _checkpoint(row.size)
         valid = self._chain.valid_at(row.size)
+        attested = True
         try:
             note = open_note(_as_bytes(row.note), valid)
         except LedgerError as error:
+            attested = False
             revoked = self._chain.revoked_window(row.size)
             try:
                 if not revoked:
@@ -233,8 +260,15 @@ class _Checkpoints:
                     size=row.size,
                 )
             )
-        signers = {(v.name, v.key_id): v for v in valid + self._chain.revoked_window(row.size)}
-        self._chain.record(row.size, frozenset(signers[(s.name, s.key_id)] for s in note.verified))
+        # A signature accepted only through a revoked key's window attests nothing: it can
+        # neither anchor the log nor hand a key over.
+        signers = {(v.name, v.key_id): v for v in valid}
+        self._chain.record(
+            row.size,
+            frozenset(signers[(s.name, s.key_id)] for s in note.verified)
+            if attested
+            else frozenset(),
+        )
         try:
             body = parse_checkpoint(note.text)
         except LedgerError as error:
@@ -255,6 +289,8 @@ class _Checkpoints:
                 signed=body.root.hex(),
                 computed=root.hex(),
             )
+        if self._signed is not None and row.size == self._signed.size:
+            self.found_signed = body.root == self._signed.root
 
 
 class _TileCheck:
@@ -266,13 +302,15 @@ class _TileCheck:
         self._mask = (1 << height) - 1
         self._current: dict[int, tuple[int, bytes]] = {}
         table = TILE
-        self._query = sa.select(table.c.hashes).where(
+        self._query = sa.select(sa.cast(table.c.hashes, sa.LargeBinary)).where(
             table.c.level == sa.bindparam("level"), table.c.idx == sa.bindparam("idx")
         )
         # Level 0 is read in order, one tile per 2**height entries: stream it.
         # A few tiles at a time: each is up to 8 KiB, and one serves 2**height entries.
         self._leaves = streams.raw(
-            "SELECT idx, hashes FROM tile WHERE level = 0 ORDER BY idx", "tiles", batch=8
+            f"SELECT idx, {streams.blob('hashes')} FROM tile WHERE level = 0 ORDER BY idx",  # noqa: S608
+            "tiles",
+            batch=8,
         )
         self._next_leaf_tile = next(self._leaves, None)
 
@@ -398,12 +436,15 @@ def audit(
     progress: ProgressCallback | None = None,
     known_checkpoints: Sequence[bytes] = (),
     pinned: Sequence[Verifier] | None = None,
+    trust_first_key: bool = False,
 ) -> AuditReport:
     """Verify the whole ledger; raise :class:`AuditError` at the first problem.
 
     ``pinned`` are the log keys the auditor trusts, from a source other than this database; by
     default the public key kept beside the key file. The latest checkpoint must be signed by one
-    of them or by a key they handed over to. ``known_checkpoints`` are signed checkpoints seen
+    of them or by a key they handed over to. Without any pin the audit refuses to run, unless
+    ``trust_first_key`` says to trust the database's own first key (which proves only that the
+    database is consistent with itself). ``known_checkpoints`` are signed checkpoints seen
     earlier (by a witness, an auditor, a shopper's phone); the log must be consistent with each
     of them, or it was forked.
     """
@@ -412,9 +453,20 @@ def audit(
         public = read_public_key(log.settings.key_file)
         pinned = [public] if public is not None else []
     if not pinned:
+        if not trust_first_key:
+            raise _fail(
+                Message(N_("pinned log key")),
+                N_(
+                    "no log key is pinned: give the key the operator publishes (--log-key), or "
+                    "say that the database's own first key may be trusted (--trust-first-key)"
+                ),
+            )
         report.warnings.append(
             Message(N_("no log key was pinned: the ledger's first registered key was trusted"))
         )
+    # Read before the snapshot: the signer's memory never runs ahead of what is committed, so
+    # a checkpoint signed while the audit runs cannot make it look like a rewind.
+    signed = log.state.read()
     height = log.tile_height
     with log.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
@@ -428,12 +480,30 @@ def audit(
             keys = load_keys(connection, ROLE_LOG)
             chain = _KeyChain(keys)
             _check_rotation_entries(connection, chain)
-            known = _known_roots(log, keys, known_checkpoints)
+            known = _known_roots(log, chain, known_checkpoints, pinned)
             _check_idempotency(connection)
             heads = _stream_entries(
-                _Streams(connection, streams), log, chain, head, height, report, progress, known
+                _Streams(connection, streams),
+                log,
+                chain,
+                head,
+                height,
+                report,
+                progress,
+                known,
+                signed,
             )
             chain.check_anchor(pinned)
+            if head.size > chain.latest_size():
+                report.warnings.append(
+                    Message(
+                        N_(
+                            "{count} entries after the latest checkpoint are not yet covered by "
+                            "a signature"
+                        ),
+                        count=head.size - chain.latest_size(),
+                    )
+                )
             _check_subject_indexes(_Streams(connection, streams), heads)
             report.subjects = len(heads)
     return report
@@ -489,6 +559,15 @@ class _Streams:
         self.connection = connection
         self._stack = stack
 
+    def blob(self, column: str) -> str:
+        """A binary column read as bytes even if a tampered SQLite row stores it as text.
+
+        Only ever called with the fixed column names of this module, never with input.
+        """
+        if self.connection.dialect.name == "sqlite":
+            return f"CAST({column} AS BLOB)"
+        return column
+
     def raw(self, sql: str, name: str, batch: int = 2000) -> Iterator[tuple[Any, ...]]:
         return self._stack.enter_context(
             contextlib.closing(_raw_rows(self.connection, sql, name, batch))
@@ -521,10 +600,20 @@ def _raw_rows(
         cursor.itersize = batch  # type: ignore[attr-defined]  # psycopg's ServerCursor
     else:
         cursor = dbapi.cursor()
+    driver_error = connection.dialect.loaded_dbapi.Error
     try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(batch):
-            yield from rows
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        except driver_error as error:
+            # e.g. a tampered SQLite text column that is not UTF-8
+            raise _fail(
+                Message(N_("the database")),
+                N_("it could not return the {name}: {error}"),
+                name=name,
+                error=str(error),
+            ) from None
     finally:
         cursor.close()
 
@@ -538,6 +627,7 @@ def _stream_entries(
     report: AuditReport,
     progress: ProgressCallback | None,
     known: dict[int, bytes],
+    signed: SignedHead | None,
 ) -> dict[str, list[Any]]:
     connection = streams.connection
     tiles = _TileCheck(streams, height)
@@ -545,12 +635,16 @@ def _stream_entries(
     root = tree.root
 
     checkpoints = _Checkpoints(
-        streams.rows(sa.select(CHECKPOINT).order_by(CHECKPOINT.c.size)), log, chain, report
+        streams.rows(sa.select(CHECKPOINT).order_by(CHECKPOINT.c.size)),
+        log,
+        chain,
+        report,
+        signed,
     )
     checkpoints.check_at(0, root)
-    signed = log.state.read()
     private_rows = streams.raw(
-        "SELECT entry_idx, field, salt, value FROM private_value ORDER BY entry_idx, field",
+        f"SELECT entry_idx, field, {streams.blob('salt')}, {streams.blob('value')}"  # noqa: S608
+        " FROM private_value ORDER BY entry_idx, field",
         "private",
     )
     pending_private = next(private_rows, None)
@@ -569,7 +663,10 @@ def _stream_entries(
     sizes_to_check = set(known)
     if signed is not None:
         sizes_to_check.add(signed.size)
-    sql = "SELECT idx, leaf_hash, data, actor, idempotency_key FROM entry ORDER BY idx"
+    sql = (
+        f"SELECT idx, {streams.blob('leaf_hash')}, {streams.blob('data')}, actor,"  # noqa: S608
+        " idempotency_key FROM entry ORDER BY idx"
+    )
     try:
         for index, stored_leaf, data, actor, key in streams.raw(sql, "entries"):
             if index != expected:
@@ -595,9 +692,12 @@ def _stream_entries(
                 # Parse after the version line; canonical bytes have no surrounding whitespace.
                 envelope, end = raw_decode(text, prefix_length)
                 subjects = envelope["subjects"]
-                if end != len(text):
-                    raise ValueError("trailing bytes")
-            except (ValueError, KeyError, TypeError):
+                if end != len(text) or type(subjects) is not list:
+                    raise ValueError("not an envelope")
+                commitments = envelope.get("private")
+                if commitments is not None and type(commitments) is not dict:
+                    raise ValueError("not an envelope")
+            except (ValueError, KeyError, TypeError, AttributeError):
                 raise _fail(_entry(index), N_("the stored bytes are not an envelope")) from None
             if envelope.get("actor") != actor or envelope.get("idempotency_key") != key:
                 raise _fail(_entry(index), N_("the entry's columns disagree with its stored bytes"))
@@ -609,7 +709,12 @@ def _stream_entries(
             last_recorded = recorded_at
             leaf_hex = leaf.hex()
             for subject in subjects:
-                name, prev = subject["id"], subject["prev"]
+                try:
+                    name, prev = subject["id"], subject["prev"]
+                    if type(name) is not str:
+                        raise TypeError(name)
+                except (TypeError, KeyError):
+                    raise _fail(_entry(index), N_("a subject of the entry is malformed")) from None
                 state = heads.get(name)
                 if state is None:
                     if prev is not None:
@@ -637,11 +742,11 @@ def _stream_entries(
                     )
                 else:
                     state[0], state[1], state[2] = leaf_hex, index, state[2] + 1
-            commitments = envelope.get("private")
             if commitments or (private_at != -1 and private_at <= index):
                 row = pending_private
                 if (
-                    len(commitments or ()) == 1
+                    commitments is not None
+                    and len(commitments) == 1
                     and row is not None
                     and row[0] == index
                     and row[1] in commitments
@@ -720,6 +825,12 @@ def _stream_entries(
             signed=signed.size,
             size=expected,
         )
+    if not checkpoints.found_signed:
+        raise _fail(
+            Message(N_("signer state")),
+            N_("the checkpoint of size {size} that the log key signed is no longer stored"),
+            size=signed.size if signed else 0,
+        )
     _check_partial_tiles(connection, expected, height)
     if progress is not None:
         progress(expected, total)
@@ -789,12 +900,16 @@ def _check_known_sizes(
         )
 
 
-def _known_roots(log: Log, keys: list[KeyRecord], notes: Sequence[bytes]) -> dict[int, bytes]:
+def _known_roots(
+    log: Log, chain: _KeyChain, notes: Sequence[bytes], pinned: Sequence[Verifier]
+) -> dict[int, bytes]:
     known: dict[int, bytes] = {}
     for number, note in enumerate(notes, 1):
         where = Message(N_("known checkpoint #{number}"), number=number)
         try:
-            body = parse_checkpoint(open_note(note, [k.verifier for k in keys]).text)
+            claimed = parse_checkpoint(parse_note(note)[0]).size
+            keys = chain.valid_at(claimed) + list(pinned)
+            body = parse_checkpoint(open_note(note, keys).text)
         except LedgerError as error:
             raise _fail(where, N_("{reason}"), reason=error.message) from None
         if body.origin != log.origin:
@@ -810,17 +925,20 @@ def _known_roots(log: Log, keys: list[KeyRecord], notes: Sequence[bytes]) -> dic
 def _check_partial_tiles(connection: Connection, size: int, height: int) -> None:
     """No tile may hold more hashes than the tree of ``size`` has at its level."""
     table = TILE
+    capacity = 1 << height
     for level, index, length in connection.execute(
-        sa.select(table.c.level, table.c.idx, sa.func.length(table.c.hashes))
+        sa.select(
+            table.c.level, table.c.idx, sa.func.length(sa.cast(table.c.hashes, sa.LargeBinary))
+        )
     ):
         count = size >> (level * height)
-        available = count - (index << height)
-        if length // 32 > max(available, 0):
+        available = min(max(count - (index << height), 0), capacity)
+        if length != available * 32:
             raise _fail(
                 Message(N_("tile {level}/{index}"), level=level, index=index),
-                N_("it holds {stored} hashes but the tree has only {available} there"),
-                stored=length // 32,
-                available=max(available, 0),
+                N_("it holds {stored} bytes but the tree has {available} hashes there"),
+                stored=length,
+                available=available,
             )
 
 
@@ -847,7 +965,8 @@ def _check_subject_indexes(streams: _Streams, heads: dict[str, list[Any]]) -> No
     """The subject head and link tables must agree with the chains rebuilt from the entries."""
     stored = 0
     for subject, seq, entry_idx, leaf in streams.raw(
-        "SELECT subject, seq, entry_idx, leaf_hash FROM subject_head", "heads"
+        f"SELECT subject, seq, entry_idx, {streams.blob('leaf_hash')} FROM subject_head",  # noqa: S608
+        "heads",
     ):
         stored += 1
         state = heads.get(subject)

@@ -163,23 +163,30 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 def _percent_decoded(raw: str) -> str:
     """Ids are stored percent-decoded: ``lot:…/A%2F1`` (copied from a Digital Link) is ``A/1``.
 
-    A literal ``%`` must therefore be sent as ``%25``; a ``%`` not followed by two hex digits,
-    or escapes that are not UTF-8, are refused rather than guessed at.
+    Decoding must give an id that decodes to itself, so a stored id sent back names the same
+    subject: a ``%`` surviving the decoding, a ``%`` not followed by two hex digits, or escapes
+    that are not UTF-8 are refused rather than guessed at.
     """
     if "%" not in raw:
         return raw
     if _BAD_ESCAPE.search(raw):
         raise ValidationError(
-            Message(
-                N_("{value!r} has a '%' that is not a percent-escape; write % as %25."), value=raw
-            )
+            Message(N_("{value!r} has a '%' that is not a percent-escape."), value=raw)
         )
     try:
-        return urllib.parse.unquote(raw, errors="strict")
+        decoded = urllib.parse.unquote(raw, errors="strict")
     except UnicodeDecodeError:
         raise ValidationError(
             Message(N_("{value!r} has percent-escapes that are not UTF-8."), value=raw)
         ) from None
+    if "%" in decoded:
+        # A stored id must mean itself when sent back: it can hold no '%' at all.
+        raise ValidationError(
+            Message(
+                N_("{value!r} would keep a '%' after decoding; ids cannot contain '%'."), value=raw
+            )
+        )
+    return decoded
 
 
 def _not_a_typed_id(raw: str) -> ValidationError:

@@ -36,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 ENTRY_PREFIX = b"hyt-ledger/event/v1\n"
+ROTATION_TYPE = "ledger.log_key_rotated"
 COMMITMENT_PREFIX = b"hyt-ledger/private/v1\n"
 TRUST_HEADER = "hyt-ledger/trust/v1"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -292,6 +293,8 @@ class LogKeys:
         self.note = trust_note
         self.origin, listed = parse_trust(unverified_text(trust_note))
         self.keys = sorted((k for k in listed if k.role == "log"), key=lambda k: k.valid_from)
+        if not self.keys or self.keys[0].valid_from != 0:
+            raise BundleError("trust: the log's first key does not start at position 0")
         self.anchors = {k.key for k in self.keys if k.key in pinned}
         if not self.anchors:
             # Neither listed nor signing: report it as the trust list failing the pinned key.
@@ -350,12 +353,23 @@ class LogKeys:
         return trusted
 
     def check_rotation(self, index: int, envelope: dict[str, Any]) -> None:
-        payload = envelope.get("payload") or {}
-        old, new = payload.get("old_key"), payload.get("new_key")
+        """A rotation entry must state exactly what the trust list says about the two keys."""
+        payload = envelope.get("payload")
         listed = self.handovers.get(index + 1)
-        if listed is None or (listed[0].key.vkey, listed[1].key.vkey) != (old, new):
+        if envelope.get("type") != ROTATION_TYPE or not isinstance(payload, dict) or not listed:
             raise BundleError(f"entry {index}: a key rotation the trust list does not show")
-        self.rotations[index] = (old, new)
+        old, new = listed
+        revoked_from = payload.get("old_key_revoked_from")
+        expected_until = revoked_from if revoked_from is not None else index + 2
+        if (
+            payload.get("old_key") != old.key.vkey
+            or payload.get("new_key") != new.key.vkey
+            or payload.get("new_key_valid_from") != new.valid_from
+            or old.valid_until != expected_until
+            or (old.status == "revoked") != (revoked_from is not None)
+        ):
+            raise BundleError(f"entry {index}: the key rotation disagrees with the trust list")
+        self.rotations[index] = (old.key.vkey, new.key.vkey)
 
 
 def verify(
@@ -464,6 +478,8 @@ def verify(
                 chains[subject["id"]] = leaf.hex()
             if envelope.get("actor") == "ledger":
                 keys.check_rotation(index, envelope)
+            if not isinstance(envelope.get("private") or {}, dict):
+                raise BundleError(f"entry {index}: not an envelope")
             for disclosure in wanted.pop(index, []):
                 check_disclosure(index, envelope, disclosure)
             tree.append(leaf)
@@ -480,7 +496,10 @@ def verify(
     if missing:
         raise BundleError(f"entry {missing[0]}: the trust list shows a key rotation there")
     trusted = keys.trusted()
-    open_note(keys.note, sorted(trusted, key=Key.label), "trust list (against the pinned log key)")
+    # The trust list speaks for the present: a key trusted through the pin and valid at the
+    # bundle's size must have signed it (an old key cannot rewrite what came after it).
+    current = [k for k in keys.valid_at(size) if k in trusted]
+    open_note(keys.note, current, "trust list (against the pinned log key)")
     if not latest_signers & trusted:
         raise BundleError(
             "checkpoint: the latest checkpoint is not signed by the pinned log key or by a key "
@@ -566,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
     except (BundleError, OSError, tarfile.TarError, UnicodeError) as error:
         print(f"FAILED: {error}")
         return 1
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError) as error:
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
         # Malformed input in a place no specific check covers: still a failure, never a crash.
         print(f"FAILED: the bundle is malformed ({type(error).__name__}: {error})")
         return 1

@@ -148,6 +148,12 @@ def append_command(source: BinaryIO, if_empty: bool) -> None:
 
 @ledger_cli.command("verify")
 @click.option(
+    "--trust-first-key",
+    is_flag=True,
+    help="Without a pinned key, trust the database's own first key (this only shows that the "
+    "database is consistent with itself).",
+)
+@click.option(
     "--log-key",
     "log_keys",
     multiple=True,
@@ -162,7 +168,9 @@ def append_command(source: BinaryIO, if_empty: bool) -> None:
     help="A signed checkpoint seen earlier; the log must be consistent with it.",
 )
 @refusals_exit_1
-def verify_command(log_keys: tuple[str, ...], known: tuple[Path, ...]) -> None:
+def verify_command(
+    trust_first_key: bool, log_keys: tuple[str, ...], known: tuple[Path, ...]
+) -> None:
     """Recompute and check everything: hashes, tiles, roots, signatures, chains, commitments.
 
     Needs no private key: it checks signatures against the pinned public key.
@@ -181,7 +189,9 @@ def verify_command(log_keys: tuple[str, ...], known: tuple[Path, ...]) -> None:
             bar.update(done - bar.pos)
 
     try:
-        report = audit(log, progress, [path.read_bytes() for path in known], pinned)
+        report = audit(
+            log, progress, [path.read_bytes() for path in known], pinned, trust_first_key
+        )
     except LedgerError as error:
         if bar is not None:
             bar.render_finish()

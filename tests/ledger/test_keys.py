@@ -270,3 +270,45 @@ def test_a_revoked_key_cannot_sign_beyond_its_window(fresh_settings, ledgers, tm
     )  # type: ignore[list-item]
     with pytest.raises(AuditError, match=f"checkpoint of size {latest.size}: no valid signature"):
         audit(rotated)
+
+
+def test_a_revoked_window_needs_its_successor_and_cannot_be_rewritten_by_the_old_key(
+    fresh_settings,
+    ledgers,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from ledger.export import export_bundle
+    from ledger.note import sign_note
+    from tests.ledger.test_tampering import drop_triggers, execute, run_verify_bundle
+
+    settings = fresh_settings()
+    log = initialise(settings, ledgers.clock).log
+    for _ in range(4):
+        log.append(simple_event("flock:window2"))
+    old_signer = log.signer
+    old = log.active_log_key().verifier
+    log.engine.dispose()
+    rotated, index = rotate_log_key(settings, "stolen", revoke_from=2)
+    rotated.append(simple_event("flock:window2"))
+    new = rotated.active_log_key().verifier
+
+    # The holder of the stolen key rewrites the trust list to call it retired, not revoked,
+    # and adds its signature to the handover checkpoint.
+    bundle = tmp_path / "bundle"
+    export_bundle(rotated, bundle)
+    trust_text = (bundle / "trust").read_bytes().decode().split("\n\n")[0] + "\n"
+    forged = trust_text.replace("until=2 status=revoked", f"until={index + 2} status=retired")
+    assert forged != trust_text
+    (bundle / "trust").write_bytes(sign_note(forged, [old_signer]))  # type: ignore[list-item]
+    status, output = run_verify_bundle(bundle, "--log-key", old.vkey)
+    assert status == 1, output
+    status, output = run_verify_bundle(bundle, "--log-key", new.vkey)
+    assert status == 1, output
+
+    # In the database: without the successor's first checkpoint the revoked window is
+    # covered by nothing. (An auditor elsewhere has no signer state to notice the deletion.)
+    drop_triggers(rotated, "checkpoint")
+    execute(rotated, "DELETE FROM checkpoint WHERE size >= :s", s=index + 1)
+    settings.state_file.rename(tmp_path / "state-elsewhere")
+    with pytest.raises(AuditError, match="covers the revoked key's last checkpoints"):
+        audit(rotated, pinned=[new])

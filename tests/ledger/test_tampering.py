@@ -304,3 +304,55 @@ def test_a_pin_that_is_not_a_key_of_the_ledger(populated: Log) -> None:
     stranger = Signer.from_private_key(populated.origin, Ed25519PrivateKey.generate()).verifier()
     message = audit_error(populated, pinned=[stranger])
     assert "is not a log key of this ledger" in message
+
+
+def test_without_a_pin_the_audit_refuses_unless_told_to_trust_the_first_key(
+    populated: Log,
+) -> None:
+    from ledger.keys import public_key_file
+
+    public = public_key_file(populated.settings.key_file)
+    kept = public.read_bytes()
+    public.unlink()
+    try:
+        assert "no log key is pinned" in audit_error(populated)
+        report = audit(populated, trust_first_key=True)
+        assert any("first registered key was trusted" in str(w) for w in report.warnings)
+    finally:
+        public.write_bytes(kept)
+
+
+def test_deleted_checkpoints_are_noticed(populated: Log) -> None:
+    drop_triggers(populated, "checkpoint")
+    execute(populated, "DELETE FROM checkpoint WHERE size > 3")
+    message = audit_error(populated)
+    assert "the checkpoint of size 9 that the log key signed is no longer stored" in message
+
+
+def test_a_tile_longer_than_the_tree(populated: Log) -> None:
+    drop_triggers(populated, "tile")
+    execute(populated, "UPDATE tile SET hashes = hashes || hashes WHERE level = 0 AND idx = 0")
+    assert "tile 0/0: it holds 256 bytes but the tree has 4 hashes there" in audit_error(populated)
+
+
+def test_an_undecodable_column_is_a_finding_not_a_crash(populated: Log) -> None:
+    if populated.engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite lets a text column hold bytes that are not UTF-8")
+    drop_triggers(populated, "entry")
+    execute(populated, "UPDATE entry SET actor = CAST(X'FFFE' AS TEXT) WHERE idx = 2")
+    assert "could not return the entries" in audit_error(populated)
+
+
+def test_a_malformed_envelope_is_a_finding_not_a_crash(populated: Log) -> None:
+    from ledger.canonical import ENTRY_PREFIX
+    from ledger.merkle import leaf_hash
+
+    drop_triggers(populated, "entry")
+    data = ENTRY_PREFIX + b'{"actor":"org:8930000000019","subjects":"not a list"}'
+    execute(
+        populated,
+        "UPDATE entry SET data = :d, leaf_hash = :h WHERE idx = 1",
+        d=data,
+        h=leaf_hash(data),
+    )
+    assert audit_error(populated).startswith("entry 1: ")
