@@ -34,7 +34,7 @@ translations: $(COMPILED)
 
 run: install
 	HYT_ENV=$${HYT_ENV:-development} $(BIN)/flask ledger init
-	HYT_ENV=$${HYT_ENV:-development} $(BIN)/flask ledger append --if-empty scripts/demo/ledger-demo.jsonl
+	HYT_ENV=$${HYT_ENV:-development} $(BIN)/flask demo seed --if-empty
 	HYT_ENV=$${HYT_ENV:-development} $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 \
 		--access-logfile - wsgi:app
 

@@ -13,6 +13,7 @@ the ledger that checks stored values must agree on one definition.
 from __future__ import annotations
 
 import decimal
+import hashlib
 import json
 import re
 import unicodedata
@@ -87,6 +88,17 @@ def canonical_json(value: Any) -> bytes:
     """RFC 8785 canonical JSON of an already canonical value."""
     check_canonical(value)
     return rfc8785.dumps(value)
+
+
+def fingerprint(value: Any) -> bytes:
+    """SHA-256 of a deterministic JSON encoding, for recognising repeated requests.
+
+    Fingerprints never leave the database and are never part of what is signed, so they need
+    determinism, not RFC 8785: sorted keys and the standard library's C encoder, several times
+    faster than JCS. Values are the schema's normalised output (text in NFC, decimals as strings).
+    """
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 def entry_bytes(envelope: dict[str, Any]) -> bytes:

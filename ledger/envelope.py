@@ -7,12 +7,11 @@ normalised them. The ledger adds what only it may decide, inside the serialised 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.canonical import canonical_json
+from ledger.canonical import fingerprint
 
 ROLES = ("input", "output", "observed")
 #: Actor of events the ledger appends about itself (key rotation, revocation).
@@ -54,20 +53,18 @@ class NewEvent:
         Private values are compared through their commitments instead, so no unsalted hash of a
         confidential value is ever stored.
         """
-        return hashlib.sha256(
-            canonical_json(
-                {
-                    "type": self.type,
-                    "biz_step": self.biz_step,
-                    "event_time": self.event_time,
-                    "actor": self.actor,
-                    "subjects": [s.client_fields() for s in self.subjects],
-                    "payload": dict(self.payload),
-                    "private_fields": sorted(self.private),
-                    "idempotency_key": self.idempotency_key,
-                }
-            )
-        ).digest()
+        return fingerprint(
+            {
+                "type": self.type,
+                "biz_step": self.biz_step,
+                "event_time": self.event_time,
+                "actor": self.actor,
+                "subjects": [s.client_fields() for s in self.subjects],
+                "payload": dict(self.payload),
+                "private_fields": sorted(self.private),
+                "idempotency_key": self.idempotency_key,
+            }
+        )
 
 
 def stored_envelope(

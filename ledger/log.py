@@ -232,10 +232,22 @@ class Log:
         """Append events in one transaction: all of them, or none and a :class:`BatchError`."""
         if not events:
             return []
+        with self.transaction() as transaction:
+            return transaction.append(events)
+
+    @contextmanager
+    def transaction(self) -> Iterator[LogTransaction]:
+        """Hold the append lock for a unit of work that reads state, decides and appends.
+
+        The domain services decide from tables they keep beside the log (who holds a lot, how
+        much is left), so their reads, their appends and their own writes must be one
+        transaction under the same lock: otherwise two handovers of the same lot could both see
+        it available. Everything commits together or nothing does.
+        """
         with self._write() as (connection, head):
-            results = self._append_locked(connection, head, events)
+            transaction = LogTransaction(self, connection, head)
+            yield transaction
             self._maybe_checkpoint(connection, head)
-        return results
 
     @contextmanager
     def _write(self) -> Iterator[tuple[Connection, _Head]]:
@@ -922,6 +934,29 @@ class Log:
                     index=index,
                     field=field,
                 )
+
+
+class LogTransaction:
+    """A serialised write in progress; see :meth:`Log.transaction`."""
+
+    def __init__(self, log: Log, connection: Connection, head: _Head) -> None:
+        self.log = log
+        self.connection = connection
+        self._head = head
+        self.appended = 0
+
+    @property
+    def size(self) -> int:
+        """The log's size now, including what this transaction appended so far."""
+        return self._head.size
+
+    def append(self, events: Sequence[NewEvent]) -> list[Appended]:
+        """Append events; a refused line raises :class:`BatchError` naming its position."""
+        if not events:
+            return []
+        results = self.log._append_locked(self.connection, self._head, events)
+        self.appended += sum(1 for result in results if not result.repeated)
+        return results
 
 
 def _as_repeat(result: Appended | None) -> Appended:

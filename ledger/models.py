@@ -1,4 +1,4 @@
-"""Tables of the ledger core.
+"""Tables: the ledger core, then master data, accounts, and the domain's state beside the log.
 
 History tables (entries, subject links, checkpoints, keys, the log's identity) are append-only;
 the migration installs triggers that refuse UPDATE, DELETE and TRUNCATE on them. The tree head,
@@ -173,6 +173,250 @@ class PrivateValue(Base):
     erasure_reason: Mapped[str | None] = mapped_column(Text)
 
 
+# --- master data: mutable, every change versioned in master_version ---------------------------
+
+
+class Organisation(Base):
+    """A party of the supply chain, known by its GLN. ``roles`` is a space-separated set."""
+
+    __tablename__ = "organisation"
+
+    gln: Mapped[str] = mapped_column(String(13), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    roles: Mapped[str] = mapped_column(String(256))
+    #: The cooperative a farm or household belongs to.
+    member_of: Mapped[str | None] = mapped_column(String(13))
+    province_code: Mapped[str | None] = mapped_column(String(8))
+    district_code: Mapped[str | None] = mapped_column(String(8))
+    commune_code: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Location(Base):
+    """A place with a GLN: a farm plot, a chicken house, a packhouse, a store, …"""
+
+    __tablename__ = "location"
+    __table_args__ = (Index("ix_location_organisation", "organisation"),)
+
+    gln: Mapped[str] = mapped_column(String(13), primary_key=True)
+    organisation: Mapped[str] = mapped_column(ForeignKey("organisation.gln"))
+    kind: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(Text)
+    district_code: Mapped[str | None] = mapped_column(String(8))
+    commune_code: Mapped[str | None] = mapped_column(String(8))
+    in_gi_area: Mapped[bool] = mapped_column(Boolean)
+    #: Canonical decimals, kept as text so no database rounds them.
+    area_ha: Mapped[str | None] = mapped_column(String(40))
+    usable_area_m2: Mapped[str | None] = mapped_column(String(40))
+    latitude: Mapped[str | None] = mapped_column(String(40))
+    longitude: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Product(Base):
+    """A trade item by GTIN-14, in one base unit (kg or head)."""
+
+    __tablename__ = "product"
+
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(8))
+    name_vi: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Certificate(Base):
+    """A certificate as issued and revoked by ledger events (``cert:`` subjects)."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (Index("ix_certificate_holder", "holder"),)
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(String(13))
+    holder: Mapped[str] = mapped_column(String(13))
+    #: JSON: the GLNs of the locations and the product kinds the certificate covers.
+    scope: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[str] = mapped_column(String(10))
+    valid_to: Mapped[str] = mapped_column(String(10))
+    issued_entry: Mapped[int] = mapped_column(BigInteger)
+    revoked_entry: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_on: Mapped[str | None] = mapped_column(String(10))
+
+
+class MasterVersion(Base):
+    """Every version of every master-data record: what it became, who changed it, when, why."""
+
+    __tablename__ = "master_version"
+    __table_args__ = (UniqueConstraint("kind", "key", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(256))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+class Account(Base):
+    """A person who signs in. Personal data (the display name) lives here, never in the log."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    organisation: Mapped[str | None] = mapped_column(ForeignKey("organisation.gln"))
+    display_name: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its SHA-256 only, scoped to one organisation and role."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    account: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    organisation: Mapped[str | None] = mapped_column(String(13))
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[str] = mapped_column(String(32))
+    revoked_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class AdminAudit(Base):
+    """Append-only record of administrative actions (accounts, tokens, keys, master data)."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(256))
+    detail: Mapped[str] = mapped_column(Text)
+
+
+# --- the domain's state beside the log: derived from entries, written in the same transaction --
+
+
+class RecordedEvent(Base):
+    """What the domain recorded at each entry: by whom (off the public log) and for searches.
+
+    ``command_digest`` recognises idempotent repeats of a client's command before any rule is
+    re-evaluated against a state that has since moved on.
+    """
+
+    __tablename__ = "recorded_event"
+    __table_args__ = (
+        UniqueConstraint("actor", "idempotency_key"),
+        Index("ix_recorded_event_type_event_time", "event_type", "event_time_utc"),
+        Index("ix_recorded_event_actor_event_time", "actor", "event_time_utc"),
+    )
+
+    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_type: Mapped[str] = mapped_column(String(64))
+    event_time_utc: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(13))
+    account: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    command_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    #: The entry this one corrects, if it is a correction.
+    corrects: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Lot(Base):
+    """A lot's current custody and quantity, as the entries so far make it."""
+
+    __tablename__ = "lot"
+    __table_args__ = (
+        Index("ix_lot_holder", "holder"),
+        Index("ix_lot_gtin_lot_code", "gtin", "lot_code"),
+        Index("ix_lot_source", "source"),
+        Index("ix_lot_created_utc", "created_utc"),
+    )
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    lot_code: Mapped[str] = mapped_column(String(20))
+    unit: Mapped[str] = mapped_column(String(8))
+    holder: Mapped[str] = mapped_column(String(13))
+    #: Canonical decimals: what the lot was created with and what is available now.
+    created_quantity: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    #: While in transit: the receiver and the shipping entry.
+    receiver: Mapped[str | None] = mapped_column(String(13))
+    shipment_entry: Mapped[int | None] = mapped_column(BigInteger)
+    created_entry: Mapped[int] = mapped_column(BigInteger)
+    created_event_time: Mapped[str] = mapped_column(String(32))
+    #: The same instant in UTC, so that date ranges can be searched in order.
+    created_utc: Mapped[str] = mapped_column(String(32))
+    #: The root farm lots' origin facts as ledgered (JSON), for the public page and searches.
+    origin: Mapped[str] = mapped_column(Text)
+    best_before: Mapped[str | None] = mapped_column(String(10))
+    units: Mapped[int | None] = mapped_column(Integer)
+    recall_entry: Mapped[int | None] = mapped_column(BigInteger)
+    hold_entry: Mapped[int | None] = mapped_column(BigInteger)
+    #: The plot, house or flock a root lot was harvested or slaughtered from (its subject id).
+    source: Mapped[str | None] = mapped_column(String(256))
+    updated_entry: Mapped[int] = mapped_column(BigInteger)
+
+
+class LotEdge(Base):
+    """``child`` was made from ``quantity`` of ``parent`` at entry ``entry_idx``."""
+
+    __tablename__ = "lot_edge"
+    __table_args__ = (Index("ix_lot_edge_child", "child"),)
+
+    parent: Mapped[str] = mapped_column(String(256), primary_key=True)
+    child: Mapped[str] = mapped_column(String(256), primary_key=True)
+    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    quantity: Mapped[str] = mapped_column(String(40))
+
+
+class SafetyInterval(Base):
+    """A pre-harvest interval or withdrawal period running on a plot or a flock."""
+
+    __tablename__ = "safety_interval"
+    __table_args__ = (Index("ix_safety_interval_subject", "subject"),)
+
+    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subject: Mapped[str] = mapped_column(String(256), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    what: Mapped[str] = mapped_column(Text)
+    days: Mapped[int] = mapped_column(Integer)
+    applied_at_utc: Mapped[str] = mapped_column(String(32))
+    safe_from_utc: Mapped[str] = mapped_column(String(32))
+
+
+class Recall(Base):
+    """A recall and, once lifted, the entry that lifted it."""
+
+    __tablename__ = "recall"
+
+    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    lots: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    lifted_entry: Mapped[int | None] = mapped_column(BigInteger)
+
+
 metadata = Base.metadata
 
 
@@ -191,6 +435,31 @@ LOG_KEY = table_of(LogKey)
 KEY_END = table_of(KeyEnd)
 PRIVATE_VALUE = table_of(PrivateValue)
 LEDGER_META = table_of(LedgerMeta)
+ORGANISATION = table_of(Organisation)
+LOCATION = table_of(Location)
+PRODUCT = table_of(Product)
+CERTIFICATE = table_of(Certificate)
+MASTER_VERSION = table_of(MasterVersion)
+ACCOUNT = table_of(Account)
+API_TOKEN = table_of(ApiToken)
+ADMIN_AUDIT = table_of(AdminAudit)
+RECORDED_EVENT = table_of(RecordedEvent)
+LOT = table_of(Lot)
+LOT_EDGE = table_of(LotEdge)
+SAFETY_INTERVAL = table_of(SafetyInterval)
+RECALL = table_of(Recall)
 
 #: Tables whose rows may never change or disappear.
-APPEND_ONLY_TABLES = ("ledger_meta", "entry", "subject_link", "checkpoint", "log_key", "key_end")
+APPEND_ONLY_TABLES = (
+    "ledger_meta",
+    "entry",
+    "subject_link",
+    "checkpoint",
+    "log_key",
+    "key_end",
+    "master_version",
+    "admin_audit",
+    "recorded_event",
+    "lot_edge",
+    "safety_interval",
+)

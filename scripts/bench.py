@@ -3,6 +3,7 @@
 peer or floor measured in the same run, so figures from different machines compare as ratios.
 
     python scripts/bench.py ledger [--entries N] [--database-url URL] [--runs 3]
+    python scripts/bench.py api [--scale 100] [--runs 3]
 
 ``ledger`` measures the core: batch and single appends against a peer that does the same
 mandatory work (schema, NFC, JCS, leaf hash, a plain insert) without the tree, chains or
@@ -10,6 +11,11 @@ idempotency; the full audit against ``json.loads`` plus hashing of the same byte
 hashing floors; inclusion proof latency; and the audit's peak memory in a process of its own.
 Without ``--database-url`` it uses temporary SQLite files; with a PostgreSQL URL it creates (and
 drops) databases on that server.
+
+``api`` measures the domain: the demo season's events recorded through the schema and the
+recording service in batches of 1,000, against a peer that only loads and canonicalises the same
+requests, with the core's batch append of the resulting envelopes for context; and the latency of
+tracing back from 200 random retail lots and forward from 200 random farm lots. It uses SQLite.
 """
 
 from __future__ import annotations
@@ -43,13 +49,22 @@ from biip.checksums import gs1_standard_check_digit  # noqa: E402
 from ledger import merkle  # noqa: E402
 from ledger.audit import audit  # noqa: E402
 from ledger.bootstrap import initialise, open_log  # noqa: E402
-from ledger.canonical import ENTRY_PREFIX, entry_bytes, utc_timestamp  # noqa: E402
+from ledger.canonical import ENTRY_PREFIX, canonical_json, entry_bytes, envelope_of, utc_timestamp  # noqa: E402  # noqa: E402
 from ledger.db import create_engine  # noqa: E402
-from ledger.envelope import stored_envelope  # noqa: E402
+from ledger.demo_season import Season, build_season  # noqa: E402
+from ledger.envelope import (  # noqa: E402
+    NewEvent,
+    SubjectRef,
+    stored_envelope,
+)
 from ledger.log import Log  # noqa: E402
 from ledger.private import commitment_of_bytes, new_salt, value_bytes  # noqa: E402
+from ledger.recording import Recorder  # noqa: E402
 from ledger.settings import LedgerSettings  # noqa: E402
+from ledger.trace import trace_back, trace_forward  # noqa: E402
 from schemas.envelope import load_envelope  # noqa: E402
+from schemas.events import load_command  # noqa: E402
+from web.demo import principals, record_steps, save_master_data  # noqa: E402
 
 CHUNK = 1000
 ORIGIN = "bench.hungyen.example/ledger"
@@ -381,6 +396,139 @@ def bench_ledger(entries: int, database_url: str | None, runs: int) -> dict[str,
     return result
 
 
+# --- the domain -----------------------------------------------------------------------------------
+
+
+def validate_only(season: Season) -> float:
+    """The peer: schema load and canonical bytes of every request, no database."""
+    start = time.perf_counter()
+    for step in season.steps:
+        command = load_command(step.request)
+        canonical_json(
+            {
+                "type": command.type,
+                "event_time": command.event_time,
+                "data": dict(command.data),
+                "private": dict(command.private),
+            }
+        )
+    return len(season.steps) / (time.perf_counter() - start)
+
+
+def envelopes_as_events(log: Log) -> list[NewEvent]:
+    """What the service appended, as new events again (private values left out)."""
+    events = []
+    for data in log.entry_data(0, log.size()):
+        envelope = envelope_of(data)
+        events.append(
+            NewEvent(
+                type=envelope["type"],
+                biz_step=envelope["biz_step"],
+                event_time=envelope["event_time"],
+                actor=envelope["actor"],
+                subjects=tuple(SubjectRef(s["id"], s["role"]) for s in envelope["subjects"]),
+                payload=envelope["payload"],
+                idempotency_key=envelope.get("idempotency_key"),
+            )
+        )
+    return events
+
+
+def ledger_batch(log: Log, events: list[NewEvent]) -> float:
+    start = time.perf_counter()
+    for offset in range(0, len(events), CHUNK):
+        log.append_batch(events[offset : offset + CHUNK])
+    return len(events) / (time.perf_counter() - start)
+
+
+def trace_latencies(log: Log, season: Season, count: int = 200) -> tuple[float, float]:
+    rng = random.Random(11)
+    timings = []
+    for lot in rng.sample(season.retail_lots, min(count, len(season.retail_lots))):
+        start = time.perf_counter()
+        trace_back(log.engine, lot)
+        timings.append((time.perf_counter() - start) * 1000)
+    for lot in rng.sample(season.farm_lots, min(count, len(season.farm_lots))):
+        start = time.perf_counter()
+        trace_forward(log.engine, lot)
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[min(len(timings) - 1, int(0.99 * len(timings)))]
+
+
+def bench_api(scale: int, runs: int) -> dict[str, Any]:
+    season = build_season(scale, datetime.now(UTC))
+    season.steps = [step for step in season.steps if not step.refused]
+    directory = Path(tempfile.mkdtemp(prefix="hyt-bench-api-"))
+    try:
+        # One template with the master data; each run records into a copy of it.
+        template = directory / "template"
+        template.mkdir()
+        settings = LedgerSettings(
+            database_url=f"sqlite:///{template / 'db.sqlite3'}",
+            origin=ORIGIN,
+            key_file=template / "log-key.pem",
+            allow_unencrypted_key=True,
+            checkpoint_interval=1.0,
+        )
+        log = initialise(settings).log
+        save_master_data(log, season)
+        log.engine.dispose()
+        best: dict[str, float] = {}
+
+        def keep(name: str, value: float) -> None:
+            best[name] = max(best.get(name, 0.0), value)
+
+        recorded: Log | None = None
+        for run in range(runs):
+            keep("validate_only_per_s", validate_only(season))
+            copy = directory / f"run-{run}"
+            shutil.copytree(template, copy)
+            if recorded is not None:
+                recorded.engine.dispose()
+            recorded = open_log(
+                LedgerSettings(
+                    database_url=f"sqlite:///{copy / 'db.sqlite3'}",
+                    origin=ORIGIN,
+                    key_file=copy / "log-key.pem",
+                    allow_unencrypted_key=True,
+                    checkpoint_interval=1.0,
+                )
+            )
+            people = principals(recorded, season, create_accounts=False)
+            recorder = Recorder(recorded)
+            start = time.perf_counter()
+            record_steps(recorder, season, people)
+            keep("service_events_per_s", len(season.steps) / (time.perf_counter() - start))
+            plain = initialise(
+                LedgerSettings(
+                    database_url=f"sqlite:///{copy / 'plain.sqlite3'}",
+                    origin=ORIGIN,
+                    key_file=copy / "plain" / "log-key.pem",
+                    allow_unencrypted_key=True,
+                    checkpoint_interval=1.0,
+                )
+            ).log
+            keep("ledger_batch_per_s", ledger_batch(plain, envelopes_as_events(recorded)))
+            plain.engine.dispose()
+        assert recorded is not None
+        p50, p99 = trace_latencies(recorded, season)
+        recorded.engine.dispose()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    result: dict[str, Any] = {"benchmark": "api", "scale": scale, "events": len(season.steps)}
+    result.update({name: round(value, 1) for name, value in best.items()})
+    result["trace_p50_ms"] = round(p50, 3)
+    result["trace_p99_ms"] = round(p99, 3)
+    result["targets"] = {
+        "service >= 0.5 x validate_only": best["service_events_per_s"]
+        >= 0.5 * best["validate_only_per_s"],
+        "service >= 1000/s": best["service_events_per_s"] >= 1000,
+        "trace_p99 <= 50 ms": p99 <= 50,
+    }
+    return result
+
+
 def _audit_only(raw_settings: str) -> None:
     raw = json.loads(raw_settings)
     raw["key_file"] = Path(raw["key_file"])
@@ -396,11 +544,17 @@ def main(argv: list[str] | None = None) -> int:
     ledger.add_argument("--entries", type=int, default=20_000)
     ledger.add_argument("--database-url", default=None)
     ledger.add_argument("--runs", type=int, default=3)
+    api = commands.add_parser("api", help="the domain services")
+    api.add_argument("--scale", type=int, default=100)
+    api.add_argument("--runs", type=int, default=3)
     hidden = commands.add_parser("_audit")
     hidden.add_argument("settings")
     args = parser.parse_args(argv)
     if args.command == "_audit":
         _audit_only(args.settings)
+        return 0
+    if args.command == "api":
+        print(json.dumps(bench_api(args.scale, args.runs)))
         return 0
     print(json.dumps(bench_ledger(args.entries, args.database_url, args.runs)))
     return 0

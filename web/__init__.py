@@ -12,7 +12,7 @@ from ledger.clock import Clock
 
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
     """Application factory. ``config`` overrides what the environment says (tests use it)."""
-    from web import cli, errors, i18n, ledger_api, pages
+    from web import api, auth, cli, domain_cli, errors, i18n, ledger_api, pages
     from web import log as ledger_log
     from web.config import from_environment
     from web.jsonio import StrictJSONProvider, StrictRequest
@@ -27,7 +27,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     i18n.init_app(app)
     errors.init_app(app)
     ledger_log.init_app(app, clock)
+    auth.init_app(app)
     app.register_blueprint(ledger_api.bp)
+    api.init_app(app)
     app.register_blueprint(pages.bp)
     cli.init_app(app)
+    domain_cli.init_app(app)
     return app

@@ -84,53 +84,79 @@ def init_command() -> None:
     result.log.engine.dispose()
 
 
-def _read_envelopes(stream: BinaryIO) -> tuple[list[Any], list[tuple[int, Any]]]:
-    events, problems = [], []
+def read_json_lines(
+    stream: BinaryIO, load: Callable[[Any], Any]
+) -> tuple[list[Any], list[tuple[int, Any]]]:
+    """Every line loaded by ``load``, and the problems of the lines that failed, by number."""
+    loaded, problems = [], []
     for number, raw in enumerate(stream, 1):
         try:
             line = raw.decode("utf-8")
             if not line.strip():
                 continue
-            events.append(load_envelope(strict_loads(line)))
+            loaded.append(load(strict_loads(line)))
         except ValidationError as error:
             problems.append((number, error.normalized_messages()))
         except ValueError as error:  # also UnicodeDecodeError
             problems.append((number, {"$": [describe_json_error(error)]}))
-    return events, problems
+    return loaded, problems
+
+
+def report_problems(problems: list[tuple[int, Any]], summary: Message) -> None:
+    """Print each bad line with its field errors, then the summary, and exit 1."""
+    for number, errors in problems:
+        click.echo(
+            translate(
+                Message(
+                    N_("line {line}: {errors}"),
+                    line=number,
+                    errors=json.dumps(translate(errors), ensure_ascii=False),
+                )
+            ),
+            err=True,
+        )
+    say(summary, err=True)
+    sys.exit(1)
 
 
 @ledger_cli.command("append")
 @click.argument("source", type=click.File("rb"))
-@click.option("--if-empty", is_flag=True, help="Only append when the ledger has no entries.")
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing, successfully, when the ledger has entries."
+)
 @refusals_exit_1
 def append_command(source: BinaryIO, if_empty: bool) -> None:
-    """Append the envelopes of a JSON Lines file in one transaction: all of them or none."""
+    """Restore envelopes (JSON Lines) into an empty ledger, in one transaction: all or none.
+
+    This is the core's raw append, for restoring an export; it bypasses the supply-chain rules,
+    so it refuses a ledger that already has entries. Record events with ``flask events import``
+    or the API instead.
+    """
     log = get_log()
-    if if_empty and log.size() > 0:
+    if log.size() > 0:
+        message = Message(
+            N_("The ledger already has {size} entries; nothing was appended."), size=log.size()
+        )
+        if if_empty:
+            say(message)
+            return
+        say(message, err=True)
         say(
             Message(
-                N_("The ledger already has {size} entries; nothing was appended."), size=log.size()
-            )
-        )
-        return
-    events, problems = _read_envelopes(source)
-    if problems:
-        for number, errors in problems:
-            click.echo(
-                translate(
-                    Message(
-                        N_("line {line}: {errors}"),
-                        line=number,
-                        errors=json.dumps(translate(errors), ensure_ascii=False),
-                    )
-                ),
-                err=True,
-            )
-        say(
-            Message(N_("{count} invalid lines; nothing was appended."), count=len(problems)),
+                N_(
+                    "`flask ledger append` only restores into an empty ledger; record events "
+                    "with `flask events import FILE --as USER` or the API."
+                )
+            ),
             err=True,
         )
         sys.exit(1)
+    events, problems = read_json_lines(source, load_envelope)
+    if problems:
+        report_problems(
+            problems,
+            Message(N_("{count} invalid lines; nothing was appended."), count=len(problems)),
+        )
     try:
         results = log.append_batch(events)
     except BatchError as error:

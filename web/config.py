@@ -25,7 +25,7 @@ def from_environment(
     environment = env.get("HYT_ENV", "production")
     return {
         "HYT_ENV": environment,
-        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_hex(32),
+        "SECRET_KEY": env.get("SECRET_KEY") or instance_secret(instance),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'hyt.sqlite3'}",
         "LEDGER_ORIGIN": env.get("LEDGER_ORIGIN", DEFAULT_ORIGIN),
         "LEDGER_KEY_FILE": env.get("LEDGER_KEY_FILE") or str(instance / "log-key.pem"),
@@ -38,7 +38,33 @@ def from_environment(
         "DB_LOCK_TIMEOUT_MS": int(env.get("DB_LOCK_TIMEOUT_MS", "10000")),
         "HYT_LANGUAGE": env.get("HYT_LANGUAGE", "vi"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024))),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_LIMIT": env.get("LOGIN_LIMIT", "10 per minute"),
+        "AUTH_FAILURE_LIMIT": env.get("AUTH_FAILURE_LIMIT", "30 per minute"),
+        "EVENT_MAX_FUTURE_SECONDS": int(env.get("EVENT_MAX_FUTURE_SECONDS", "300")),
+        "EVENT_MAX_LATE_DAYS": int(env.get("EVENT_MAX_LATE_DAYS", "30")),
+        "YIELD_SLAUGHTER_KG_PER_HEAD": env.get("YIELD_SLAUGHTER_KG_PER_HEAD", "0.9..2.8"),
+        "YIELD_DRYING": env.get("YIELD_DRYING", "0.08..0.30"),
+        "YIELD_RIPENING": env.get("YIELD_RIPENING", "0.85..1"),
     }
+
+
+def instance_secret(instance: Path) -> str:
+    """A random key kept in the instance folder, so every worker signs sessions alike and a
+    restart does not sign everyone out. Set ``SECRET_KEY`` to manage it yourself."""
+    path = instance / "secret-key"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(key)
+    except FileExistsError:  # another worker wrote it first
+        return path.read_text(encoding="ascii").strip()
+    return key
 
 
 def ledger_settings(config: Mapping[str, Any]) -> LedgerSettings:

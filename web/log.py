@@ -44,6 +44,7 @@ def forget_log(app: Flask) -> None:
     if log is not None:
         log.engine.dispose()
     app.extensions[EXTENSION] = None
+    app.extensions.pop("hyt_services", None)  # built on the log: rebuilt with it
 
 
 def check_at_startup(app: Flask) -> None:

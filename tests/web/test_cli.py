@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from flask.testing import FlaskCliRunner
 
 from ledger.clock import FakeClock
 from tests.conftest import DatabaseFactory
-from tests.factories import envelope
+from tests.factories import envelope, event
 from tests.web.conftest import app_config
 from web import create_app
 from web.log import check_at_startup, get_log
@@ -40,9 +41,17 @@ def test_init_prints_the_verifier_key_and_is_idempotent(runner: FlaskCliRunner, 
     assert get_log(app).active_log_key().verifier.vkey in result.output
 
 
-def test_append_all_or_nothing_with_line_numbers(
-    runner: FlaskCliRunner, app: Flask, tmp_path: Path
-) -> None:
+@pytest.fixture
+def empty_app(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Flask]:
+    """An initialised app on a brand-new database: `ledger append` restores only into those."""
+    application = create_app(app_config(databases.sqlite(), tmp_path), clock=FakeClock())
+    assert application.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
+    yield application
+    get_log(application).engine.dispose()
+
+
+def test_append_all_or_nothing_with_line_numbers(empty_app: Flask, tmp_path: Path) -> None:
+    app, runner = empty_app, empty_app.test_cli_runner()
     before = get_log(app).size()
     bad = write_jsonl(
         tmp_path / "bad.jsonl",
@@ -82,15 +91,16 @@ def test_append_all_or_nothing_with_line_numbers(
             ),
         ]
     )
-    assert "Appended 0 entries (1 were repeats" in again.output
+    assert again.exit_code == 1
+    assert "only restores into an empty ledger" in again.output
     skipped = runner.invoke(args=["ledger", "append", "--if-empty", str(good)])
+    assert skipped.exit_code == 0
     assert "nothing was appended" in skipped.output
     assert get_log(app).size() == before + 2
 
 
-def test_a_rule_breaking_line_fails_the_batch(
-    runner: FlaskCliRunner, app: Flask, tmp_path: Path
-) -> None:
+def test_a_rule_breaking_line_fails_the_batch(empty_app: Flask, tmp_path: Path) -> None:
+    app, runner = empty_app, empty_app.test_cli_runner()
     size = get_log(app).size()
     lines = [
         envelope(subjects=[{"id": "flock:cli-batch", "role": "output"}]),
@@ -105,14 +115,7 @@ def test_a_rule_breaking_line_fails_the_batch(
 def test_verify_checkpoint_status_reveal_and_erase(
     runner: FlaskCliRunner, app: Flask, tmp_path: Path
 ) -> None:
-    runner.invoke(
-        args=[
-            "ledger",
-            "append",
-            str(write_jsonl(tmp_path / "p.jsonl", [envelope(private={"price": "45000"})])),
-        ]
-    )
-    index = get_log(app).size() - 1
+    index = get_log(app).append(event(private={"price": "45000"})).index
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("OK: "), result.output
@@ -243,11 +246,11 @@ def test_an_uninitialised_ledger_says_what_to_do(
 
 
 def test_bad_command_line_input_never_gives_a_traceback(
-    runner: FlaskCliRunner, app: Flask, tmp_path: Path
+    runner: FlaskCliRunner, empty_app: Flask, tmp_path: Path
 ) -> None:
     binary = tmp_path / "binary.jsonl"
     binary.write_bytes(b'{"type": "harvest"}\n\xff\xfe\n' + b"[" * 100_000 + b"\n")
-    result = runner.invoke(args=["ledger", "append", str(binary)])
+    result = empty_app.test_cli_runner().invoke(args=["ledger", "append", str(binary)])
     assert result.exit_code == 1
     assert "line 2:" in result.output
     assert "line 3:" in result.output

@@ -1,0 +1,286 @@
+"""Who holds which lot and how much of it is left: the state the recording rules decide on.
+
+The state is derived from the entries (every change is caused by one) and kept in tables beside
+the log so that a rule costs a few indexed reads, not a replay. It changes only inside the
+append transaction of the entry that causes the change (see :meth:`ledger.log.Log.transaction`),
+so rules are always evaluated in append order on the current state.
+
+:class:`CustodyState` caches what a transaction read and changed, and writes it back once at the
+end of the batch, so a batch of 1,000 events costs a few statements per table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ledger.canonical import canonical_decimal, parse_time, utc_timestamp
+from ledger.models import (
+    CERTIFICATE,
+    LOCATION,
+    LOT,
+    LOT_EDGE,
+    ORGANISATION,
+    PRODUCT,
+    RECALL,
+    RECORDED_EVENT,
+    SAFETY_INTERVAL,
+)
+
+_MASTER_TABLES = {"organisation": ORGANISATION, "location": LOCATION, "product": PRODUCT}
+
+ACTIVE = "active"
+IN_TRANSIT = "in_transit"
+DEPLETED = "depleted"
+
+_LOT_COLUMNS = (
+    "id",
+    "gtin",
+    "lot_code",
+    "unit",
+    "holder",
+    "created_quantity",
+    "quantity",
+    "status",
+    "receiver",
+    "shipment_entry",
+    "created_entry",
+    "created_event_time",
+    "created_utc",
+    "origin",
+    "best_before",
+    "units",
+    "recall_entry",
+    "hold_entry",
+    "updated_entry",
+)
+
+
+def decimal_text(value: Decimal) -> str:
+    return canonical_decimal(value)
+
+
+@dataclass
+class LotState:
+    id: str
+    gtin: str
+    lot_code: str
+    unit: str
+    holder: str
+    created_quantity: Decimal
+    quantity: Decimal
+    status: str
+    created_entry: int
+    created_event_time: str
+    created_utc: str
+    origin: list[dict[str, Any]]
+    updated_entry: int
+    receiver: str | None = None
+    shipment_entry: int | None = None
+    best_before: str | None = None
+    units: int | None = None
+    recall_entry: int | None = None
+    hold_entry: int | None = None
+    #: The plot, house or flock a lot was harvested or slaughtered from (root lots only).
+    source: str | None = None
+    stored: bool = field(default=False, repr=False)
+
+    def as_row(self) -> dict[str, Any]:
+        row = {name: getattr(self, name) for name in _LOT_COLUMNS}
+        row["created_quantity"] = decimal_text(self.created_quantity)
+        row["quantity"] = decimal_text(self.quantity)
+        row["origin"] = json.dumps(self.origin, ensure_ascii=False, sort_keys=True)
+        row["source"] = self.source
+        return row
+
+    @classmethod
+    def from_row(cls, row: Any) -> LotState:
+        values = {name: getattr(row, name) for name in _LOT_COLUMNS}
+        values["created_quantity"] = Decimal(row.created_quantity)
+        values["quantity"] = Decimal(row.quantity)
+        values["origin"] = json.loads(row.origin)
+        return cls(**values, source=row.source, stored=True)
+
+
+class CustodyState:
+    """The lots, edges, intervals and recalls one transaction reads and changes."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._lots: dict[str, LotState | None] = {}
+        self._dirty: set[str] = set()
+        self._masters: dict[tuple[str, str], Any] = {}
+        self._certificates: dict[tuple[str, ...], list[Any]] = {}
+        self.edges: list[dict[str, Any]] = []
+        self.intervals: list[dict[str, Any]] = []
+        self.recorded: list[dict[str, Any]] = []
+        self.new_recalls: list[dict[str, Any]] = []
+        self.lifted_recalls: dict[int, int] = {}
+        #: Corrections made earlier in this transaction: (corrected entry, changes).
+        self.corrections: list[tuple[int, dict[str, Any]]] = []
+
+    # --- master data, read once per transaction -----------------------------------------------
+
+    def master(self, kind: str, key: str) -> Any:
+        """A master-data row (organisation, location or product), or None; cached."""
+        cache_key = (kind, key)
+        if cache_key not in self._masters:
+            table = _MASTER_TABLES[kind]
+            column = table.c.gtin if kind == "product" else table.c.gln
+            self._masters[cache_key] = self.connection.execute(
+                sa.select(table).where(column == key)
+            ).first()
+        return self._masters[cache_key]
+
+    def certificates(self, holders: tuple[str, ...]) -> list[Any]:
+        """Certificates held by any of ``holders`` (as stored now in this transaction)."""
+        if holders not in self._certificates:
+            self._certificates[holders] = list(
+                self.connection.execute(
+                    sa.select(CERTIFICATE).where(CERTIFICATE.c.holder.in_(holders))
+                ).all()
+            )
+        return self._certificates[holders]
+
+    def forget_certificates(self) -> None:
+        self._certificates.clear()
+
+    # --- lots ----------------------------------------------------------------------------------
+
+    def lot(self, lot_id: str) -> LotState | None:
+        if lot_id not in self._lots:
+            row = self.connection.execute(sa.select(LOT).where(LOT.c.id == lot_id)).first()
+            self._lots[lot_id] = LotState.from_row(row) if row is not None else None
+        return self._lots[lot_id]
+
+    def add_lot(self, lot: LotState) -> None:
+        self._lots[lot.id] = lot
+        self._dirty.add(lot.id)
+
+    def changed(self, lot: LotState, entry_idx: int) -> None:
+        lot.updated_entry = entry_idx
+        self._dirty.add(lot.id)
+
+    def children(self, lot_ids: list[str]) -> dict[str, list[str]]:
+        """Direct children of each lot, stored or made earlier in this transaction."""
+        found: dict[str, list[str]] = {lot_id: [] for lot_id in lot_ids}
+        for offset in range(0, len(lot_ids), 500):
+            chunk = lot_ids[offset : offset + 500]
+            rows = self.connection.execute(
+                sa.select(LOT_EDGE.c.parent, LOT_EDGE.c.child).where(LOT_EDGE.c.parent.in_(chunk))
+            )
+            for row in rows:
+                found[row.parent].append(row.child)
+        wanted = set(lot_ids)
+        for edge in self.edges:
+            if edge["parent"] in wanted:
+                found[edge["parent"]].append(edge["child"])
+        return found
+
+    def descendants(self, lot_ids: list[str]) -> list[str]:
+        """The lots and everything made from them, breadth first, each once."""
+        seen = dict.fromkeys(lot_ids)
+        frontier = list(lot_ids)
+        while frontier:
+            children = self.children(frontier)
+            frontier = [c for kids in children.values() for c in kids if c not in seen]
+            seen.update(dict.fromkeys(frontier))
+        return list(seen)
+
+    def lots_from_source(self, source: str, start_utc: str, end_utc: str) -> list[LotState]:
+        """Lots harvested or slaughtered from ``source`` with an event time in [start, end)."""
+        ids = set(
+            self.connection.execute(sa.select(LOT.c.id).where(LOT.c.source == source)).scalars()
+        )
+        ids.update(
+            lot_id for lot_id, lot in self._lots.items() if lot is not None and lot.source == source
+        )
+        found = []
+        for lot_id in sorted(ids):
+            lot = self.lot(lot_id)
+            if lot is not None and start_utc <= utc_key(lot.created_event_time) < end_utc:
+                found.append(lot)
+        return found
+
+    # --- safety intervals ----------------------------------------------------------------------
+
+    def intervals_covering(self, subject: str, moment_utc: str) -> list[dict[str, Any]]:
+        """Pre-harvest intervals and withdrawal periods on ``subject`` running at the moment."""
+        rows = [
+            dict(row._mapping)
+            for row in self.connection.execute(
+                sa.select(SAFETY_INTERVAL).where(SAFETY_INTERVAL.c.subject == subject)
+            )
+        ]
+        rows.extend(i for i in self.intervals if i["subject"] == subject)
+        return sorted(
+            (r for r in rows if r["applied_at_utc"] <= moment_utc < r["safe_from_utc"]),
+            key=lambda r: r["safe_from_utc"],
+            reverse=True,
+        )
+
+    # --- recalls -------------------------------------------------------------------------------
+
+    def recall(self, entry_idx: int) -> dict[str, Any] | None:
+        for recall in self.new_recalls:
+            if recall["entry_idx"] == entry_idx:
+                return {**recall, "lifted_entry": self.lifted_recalls.get(entry_idx)}
+        row = self.connection.execute(
+            sa.select(RECALL).where(RECALL.c.entry_idx == entry_idx)
+        ).first()
+        if row is None:
+            return None
+        result = dict(row._mapping)
+        if entry_idx in self.lifted_recalls:
+            result["lifted_entry"] = self.lifted_recalls[entry_idx]
+        return result
+
+    # --- writing back --------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write every change of this transaction (called once, before commit)."""
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for lot_id in sorted(self._dirty):
+            lot = self._lots[lot_id]
+            assert lot is not None
+            (updates if lot.stored else inserts).append(lot.as_row())
+        if inserts:
+            self.connection.execute(sa.insert(LOT), inserts)
+        if updates:
+            columns = [c for c in (*_LOT_COLUMNS, "source") if c != "id"]
+            self.connection.execute(
+                sa.update(LOT)
+                .where(LOT.c.id == sa.bindparam("b_id"))
+                .values({c: sa.bindparam(f"b_{c}") for c in columns}),
+                [{f"b_{k}": v for k, v in row.items()} for row in updates],
+            )
+        for lot_id in self._dirty:
+            lot = self._lots[lot_id]
+            assert lot is not None
+            lot.stored = True
+        self._dirty.clear()
+        for table, rows in (
+            (LOT_EDGE, self.edges),
+            (SAFETY_INTERVAL, self.intervals),
+            (RECORDED_EVENT, self.recorded),
+            (RECALL, self.new_recalls),
+        ):
+            if rows:
+                self.connection.execute(sa.insert(table), rows)
+            rows.clear()
+        for entry_idx, lifted in self.lifted_recalls.items():
+            self.connection.execute(
+                sa.update(RECALL).where(RECALL.c.entry_idx == entry_idx).values(lifted_entry=lifted)
+            )
+        self.lifted_recalls.clear()
+
+
+def utc_key(canonical: str) -> str:
+    """A canonical time as a UTC string that sorts in time order."""
+    return utc_timestamp(parse_time(canonical))

@@ -1,0 +1,1390 @@
+"""Recording supply-chain events: the one service every write goes through.
+
+The API, the CLI imports, the demo season and later the pages and EPCIS capture all call
+:meth:`Recorder.record_batch`. Inside one append transaction it, for each command in order:
+
+1. recognises an idempotent repeat (same organisation, same key, same command) and returns the
+   entry recorded the first time, before any rule is evaluated again;
+2. checks that the account's role may record the type and that the event time is plausible;
+3. runs the type's handler, which checks the object-level rules (the caller's plots and lots,
+   the holder, the named receiver), quantities in exact decimals, food-safety intervals and
+   recalls, and decides the entry's subjects and payload;
+4. appends the entries and writes the custody state they cause, all or nothing.
+
+A refused command raises the error that says why (403 who, 409 conflict, 422 rule); in a batch it
+is wrapped in :class:`~ledger.errors.BatchError` naming its line, and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from ledger.accounts import Principal
+from ledger.canonical import envelope_of, fingerprint, parse_time, utc_timestamp
+from ledger.custody import ACTIVE, DEPLETED, IN_TRANSIT, CustodyState, LotState, utc_key
+from ledger.envelope import NewEvent, SubjectRef
+from ledger.errors import (
+    BatchError,
+    ConflictError,
+    FoodSafetyIntervalError,
+    ForbiddenError,
+    IdempotencyConflictError,
+    InsufficientQuantityError,
+    LedgerError,
+    LotBlockedError,
+    NotFoundError,
+    RuleViolationError,
+)
+from ledger.log import Log
+from ledger.messages import N_, Message
+from ledger.models import CERTIFICATE, ENTRY, PRIVATE_VALUE, RECORDED_EVENT
+from ledger.private import value_bytes
+from ledger.vocabulary import EVENT_TYPES, VOCABULARY_VERSION, event_type
+
+#: Names of safety intervals and transformations, for messages.
+INTERVAL_NAMES = {
+    "pre_harvest_interval": N_("pre-harvest interval"),
+    "withdrawal_period": N_("withdrawal period"),
+}
+TRANSFORM_NAMES = {"drying": N_("drying"), "ripening": N_("ripening")}
+
+#: Vietnam keeps one offset all year; "the day" of an event is its date there.
+VIETNAM = timezone(timedelta(hours=7))
+
+
+@dataclass(frozen=True)
+class DomainSettings:
+    """Plausibility limits of the recording rules; each can be set in the configuration."""
+
+    max_future_seconds: int = 300
+    max_late_days: int = 30
+    slaughter_kg_per_head: tuple[Decimal, Decimal] = (Decimal("0.9"), Decimal("2.8"))
+    drying_yield: tuple[Decimal, Decimal] = (Decimal("0.08"), Decimal("0.30"))
+    ripening_yield: tuple[Decimal, Decimal] = (Decimal("0.85"), Decimal("1"))
+
+
+@dataclass(frozen=True)
+class Command:
+    """A validated request to record one event (see :mod:`schemas.events`).
+
+    ``data`` holds the public fields; ``private`` the confidential and personal ones, which the
+    ledger replaces by salted commitments.
+    """
+
+    type: str
+    event_time: str
+    data: Mapping[str, Any]
+    private: Mapping[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    late_reason: str | None = None
+
+    def digest(self) -> bytes:
+        """What makes two commands the same request; private values are compared apart."""
+        return fingerprint(
+            {
+                "type": self.type,
+                "event_time": self.event_time,
+                "data": dict(self.data),
+                "private_fields": sorted(self.private),
+                "late_reason": self.late_reason,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    index: int
+    leaf_hash: bytes
+    recorded_at: str
+    type: str
+    repeated: bool = False
+    #: Lots this event created.
+    lots: tuple[str, ...] = ()
+    #: Things the recorder did besides recording, e.g. lots put on hold.
+    warnings: tuple[Message, ...] = ()
+
+
+def lot_parts(lot_id: str) -> tuple[str, str]:
+    """``lot:<GTIN-14>/<lot>`` as (GTIN, lot code); the schema has checked the form."""
+    gtin, _, code = lot_id[4:].partition("/")
+    return gtin, code
+
+
+def lot_id_of(gtin: str, code: str) -> str:
+    return f"lot:{gtin}/{code}"
+
+
+def location_subject(kind: str, gln: str) -> str:
+    if kind == "farm_plot":
+        return f"plot:{gln}"
+    if kind == "chicken_house":
+        return f"house:{gln}"
+    return f"location:{gln}"
+
+
+def _rule(field_name: str, template: str, **params: Any) -> RuleViolationError:
+    message = Message(template, **params)
+    return RuleViolationError(template, errors={field_name: [message]}, **params)
+
+
+class _Context:
+    """One command being handled: what it may read, and the entry it is building."""
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        state: CustodyState,
+        principal: Principal,
+        command: Command,
+        index: int,
+    ) -> None:
+        self.recorder = recorder
+        self.settings = recorder.settings
+        self.state = state
+        self.connection = state.connection
+        self.principal = principal
+        self.command = command
+        self.data = command.data
+        self.index = index
+        self.org = principal.organisation or ""
+        self.subjects: dict[str, str] = {}
+        self.payload: dict[str, Any] = dict(command.data)
+        self.created: list[str] = []
+        self.warnings: list[Message] = []
+        self.corrects: int | None = None
+
+    # --- subjects ------------------------------------------------------------------------------
+
+    def subject(self, subject_id: str, role: str) -> None:
+        if subject_id in self.subjects and self.subjects[subject_id] != role:
+            raise _rule(
+                "data",
+                N_("{subject} cannot be both {first} and {second} of one event."),
+                subject=subject_id,
+                first=self.subjects[subject_id],
+                second=role,
+            )
+        self.subjects[subject_id] = role
+
+    # --- master data ---------------------------------------------------------------------------
+
+    def location(self, field_name: str, kinds: Sequence[str] = ()) -> Any:
+        gln = self.data[field_name]
+        row = self.state.master("location", gln)
+        if row is None or not row.active:
+            raise _rule(field_name, N_("There is no active location with GLN {gln}."), gln=gln)
+        if kinds and row.kind not in kinds:
+            raise _rule(
+                field_name,
+                N_("Location {gln} is a {kind}; this event needs a {wanted}."),
+                gln=gln,
+                kind=row.kind,
+                wanted=" / ".join(kinds),
+            )
+        return row
+
+    def own_location(self, field_name: str, kinds: Sequence[str] = ()) -> Any:
+        row = self.location(field_name, kinds)
+        if row.organisation != self.org:
+            owner = self.state.master("organisation", row.organisation)
+            if owner is None or owner.member_of != self.org:
+                raise ForbiddenError(
+                    N_(
+                        "Location {gln} belongs to {owner}; {organisation} may only record "
+                        "events for its own plots, houses and sites."
+                    ),
+                    gln=row.gln,
+                    owner=row.organisation,
+                    organisation=self.org,
+                )
+        return row
+
+    def organisation(self, field_name: str, role: str | None = None) -> Any:
+        gln = self.data[field_name]
+        row = self.state.master("organisation", gln)
+        if row is None or not row.active:
+            raise _rule(field_name, N_("There is no active organisation with GLN {gln}."), gln=gln)
+        if role is not None and role not in row.roles.split():
+            raise _rule(
+                field_name,
+                N_("Organisation {gln} does not have the role {role}."),
+                gln=gln,
+                role=role,
+            )
+        return row
+
+    def product(self, lot_id: str, field_name: str, kinds: Sequence[str] = ()) -> Any:
+        gtin, _ = lot_parts(lot_id)
+        row = self.state.master("product", gtin)
+        if row is None or not row.active:
+            raise _rule(field_name, N_("There is no active product with GTIN {gtin}."), gtin=gtin)
+        if kinds and row.kind not in kinds:
+            raise _rule(
+                field_name,
+                N_("Product {gtin} is {kind}; this event needs {wanted}."),
+                gtin=gtin,
+                kind=row.kind,
+                wanted=" / ".join(kinds),
+            )
+        return row
+
+    def certificates_on(self, day: str, holders: Sequence[str], location_gln: str) -> list[str]:
+        """Ids of certificates valid on ``day`` for the holders or covering the location."""
+        rows = self.state.certificates(tuple(sorted(set(holders))))
+        valid = []
+        for row in rows:
+            scope = json.loads(row.scope)
+            locations = scope.get("locations") or []
+            if locations and location_gln not in locations:
+                continue
+            if not row.valid_from <= day <= row.valid_to:
+                continue
+            if row.revoked_on is not None and day >= row.revoked_on:
+                continue
+            valid.append(row.id)
+        return sorted(valid)
+
+    def day(self) -> str:
+        return parse_time(self.command.event_time).astimezone(VIETNAM).date().isoformat()
+
+    # --- lots ----------------------------------------------------------------------------------
+
+    def lot(self, field_name: str, lot_id: str | None = None) -> LotState:
+        lot_id = lot_id or self.data[field_name]
+        lot = self.state.lot(lot_id)
+        if lot is None:
+            raise NotFoundError(N_("There is no lot {lot}."), lot=lot_id)
+        return lot
+
+    def held_lot(
+        self,
+        field_name: str,
+        action: str,
+        lot_id: str | None = None,
+        *,
+        movable: bool = True,
+        in_transit_ok: bool = False,
+    ) -> LotState:
+        """A lot the caller's organisation holds; ``movable`` also refuses recalls and holds."""
+        lot = self.lot(field_name, lot_id)
+        if lot.holder != self.org:
+            raise ForbiddenError(
+                N_("Lot {lot} is held by {holder}; only its holder can {action} it."),
+                lot=lot.id,
+                holder=lot.holder,
+                action=Message(action),
+            )
+        if lot.status == IN_TRANSIT and not in_transit_ok:
+            raise LotBlockedError(
+                lot=lot.id,
+                status=Message(N_("in transit")),
+                reason=Message(N_("it was shipped to {receiver}"), receiver=lot.receiver),
+            )
+        if movable:
+            if lot.recall_entry is not None:
+                raise LotBlockedError(
+                    lot=lot.id,
+                    status=Message(N_("recalled")),
+                    reason=Message(N_("see recall entry {index}"), index=lot.recall_entry),
+                )
+            if lot.hold_entry is not None:
+                raise LotBlockedError(
+                    lot=lot.id,
+                    status=Message(N_("on hold")),
+                    reason=Message(N_("see entry {index}"), index=lot.hold_entry),
+                )
+        return lot
+
+    def take(self, lot: LotState, quantity: Decimal) -> None:
+        if quantity > lot.quantity:
+            raise InsufficientQuantityError(
+                lot=lot.id,
+                available=str(lot.quantity),
+                requested=str(quantity),
+                unit=lot.unit,
+            )
+        lot.quantity -= quantity
+        if lot.quantity == 0:
+            lot.status = DEPLETED
+        self.state.changed(lot, self.index)
+
+    def new_lot(
+        self,
+        lot_id: str,
+        field_name: str,
+        quantity: Decimal,
+        *,
+        kinds: Sequence[str] = (),
+        unit: str | None = None,
+        origin: list[dict[str, Any]],
+        source: str | None = None,
+        best_before: str | None = None,
+        units: int | None = None,
+    ) -> LotState:
+        if self.state.lot(lot_id) is not None:
+            raise ConflictError(N_("Lot {lot} already exists."), lot=lot_id)
+        product_row = self.product(lot_id, field_name, kinds)
+        if unit is not None and product_row.unit != unit:
+            raise _rule(
+                field_name,
+                N_("Lot {lot} is counted in {unit}, but the lots it is made from in {wanted}."),
+                lot=lot_id,
+                unit=product_row.unit,
+                wanted=unit,
+            )
+        if quantity <= 0:
+            raise _rule(field_name, N_("A new lot needs a quantity above zero."))
+        gtin, code = lot_parts(lot_id)
+        lot = LotState(
+            id=lot_id,
+            gtin=gtin,
+            lot_code=code,
+            unit=product_row.unit,
+            holder=self.org,
+            created_quantity=quantity,
+            quantity=quantity,
+            status=ACTIVE,
+            created_entry=self.index,
+            created_event_time=self.command.event_time,
+            created_utc=utc_key(self.command.event_time),
+            origin=origin,
+            updated_entry=self.index,
+            best_before=best_before,
+            units=units,
+            source=source,
+        )
+        self.state.add_lot(lot)
+        self.created.append(lot_id)
+        self.subject(lot_id, "output")
+        return lot
+
+    def edge(self, parent: LotState, child: LotState, quantity: Decimal) -> None:
+        self.state.edges.append(
+            {
+                "parent": parent.id,
+                "child": child.id,
+                "entry_idx": self.index,
+                "quantity": str(quantity),
+            }
+        )
+
+    def hold(self, lots: list[LotState], reason: Message) -> None:
+        """Put lots and everything made from them on hold, because of this entry."""
+        for lot_id in self.state.descendants([lot.id for lot in lots]):
+            held = self.state.lot(lot_id)
+            if held is not None and held.hold_entry is None:
+                held.hold_entry = self.index
+                self.state.changed(held, self.index)
+                self.warnings.append(
+                    Message(N_("Lot {lot} was put on hold: {reason}"), lot=lot_id, reason=reason)
+                )
+
+    def yield_check(self, ratio: Decimal, bounds: tuple[Decimal, Decimal], what: str) -> None:
+        low, high = bounds
+        if low <= ratio <= high:
+            return
+        if self.data.get("supervisor_reason"):
+            self.payload["yield_outside_range"] = True
+            return
+        raise _rule(
+            "supervisor_reason",
+            N_(
+                "The {what} yield {ratio} is outside the plausible range {low} to {high}; a "
+                "supervisor must give a reason to record it."
+            ),
+            what=Message(what),
+            ratio=str(ratio.quantize(Decimal("0.001"))),
+            low=str(low),
+            high=str(high),
+        )
+
+
+Handler = Callable[[_Context], None]
+
+
+# --- farm inputs and flocks --------------------------------------------------------------------
+
+
+def _safety_interval(ctx: _Context, subject: str, kind: str, what: str, days: int) -> None:
+    applied = parse_time(ctx.command.event_time)
+    applied_utc = utc_timestamp(applied)
+    safe_from_utc = utc_timestamp(applied + timedelta(days=days))
+    if days <= 0:
+        return
+    ctx.state.intervals.append(
+        {
+            "entry_idx": ctx.index,
+            "subject": subject,
+            "kind": kind,
+            "what": what,
+            "days": days,
+            "applied_at_utc": applied_utc,
+            "safe_from_utc": safe_from_utc,
+        }
+    )
+    affected = ctx.state.lots_from_source(subject, applied_utc, safe_from_utc)
+    if affected:
+        ctx.hold(
+            affected,
+            Message(
+                N_("{what} recorded late; its {kind} of {days} days covers the harvest"),
+                what=what,
+                kind=Message(INTERVAL_NAMES[kind]),
+                days=days,
+            ),
+        )
+
+
+def _farm_input(ctx: _Context) -> None:
+    plot = ctx.own_location("plot", ("farm_plot",))
+    subject = location_subject(plot.kind, plot.gln)
+    ctx.subject(subject, "observed")
+    if ctx.command.type == "farm_input.pesticide":
+        _safety_interval(
+            ctx, subject, "pre_harvest_interval", ctx.data["product"], ctx.data["phi_days"]
+        )
+
+
+def _energy_use(ctx: _Context) -> None:
+    site = ctx.own_location("location")
+    ctx.subject(location_subject(site.kind, site.gln), "observed")
+
+
+def _placement(ctx: _Context) -> None:
+    house = ctx.own_location("house", ("chicken_house",))
+    origin = _origin_of(ctx, house)
+    ctx.payload["origin"] = origin
+    ctx.new_lot(
+        ctx.data["lot"],
+        "lot",
+        Decimal(ctx.data["head_count"]),
+        kinds=("live_chicken",),
+        origin=[origin],
+        source=None,
+    )
+    ctx.subject(location_subject(house.kind, house.gln), "observed")
+
+
+def _flock_observation(ctx: _Context) -> None:
+    flock = ctx.held_lot("flock", N_("record care for"), movable=False)
+    ctx.product(flock.id, "flock", ("live_chicken",))
+    ctx.subject(flock.id, "observed")
+    days = ctx.data.get("withdrawal_days")
+    if days:
+        _safety_interval(ctx, flock.id, "withdrawal_period", ctx.data["product"], days)
+
+
+def _flock_loss(ctx: _Context) -> None:
+    flock = ctx.held_lot("flock", N_("record losses of"), movable=False)
+    ctx.product(flock.id, "flock", ("live_chicken",))
+    ctx.take(flock, Decimal(ctx.data["count"]))
+    ctx.subject(flock.id, "input")
+
+
+# --- lots are created --------------------------------------------------------------------------
+
+
+def _origin_of(ctx: _Context, site: Any) -> dict[str, Any]:
+    """The origin facts a lot carries into the ledger, as they stand on the event's day."""
+    owner = ctx.state.master("organisation", site.organisation)
+    holders = [site.organisation] + ([owner.member_of] if owner and owner.member_of else [])
+    key = "plot" if site.kind == "farm_plot" else "house"
+    return {
+        key: site.gln,
+        "producer": site.organisation,
+        "cooperative": owner.member_of if owner else None,
+        "district_code": site.district_code,
+        "commune_code": site.commune_code,
+        "in_gi_area": bool(site.in_gi_area),
+        "certificates": ctx.certificates_on(ctx.day(), holders, site.gln),
+    }
+
+
+def _refuse_within_interval(ctx: _Context, subject: str) -> None:
+    moment = utc_key(ctx.command.event_time)
+    running = ctx.state.intervals_covering(subject, moment)
+    if running:
+        interval = running[0]
+        raise FoodSafetyIntervalError(
+            subject=subject,
+            safe_from=interval["safe_from_utc"],
+            what=interval["what"],
+            index=interval["entry_idx"],
+            kind=Message(INTERVAL_NAMES[interval["kind"]]),
+            days=interval["days"],
+        )
+
+
+def _harvest(ctx: _Context) -> None:
+    plot = ctx.own_location("plot", ("farm_plot",))
+    subject = location_subject(plot.kind, plot.gln)
+    _refuse_within_interval(ctx, subject)
+    origin = _origin_of(ctx, plot)
+    ctx.payload["origin"] = origin
+    ctx.subject(subject, "observed")
+    ctx.new_lot(
+        ctx.data["lot"],
+        "lot",
+        Decimal(ctx.data["quantity"]),
+        kinds=("fresh_longan", "pink_banana"),
+        origin=[origin],
+        source=subject,
+    )
+
+
+def _slaughter(ctx: _Context) -> None:
+    flock = ctx.held_lot("flock", N_("slaughter"))
+    ctx.product(flock.id, "flock", ("live_chicken",))
+    _refuse_within_interval(ctx, flock.id)
+    heads = Decimal(ctx.data["head_count"])
+    carcass = Decimal(ctx.data["carcass_kg"])
+    ctx.yield_check(carcass / heads, ctx.settings.slaughter_kg_per_head, N_("kg per head"))
+    ctx.take(flock, heads)
+    ctx.subject(flock.id, "input")
+    origin = [dict(item) for item in flock.origin]
+    for item in origin:
+        house_gln = item.get("house")
+        site = ctx.state.master("location", house_gln) if house_gln else None
+        if site is not None:
+            item["certificates"] = _origin_of(ctx, site)["certificates"]
+    if ctx.data.get("site"):
+        site = ctx.own_location("site", ("slaughterhouse",))
+        ctx.subject(location_subject(site.kind, site.gln), "observed")
+    ctx.payload["origin"] = origin
+    lot = ctx.new_lot(
+        ctx.data["lot"],
+        "lot",
+        carcass,
+        kinds=("chicken_carcass",),
+        origin=origin,
+        source=flock.id,
+    )
+    ctx.edge(flock, lot, heads)
+
+
+# --- lots into lots ----------------------------------------------------------------------------
+
+
+def _pack(ctx: _Context) -> None:
+    parent = ctx.held_lot("input", N_("pack"))
+    ctx.subject(parent.id, "input")
+    total = Decimal(ctx.data.get("waste") or 0)
+    for output in ctx.data["outputs"]:
+        total += Decimal(output["quantity"])
+    ctx.take(parent, total)
+    for position, output in enumerate(ctx.data["outputs"]):
+        quantity = Decimal(output["quantity"])
+        child = ctx.new_lot(
+            output["lot"],
+            f"outputs.{position}.lot",
+            quantity,
+            unit=parent.unit,
+            origin=parent.origin,
+            best_before=output.get("best_before"),
+            units=output.get("units"),
+        )
+        ctx.edge(parent, child, quantity)
+
+
+def _inputs(ctx: _Context, action: str) -> list[tuple[LotState, Decimal]]:
+    taken = []
+    for position, item in enumerate(ctx.data["inputs"]):
+        lot = ctx.held_lot(f"inputs.{position}.lot", action, item["lot"])
+        quantity = Decimal(item["quantity"])
+        ctx.take(lot, quantity)
+        ctx.subject(lot.id, "input")
+        taken.append((lot, quantity))
+    return taken
+
+
+def _merged_origin(taken: list[tuple[LotState, Decimal]]) -> list[dict[str, Any]]:
+    origin: list[dict[str, Any]] = []
+    for lot, _ in taken:
+        for item in lot.origin:
+            if item not in origin:
+                origin.append(item)
+    return origin
+
+
+def _merge(ctx: _Context) -> None:
+    taken = _inputs(ctx, N_("merge"))
+    units = {lot.unit for lot, _ in taken}
+    total = sum((quantity for _, quantity in taken), Decimal(0))
+    kinds = {ctx.product(lot.id, "inputs").kind for lot, _ in taken}
+    output = ctx.new_lot(
+        ctx.data["output"],
+        "output",
+        total,
+        kinds=sorted(kinds),
+        unit=units.pop() if len(units) == 1 else "?",
+        origin=_merged_origin(taken),
+    )
+    for lot, quantity in taken:
+        ctx.edge(lot, output, quantity)
+
+
+_TRANSFORMS = {
+    "drying": (("fresh_longan",), ("dried_longan",), "drying_yield"),
+    "ripening": (("pink_banana",), ("pink_banana",), "ripening_yield"),
+}
+
+
+def _transform(ctx: _Context) -> None:
+    inputs_kinds, output_kinds, bounds_name = _TRANSFORMS[ctx.data["kind"]]
+    for position, item in enumerate(ctx.data["inputs"]):
+        ctx.product(item["lot"], f"inputs.{position}.lot", inputs_kinds)
+    taken = _inputs(ctx, N_("transform"))
+    total = sum((quantity for _, quantity in taken), Decimal(0))
+    out = Decimal(ctx.data["output_quantity"])
+    ctx.yield_check(
+        out / total, getattr(ctx.settings, bounds_name), TRANSFORM_NAMES[ctx.data["kind"]]
+    )
+    if ctx.data.get("site"):
+        site = ctx.own_location("site")
+        ctx.subject(location_subject(site.kind, site.gln), "observed")
+    output = ctx.new_lot(
+        ctx.data["output"], "output", out, kinds=output_kinds, origin=_merged_origin(taken)
+    )
+    for lot, quantity in taken:
+        ctx.edge(lot, output, quantity)
+
+
+# --- custody -----------------------------------------------------------------------------------
+
+
+def _split_code(lot: LotState, ctx: _Context) -> str:
+    for n in range(1, 1000):
+        code = f"{lot.lot_code}-{n}"
+        if len(code) > 20:
+            break
+        if ctx.state.lot(lot_id_of(lot.gtin, code)) is None:
+            return code
+    raise _rule(
+        "split_lot",
+        N_("Give split_lot: a code for the part of lot {lot} that is shipped."),
+        lot=lot.id,
+    )
+
+
+def _ship(ctx: _Context) -> None:
+    lot = ctx.held_lot("lot", N_("ship"))
+    receiver = ctx.organisation("receiver")
+    if receiver.gln == ctx.org:
+        raise _rule("receiver", N_("A lot cannot be shipped to its own holder."))
+    quantity = Decimal(ctx.data["quantity"])
+    if quantity > lot.quantity:
+        raise InsufficientQuantityError(
+            lot=lot.id, available=str(lot.quantity), requested=str(quantity), unit=lot.unit
+        )
+    shipped = lot
+    if quantity < lot.quantity:
+        code = ctx.data.get("split_lot") or _split_code(lot, ctx)
+        ctx.take(lot, quantity)
+        ctx.subject(lot.id, "input")
+        shipped = ctx.new_lot(
+            lot_id_of(lot.gtin, code),
+            "split_lot",
+            quantity,
+            unit=lot.unit,
+            origin=lot.origin,
+            best_before=lot.best_before,
+        )
+        ctx.edge(lot, shipped, quantity)
+        ctx.payload["shipped_lot"] = shipped.id
+    else:
+        ctx.subject(lot.id, "input")
+    shipped.status = IN_TRANSIT
+    shipped.receiver = receiver.gln
+    shipped.shipment_entry = ctx.index
+    ctx.state.changed(shipped, ctx.index)
+    ctx.subject(f"org:{receiver.gln}", "observed")
+
+
+def _receive(ctx: _Context) -> None:
+    lot = ctx.lot("lot")
+    if lot.status != IN_TRANSIT:
+        raise _rule("lot", N_("Lot {lot} is not in transit."), lot=lot.id)
+    if lot.receiver != ctx.org:
+        raise ForbiddenError(
+            N_("Lot {lot} was shipped to {receiver}; only the named receiver can receive it."),
+            lot=lot.id,
+            receiver=lot.receiver,
+        )
+    if ctx.command.type == "retail_receive":
+        own = ctx.state.master("organisation", ctx.org)
+        if own is None or "retailer" not in own.roles.split():
+            raise ForbiddenError(N_("Only retailers record a retail receipt."))
+    ctx.payload["shipment_entry"] = lot.shipment_entry
+    ctx.payload["sender"] = lot.holder
+    if ctx.data.get("refused"):
+        lot.status = ACTIVE
+        ctx.payload["returned_to"] = lot.holder
+    else:
+        received = Decimal(ctx.data["quantity"])
+        if received > lot.quantity:
+            raise _rule(
+                "quantity",
+                N_("{received} {unit} received, but only {shipped} {unit} were shipped."),
+                received=str(received),
+                shipped=str(lot.quantity),
+                unit=lot.unit,
+            )
+        shortfall = lot.quantity - received
+        if shortfall and not ctx.data.get("shortfall_reason"):
+            raise _rule(
+                "shortfall_reason",
+                N_("{shortfall} {unit} are missing; give the reason for the shortfall."),
+                shortfall=str(shortfall),
+                unit=lot.unit,
+            )
+        if shortfall:
+            ctx.payload["shortfall"] = str(shortfall)
+        lot.holder = ctx.org
+        lot.quantity = received
+        lot.status = ACTIVE if received else DEPLETED
+    lot.receiver = None
+    lot.shipment_entry = None
+    ctx.state.changed(lot, ctx.index)
+    ctx.subject(lot.id, "input")
+
+
+def _lot_observation(ctx: _Context) -> None:
+    """Store, cooling: the holder observes its lot at a site."""
+    lot = ctx.held_lot("lot", N_("store"), movable=False)
+    ctx.subject(lot.id, "observed")
+    if ctx.data.get("site"):
+        site = ctx.location("site")
+        ctx.subject(location_subject(site.kind, site.gln), "observed")
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+def _about(ctx: _Context) -> LotState | None:
+    """The lot or site a check is about; the caller must hold the lot or own the site."""
+    if ctx.data.get("lot"):
+        oversight = ctx.principal.role in ("auditor", "admin")
+        lot = ctx.lot("lot") if oversight else ctx.held_lot("lot", N_("inspect"), movable=False)
+        ctx.subject(lot.id, "observed")
+        return lot
+    if ctx.principal.role in ("auditor", "admin"):
+        site = ctx.location("site")
+    else:
+        site = ctx.own_location("site")
+    ctx.subject(location_subject(site.kind, site.gln), "observed")
+    return None
+
+
+def _inspection(ctx: _Context) -> None:
+    lot = _about(ctx)
+    if lot is not None and ctx.data.get("result") == "fail":
+        what = ctx.data.get("analyte") or Message(N_("inspection"))
+        ctx.hold([lot], Message(N_("{what} failed"), what=what))
+
+
+def _complaint(ctx: _Context) -> None:
+    lot = ctx.lot("lot")
+    ctx.subject(lot.id, "observed")
+
+
+def _training(ctx: _Context) -> None:
+    ctx.subject(ctx.principal.actor, "observed")
+
+
+# --- leaving the chain, money ------------------------------------------------------------------
+
+
+def _sell(ctx: _Context) -> None:
+    lot = ctx.held_lot("lot", N_("sell"))
+    ctx.take(lot, Decimal(ctx.data["quantity"]))
+    ctx.subject(lot.id, "input")
+
+
+def _loss(ctx: _Context) -> None:
+    lot = ctx.held_lot("lot", N_("record a loss of"), movable=False, in_transit_ok=True)
+    ctx.take(lot, Decimal(ctx.data["quantity"]))
+    if lot.status == DEPLETED:
+        lot.receiver = None
+        lot.shipment_entry = None
+    ctx.subject(lot.id, "input")
+
+
+def _money(ctx: _Context) -> None:
+    lot = ctx.lot("lot")
+    counterparty = ctx.organisation("counterparty")
+    parties = {lot.holder, lot.receiver}
+    if ctx.org not in parties and counterparty.gln not in parties:
+        raise ForbiddenError(
+            N_("A purchase or payment for lot {lot} is recorded by its holder or receiver."),
+            lot=lot.id,
+        )
+    ctx.subject(lot.id, "observed")
+    ctx.subject(f"org:{counterparty.gln}", "observed")
+
+
+# --- oversight ---------------------------------------------------------------------------------
+
+
+def _recall(ctx: _Context) -> None:
+    oversight = ctx.principal.role in ("auditor", "admin")
+    roots = []
+    for position, lot_id in enumerate(ctx.data["lots"]):
+        lot = ctx.lot(f"lots.{position}", lot_id)
+        if not oversight and lot.holder != ctx.org and not _produced_by(ctx, lot):
+            raise ForbiddenError(
+                N_("Lot {lot} may be recalled by its holder, its producer or the authorities."),
+                lot=lot.id,
+            )
+        ctx.subject(lot.id, "observed")
+        roots.append(lot.id)
+    affected = ctx.state.descendants(roots)
+    for lot_id in affected:
+        recalled = ctx.state.lot(lot_id)
+        if recalled is not None and recalled.recall_entry is None:
+            recalled.recall_entry = ctx.index
+            ctx.state.changed(recalled, ctx.index)
+    ctx.state.new_recalls.append(
+        {
+            "entry_idx": ctx.index,
+            "lots": json.dumps(roots),
+            "reason": ctx.data["reason"],
+            "lifted_entry": None,
+        }
+    )
+    ctx.warnings.append(Message(N_("{count} lots are recalled."), count=len(affected)))
+
+
+def _produced_by(ctx: _Context, lot: LotState) -> bool:
+    return any(ctx.org in (item.get("producer"), item.get("cooperative")) for item in lot.origin)
+
+
+def _recall_lift(ctx: _Context) -> None:
+    if "lot" in ctx.data:
+        named = ctx.lot("lot")
+        if named.recall_entry is None:
+            raise _rule("lot", N_("Lot {lot} is not recalled."), lot=named.id)
+        ctx.payload["recall"] = named.recall_entry
+        del ctx.payload["lot"]
+    recall_entry = ctx.payload["recall"]
+    recall = ctx.state.recall(recall_entry)
+    if recall is None:
+        raise _rule("recall", N_("Entry {index} is not a recall."), index=recall_entry)
+    if recall["lifted_entry"] is not None:
+        raise _rule(
+            "recall",
+            N_("Recall {index} was already lifted by entry {lifted}."),
+            index=recall_entry,
+            lifted=recall["lifted_entry"],
+        )
+    roots = json.loads(recall["lots"])
+    for lot_id in roots:
+        ctx.subject(lot_id, "observed")
+    for lot_id in ctx.state.descendants(roots):
+        lot = ctx.state.lot(lot_id)
+        if lot is not None and lot.recall_entry == recall_entry:
+            lot.recall_entry = None
+            ctx.state.changed(lot, ctx.index)
+    ctx.state.lifted_recalls[recall_entry] = ctx.index
+
+
+def _hold_release(ctx: _Context) -> None:
+    lot = ctx.lot("lot")
+    if lot.hold_entry is None:
+        raise _rule("lot", N_("Lot {lot} is not on hold."), lot=lot.id)
+    hold_entry = lot.hold_entry
+    for lot_id in ctx.state.descendants([lot.id]):
+        held = ctx.state.lot(lot_id)
+        if held is not None and held.hold_entry == hold_entry:
+            held.hold_entry = None
+            ctx.state.changed(held, ctx.index)
+    ctx.payload["hold_entry"] = hold_entry
+    ctx.subject(lot.id, "observed")
+
+
+def _certificate_issue(ctx: _Context) -> None:
+    body = ctx.organisation("body", "certification_body")
+    if ctx.principal.role != "admin" and ctx.org != body.gln:
+        raise ForbiddenError(
+            N_("Only the certification body {body} or an administrator can issue this."),
+            body=body.gln,
+        )
+    holder = ctx.organisation("holder")
+    cert_id = f"cert:{ctx.data['scheme']}/{ctx.data['number']}"
+    exists = ctx.connection.execute(
+        sa.select(CERTIFICATE.c.id).where(CERTIFICATE.c.id == cert_id)
+    ).first()
+    if exists is not None:
+        raise ConflictError(N_("Certificate {id} was already issued."), id=cert_id)
+    if ctx.data["valid_to"] < ctx.data["valid_from"]:
+        raise _rule("valid_to", N_("The certificate ends before it starts."))
+    ctx.connection.execute(
+        sa.insert(CERTIFICATE).values(
+            id=cert_id,
+            scheme=ctx.data["scheme"],
+            number=ctx.data["number"],
+            body=body.gln,
+            holder=holder.gln,
+            scope=json.dumps(
+                {
+                    "locations": ctx.data.get("locations") or [],
+                    "products": ctx.data.get("products") or [],
+                }
+            ),
+            valid_from=ctx.data["valid_from"],
+            valid_to=ctx.data["valid_to"],
+            issued_entry=ctx.index,
+            revoked_entry=None,
+            revoked_on=None,
+        )
+    )
+    ctx.state.forget_certificates()
+    ctx.subject(cert_id, "output")
+    ctx.subject(f"org:{holder.gln}", "observed")
+
+
+def _certificate_revoke(ctx: _Context) -> None:
+    cert_id = ctx.data["certificate"]
+    row = ctx.connection.execute(sa.select(CERTIFICATE).where(CERTIFICATE.c.id == cert_id)).first()
+    if row is None:
+        raise NotFoundError(N_("There is no certificate {id}."), id=cert_id)
+    if ctx.principal.role != "admin" and ctx.org != row.body:
+        raise ForbiddenError(
+            N_("Only the certification body {body} or an administrator can revoke this."),
+            body=row.body,
+        )
+    if row.revoked_entry is not None:
+        raise _rule("certificate", N_("Certificate {id} is already revoked."), id=cert_id)
+    ctx.connection.execute(
+        sa.update(CERTIFICATE)
+        .where(CERTIFICATE.c.id == cert_id)
+        .values(revoked_entry=ctx.index, revoked_on=ctx.data["effective"])
+    )
+    ctx.state.forget_certificates()
+    ctx.subject(cert_id, "input")
+
+
+# --- corrections -------------------------------------------------------------------------------
+
+#: How an event's correctable quantity changes lots: (field, lot field, sign, also created).
+QUANTITY_EFFECTS: dict[str, tuple[str, str, int, bool]] = {
+    "harvest": ("quantity", "lot", +1, True),
+    "flock.placement": ("head_count", "lot", +1, True),
+    "flock.loss": ("count", "flock", -1, False),
+    "sell": ("quantity", "lot", -1, False),
+    "loss": ("quantity", "lot", -1, False),
+}
+#: Fields a correction may change, per type; anything structural is corrected by new events.
+CORRECTABLE: dict[str, frozenset[str]] = {
+    "farm_input.fertiliser": frozenset(
+        {"product", "n_pct", "p_pct", "k_pct", "quantity_kg", "data_source"}
+    ),
+    "farm_input.pesticide": frozenset(
+        {"product", "registration_no", "active_ingredients", "dose", "dose_unit", "area_ha"}
+    ),
+    "farm_input.irrigation": frozenset({"volume_m3", "data_source"}),
+    "energy_use": frozenset({"kwh", "energy_source", "diesel_l", "petrol_l", "data_source"}),
+    "flock.feed": frozenset({"feed_type", "quantity_kg", "data_source"}),
+    "flock.weighing": frozenset({"mean_kg", "sample_size"}),
+    "flock.placement": frozenset({"head_count", "breed"}),
+    "flock.loss": frozenset({"count", "cause", "reason"}),
+    "harvest": frozenset({"quantity", "data_source"}),
+    "ship": frozenset(
+        {
+            "vehicle_class",
+            "refrigerated",
+            "distance_km",
+            "fuel_l",
+            "transport_document",
+            "temperature",
+            "data_source",
+        }
+    ),
+    "store": frozenset({"temperature"}),
+    "cooling": frozenset({"temperature"}),
+    "inspect": frozenset({"value", "unit", "lab", "method"}),
+    "sell": frozenset({"quantity"}),
+    "loss": frozenset({"quantity", "stage", "reason"}),
+    "training": frozenset({"topic", "hours", "participant_count"}),
+}
+
+
+def _correction(ctx: _Context) -> None:
+    if "corrects_key" in ctx.data:
+        key = ctx.data["corrects_key"]
+        pending = [
+            row["entry_idx"]
+            for row in ctx.state.recorded
+            if row["actor"] == ctx.org and row["idempotency_key"] == key
+        ]
+        found = ctx.connection.execute(
+            sa.select(RECORDED_EVENT.c.entry_idx).where(
+                RECORDED_EVENT.c.actor == ctx.org, RECORDED_EVENT.c.idempotency_key == key
+            )
+        ).scalar()
+        if found is None and pending:
+            found = pending[0]
+        if found is None:
+            raise _rule(
+                "corrects_key",
+                N_("{organisation} recorded no event with the idempotency key {key!r}."),
+                organisation=ctx.principal.actor,
+                key=ctx.data["corrects_key"],
+            )
+        ctx.payload["corrects"] = found
+        del ctx.payload["corrects_key"]
+    original_idx = ctx.payload["corrects"]
+    if any(row["entry_idx"] == original_idx for row in ctx.state.recorded):
+        raise _rule(
+            "corrects",
+            N_("Entry {index} is recorded in this same batch; send its correction afterwards."),
+            index=original_idx,
+        )
+    row = ctx.connection.execute(sa.select(ENTRY.c.data).where(ENTRY.c.idx == original_idx)).first()
+    if row is None:
+        raise NotFoundError(N_("There is no entry {index}."), index=original_idx)
+    original = envelope_of(bytes(row.data))
+    original_type = original["type"]
+    if original_type != ctx.data["corrected_type"]:
+        raise _rule(
+            "corrected_type",
+            N_("Entry {index} is a {type} event."),
+            index=original_idx,
+            type=original_type,
+        )
+    if ctx.principal.role not in ("auditor", "admin") and original["actor"] != ctx.principal.actor:
+        raise ForbiddenError(
+            N_("Entry {index} was recorded by {actor}; only it or the authorities correct it."),
+            index=original_idx,
+            actor=original["actor"],
+        )
+    allowed = CORRECTABLE.get(original_type, frozenset())
+    changes = dict(ctx.data["changes"])
+    refused = sorted(set(changes) - allowed)
+    if refused:
+        raise _rule(
+            f"changes.{refused[0]}",
+            N_(
+                "{field!r} of a {type} event cannot be corrected; record the event that undoes it "
+                "and a new one instead."
+            ),
+            field=refused[0],
+            type=original_type,
+        )
+    current = _corrected_payload(ctx, original_idx, original["payload"])
+    effect = QUANTITY_EFFECTS.get(original_type)
+    if effect is not None and effect[0] in changes:
+        quantity_field, lot_field, sign, created = effect
+        lot = ctx.lot(lot_field, current[lot_field])
+        delta = (Decimal(changes[quantity_field]) - Decimal(current[quantity_field])) * sign
+        if lot.quantity + delta < 0:
+            raise RuleViolationError(
+                N_(
+                    "The correction would leave lot {lot} with {balance} {unit}; record what "
+                    "became of the missing quantity first."
+                ),
+                errors={
+                    f"changes.{quantity_field}": [Message(N_("Would make a balance negative."))]
+                },
+                lot=lot.id,
+                balance=str(lot.quantity + delta),
+                unit=lot.unit,
+            )
+        lot.quantity += delta
+        if created:
+            lot.created_quantity += delta
+        lot.status = DEPLETED if lot.quantity == 0 and lot.status == ACTIVE else lot.status
+        if lot.quantity > 0 and lot.status == DEPLETED:
+            lot.status = ACTIVE
+        ctx.state.changed(lot, ctx.index)
+        ctx.subject(lot.id, "observed")
+    ctx.corrects = original_idx
+    ctx.payload["original_leaf_hash"] = _leaf_hash(ctx, original_idx)
+
+
+def _corrected_payload(ctx: _Context, index: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload of entry ``index`` with the corrections recorded so far applied in order."""
+    current = dict(payload)
+    earlier = ctx.connection.execute(
+        sa.select(ENTRY.c.data)
+        .select_from(RECORDED_EVENT.join(ENTRY, ENTRY.c.idx == RECORDED_EVENT.c.entry_idx))
+        .where(RECORDED_EVENT.c.corrects == index)
+        .order_by(RECORDED_EVENT.c.entry_idx)
+    ).all()
+    for row in earlier:
+        current.update(envelope_of(bytes(row.data))["payload"]["changes"])
+    for corrected, changes in ctx.state.corrections:
+        if corrected == index:
+            current.update(changes)
+    return current
+
+
+def _leaf_hash(ctx: _Context, index: int) -> str:
+    row = ctx.connection.execute(sa.select(ENTRY.c.leaf_hash).where(ENTRY.c.idx == index)).first()
+    return bytes(row.leaf_hash).hex() if row is not None else ""
+
+
+HANDLERS: dict[str, Handler] = {
+    "farm_input.fertiliser": _farm_input,
+    "farm_input.pesticide": _farm_input,
+    "farm_input.irrigation": _farm_input,
+    "energy_use": _energy_use,
+    "flock.placement": _placement,
+    "flock.feed": _flock_observation,
+    "flock.vaccination": _flock_observation,
+    "flock.treatment": _flock_observation,
+    "flock.weighing": _flock_observation,
+    "flock.loss": _flock_loss,
+    "harvest": _harvest,
+    "slaughter": _slaughter,
+    "pack": _pack,
+    "merge": _merge,
+    "transform": _transform,
+    "ship": _ship,
+    "receive": _receive,
+    "retail_receive": _receive,
+    "store": _lot_observation,
+    "cooling": _lot_observation,
+    "inspect": _inspection,
+    "slaughter_inspection": _inspection,
+    "internal_audit": _inspection,
+    "non_conformity": _inspection,
+    "complaint": _complaint,
+    "sell": _sell,
+    "loss": _loss,
+    "purchase": _money,
+    "payment": _money,
+    "training": _training,
+    "recall": _recall,
+    "recall_lift": _recall_lift,
+    "hold_release": _hold_release,
+    "correction": _correction,
+    "cert.issue": _certificate_issue,
+    "cert.revoke": _certificate_revoke,
+}
+assert set(HANDLERS) == set(EVENT_TYPES), "every event type needs a handler"
+
+
+class Recorder:
+    """The recording service. One per process; safe to share between threads."""
+
+    def __init__(self, log: Log, settings: DomainSettings | None = None) -> None:
+        self.log = log
+        self.settings = settings or DomainSettings()
+
+    def record(self, principal: Principal, command: Command) -> Recorded:
+        try:
+            return self.record_batch(principal, [command])[0]
+        except BatchError as error:
+            raise error.cause from None
+
+    def record_batch(self, principal: Principal, commands: Sequence[Command]) -> list[Recorded]:
+        """Record commands in one transaction, in order: all of them or none."""
+        return self.record_many([(principal, command) for command in commands])
+
+    def record_many(self, items: Sequence[tuple[Principal, Command]]) -> list[Recorded]:
+        """Record commands of several callers in one transaction (imports, the demo season)."""
+        if not items:
+            return []
+        now = self.log.clock.now()
+        with self.log.transaction() as transaction:
+            state = CustodyState(transaction.connection)
+            existing = self._existing_keys(transaction.connection, items)
+            results: list[Recorded | None] = [None] * len(items)
+            first_of_key: dict[tuple[str, str], int] = {}
+            events: list[NewEvent] = []
+            contexts: list[tuple[int, _Context]] = []
+            for position, (principal, command) in enumerate(items):
+                line = position + 1
+                try:
+                    if command.idempotency_key is not None:
+                        key = (principal.organisation or "", command.idempotency_key)
+                        if key in existing:
+                            results[position] = self._repeat(
+                                transaction.connection, principal, command, existing[key]
+                            )
+                            continue
+                        if key in first_of_key:
+                            first = first_of_key[key]
+                            earlier = items[first][1]
+                            if earlier.digest() != command.digest() or dict(
+                                earlier.private
+                            ) != dict(command.private):
+                                raise ConflictError(
+                                    N_(
+                                        "Line {line} reuses the idempotency key of line {first} "
+                                        "with different content."
+                                    ),
+                                    line=line,
+                                    first=first + 1,
+                                )
+                            continue  # filled below from the first line
+                        first_of_key[key] = position
+                    context = _Context(
+                        self, state, principal, command, transaction.size + len(events)
+                    )
+                    events.append(self._handle(context, now))
+                    contexts.append((position, context))
+                except LedgerError as error:
+                    raise BatchError(line, error) from None
+            try:
+                appended = transaction.append(events)
+            except BatchError as error:
+                raise BatchError(contexts[error.line - 1][0] + 1, error.cause) from None
+            for (position, context), result in zip(contexts, appended, strict=True):
+                if result.index != context.index:  # pragma: no cover - a broken invariant
+                    raise RuntimeError("the log appended at an unexpected index")
+                results[position] = Recorded(
+                    result.index,
+                    result.leaf_hash,
+                    result.recorded_at,
+                    context.command.type,
+                    lots=tuple(context.created),
+                    warnings=tuple(context.warnings),
+                )
+            state.flush()
+        for position, (principal, command) in enumerate(items):
+            if results[position] is None:
+                key = (principal.organisation or "", command.idempotency_key or "")
+                first_result = results[first_of_key[key]]
+                assert first_result is not None
+                results[position] = _as_repeat(first_result)
+        return [result for result in results if result is not None]
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def _handle(self, ctx: _Context, now: datetime) -> NewEvent:
+        command = ctx.command
+        kind = event_type(command.type)
+        if ctx.principal.role not in kind.roles:
+            raise ForbiddenError(
+                N_("An account with the role {role} cannot record {type} events."),
+                role=ctx.principal.role,
+                type=command.type,
+            )
+        actor = ctx.principal.actor
+        self._check_event_time(command, now)
+        HANDLERS[command.type](ctx)
+        ctx.payload["v"] = VOCABULARY_VERSION
+        if command.late_reason:
+            ctx.payload["late_reason"] = command.late_reason
+        ctx.state.recorded.append(
+            {
+                "entry_idx": ctx.index,
+                "event_type": command.type,
+                "event_time_utc": utc_key(command.event_time),
+                "actor": ctx.org,
+                "account": ctx.principal.account_id,
+                "idempotency_key": command.idempotency_key,
+                "command_digest": command.digest(),
+                "corrects": ctx.corrects,
+            }
+        )
+        if ctx.corrects is not None:
+            ctx.state.corrections.append((ctx.corrects, dict(command.data["changes"])))
+        return NewEvent(
+            type=command.type,
+            biz_step=kind.biz_step,
+            event_time=command.event_time,
+            actor=actor,
+            subjects=tuple(SubjectRef(s, role) for s, role in ctx.subjects.items()),
+            payload=ctx.payload,
+            private=command.private,
+            idempotency_key=command.idempotency_key,
+        )
+
+    def _check_event_time(self, command: Command, now: datetime) -> None:
+        moment = parse_time(command.event_time)
+        if moment > now + timedelta(seconds=self.settings.max_future_seconds):
+            raise _rule(
+                "event_time",
+                N_("{value} is in the future; events are recorded after they happen."),
+                value=command.event_time,
+            )
+        if moment < now - timedelta(days=self.settings.max_late_days) and not command.late_reason:
+            raise _rule(
+                "late_reason",
+                N_("{value} is more than {days} days ago; give a reason for recording it late."),
+                value=command.event_time,
+                days=self.settings.max_late_days,
+            )
+
+    @staticmethod
+    def _existing_keys(
+        connection: sa.Connection, items: Sequence[tuple[Principal, Command]]
+    ) -> dict[tuple[str, str], Any]:
+        """Earlier entries of the same organisations under the idempotency keys of ``items``."""
+        wanted = {
+            (principal.organisation, command.idempotency_key)
+            for principal, command in items
+            if command.idempotency_key is not None and principal.organisation is not None
+        }
+        keys = sorted({key for _, key in wanted if key is not None})
+        found: dict[tuple[str, str], Any] = {}
+        for offset in range(0, len(keys), 500):
+            rows = connection.execute(
+                sa.select(
+                    RECORDED_EVENT.c.entry_idx,
+                    RECORDED_EVENT.c.actor,
+                    RECORDED_EVENT.c.idempotency_key,
+                    RECORDED_EVENT.c.command_digest,
+                    RECORDED_EVENT.c.event_type,
+                    ENTRY.c.leaf_hash,
+                    ENTRY.c.data,
+                )
+                .select_from(RECORDED_EVENT.join(ENTRY, ENTRY.c.idx == RECORDED_EVENT.c.entry_idx))
+                .where(RECORDED_EVENT.c.idempotency_key.in_(keys[offset : offset + 500]))
+            )
+            for row in rows:
+                if (row.actor, row.idempotency_key) in wanted:
+                    found[(row.actor, row.idempotency_key)] = row
+        return found
+
+    @staticmethod
+    def _repeat(
+        connection: sa.Connection, principal: Principal, command: Command, row: Any
+    ) -> Recorded:
+        conflict = IdempotencyConflictError(
+            key=command.idempotency_key, actor=principal.actor, index=row.entry_idx
+        )
+        if bytes(row.command_digest) != command.digest():
+            raise conflict
+        if command.private:
+            stored = {
+                r.field: r.value
+                for r in connection.execute(
+                    sa.select(PRIVATE_VALUE.c.field, PRIVATE_VALUE.c.value).where(
+                        PRIVATE_VALUE.c.entry_idx == row.entry_idx
+                    )
+                )
+            }
+            for name, value in command.private.items():
+                if stored.get(name) is None or bytes(stored[name]) != value_bytes(name, value):
+                    raise conflict
+        envelope = envelope_of(bytes(row.data))
+        created = tuple(s["id"] for s in envelope["subjects"] if s["role"] == "output")
+        return Recorded(
+            row.entry_idx,
+            bytes(row.leaf_hash),
+            envelope["recorded_at"],
+            row.event_type,
+            repeated=True,
+            lots=tuple(c for c in created if c.startswith("lot:")),
+        )
+
+
+def _as_repeat(result: Recorded) -> Recorded:
+    return Recorded(
+        result.index,
+        result.leaf_hash,
+        result.recorded_at,
+        result.type,
+        repeated=True,
+        lots=result.lots,
+    )

@@ -1,0 +1,241 @@
+"""Shapes of the REST API's answers and query parameters (rendered by flask-smorest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields
+
+from ledger.messages import N_, Message
+from schemas.events import Choice, CommandSchema, Gln
+from schemas.fields import CanonicalTime, Text, check_gtin
+
+MAX_BATCH = 1000
+
+
+def bounded(low: int, high: int) -> Any:
+    def validate(value: int) -> None:
+        if not low <= value <= high:
+            raise ValidationError(
+                Message(N_("Must be between {low} and {high}."), low=low, high=high)
+            )
+
+    return validate
+
+
+class _Query(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ErrorSchema(Schema):
+    """Every error answer: a stable code, a message in the caller's language, field errors."""
+
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    errors = fields.Dict(required=True)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+class RecordedSchema(Schema):
+    index = fields.Integer(required=True)
+    leaf_hash = fields.String(required=True)
+    recorded_at = fields.String(required=True)
+    type = fields.String(required=True)
+    repeated = fields.Boolean(required=True)
+    lots = fields.List(fields.String(), required=True)
+    warnings = fields.List(fields.String(), required=True)
+
+
+def _batch_size(items: list[Any]) -> None:
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise ValidationError(Message(N_("Between {low} and {high} items."), low=1, high=MAX_BATCH))
+
+
+class BatchSchema(_Query):
+    events = fields.List(fields.Nested(CommandSchema), required=True, validate=_batch_size)
+
+
+class BatchResultSchema(Schema):
+    results = fields.List(fields.Nested(RecordedSchema), required=True)
+
+
+# --- lots --------------------------------------------------------------------------------------
+
+
+class GtinField(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return check_gtin(super()._deserialize(value, attr, data, **kwargs))
+
+
+class LotSchema(Schema):
+    id = fields.String(required=True)
+    gtin = fields.String(required=True)
+    lot = fields.String(required=True)
+    holder = fields.String(required=True)
+    quantity = fields.String(required=True)
+    created_quantity = fields.String(required=True)
+    unit = fields.String(required=True)
+    status = fields.String(required=True)
+    receiver = fields.String(allow_none=True, required=True)
+    recalled_by = fields.Integer(allow_none=True, required=True)
+    on_hold_by = fields.Integer(allow_none=True, required=True)
+    created_entry = fields.Integer(required=True)
+    created_event_time = fields.String(required=True)
+    best_before = fields.String(allow_none=True, required=True)
+    units = fields.Integer(allow_none=True, required=True)
+    origin = fields.List(fields.Dict(), required=True)
+
+
+class LotQuerySchema(_Query):
+    gtin = GtinField()
+    lot = Text(max_length=20)
+    holder = Gln()
+    status = Choice(("active", "in_transit", "depleted"))
+    created_from = CanonicalTime()
+    created_to = CanonicalTime()
+    after = Text(max_length=256)
+    limit = fields.Integer(load_default=50, validate=bounded(1, 200))
+
+
+class LotPageSchema(Schema):
+    items = fields.List(fields.Nested(LotSchema), required=True)
+    next_after = fields.String(allow_none=True, required=True)
+
+
+class EventsQuerySchema(_Query):
+    after = fields.Integer(load_default=-1, validate=bounded(-1, 2**53 - 1))
+    limit = fields.Integer(load_default=100, validate=bounded(1, 1000))
+
+
+class CorrectionSchema(Schema):
+    index = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    changes = fields.Dict(required=True)
+
+
+class LotEventSchema(Schema):
+    index = fields.Integer(required=True)
+    leaf_hash = fields.String(required=True)
+    type = fields.String(required=True)
+    biz_step = fields.String(required=True)
+    event_time = fields.String(required=True)
+    recorded_at = fields.String(required=True)
+    actor = fields.String(required=True)
+    role = fields.String(required=True)
+    payload = fields.Dict(required=True)
+    corrections = fields.List(fields.Nested(CorrectionSchema), required=True)
+    corrected_payload = fields.Dict(required=True)
+
+
+class LotEventsSchema(Schema):
+    lot = fields.String(required=True)
+    events = fields.List(fields.Nested(LotEventSchema), required=True)
+    next_after = fields.Integer(allow_none=True, required=True)
+
+
+class EdgeSchema(Schema):
+    parent = fields.String(required=True)
+    child = fields.String(required=True)
+    entry = fields.Integer(required=True)
+    quantity = fields.String(required=True)
+
+
+class InputSchema(Schema):
+    entry = fields.Integer(required=True)
+    type = fields.String(required=True)
+    event_time_utc = fields.String(required=True)
+
+
+class OriginSchema(Schema):
+    lot = fields.String(required=True)
+    source = fields.String(required=True)
+    facts = fields.List(fields.Dict(), required=True)
+    inputs = fields.List(fields.Nested(InputSchema), required=True)
+
+
+class TraceBackSchema(Schema):
+    lot = fields.String(required=True)
+    lots = fields.List(fields.Nested(LotSchema), required=True)
+    edges = fields.List(fields.Nested(EdgeSchema), required=True)
+    origins = fields.List(fields.Nested(OriginSchema), required=True)
+    truncated = fields.Boolean(required=True)
+
+
+class TraceForwardSchema(Schema):
+    lot = fields.String(required=True)
+    lots = fields.List(fields.Nested(LotSchema), required=True)
+    edges = fields.List(fields.Nested(EdgeSchema), required=True)
+    holders = fields.List(fields.String(), required=True)
+    truncated = fields.Boolean(required=True)
+
+
+# --- master data -------------------------------------------------------------------------------
+
+
+class OrganisationSchema(Schema):
+    gln = fields.String(required=True)
+    name = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+    member_of = fields.String(allow_none=True, required=True)
+    province_code = fields.String(allow_none=True, required=True)
+    district_code = fields.String(allow_none=True, required=True)
+    commune_code = fields.String(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+
+
+class LocationSchema(Schema):
+    gln = fields.String(required=True)
+    organisation = fields.String(required=True)
+    kind = fields.String(required=True)
+    name = fields.String(required=True)
+    district_code = fields.String(allow_none=True, required=True)
+    commune_code = fields.String(allow_none=True, required=True)
+    in_gi_area = fields.Boolean(required=True)
+    area_ha = fields.String(allow_none=True, required=True)
+    usable_area_m2 = fields.String(allow_none=True, required=True)
+    latitude = fields.String(allow_none=True, required=True)
+    longitude = fields.String(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+
+
+class ProductSchema(Schema):
+    gtin = fields.String(required=True)
+    kind = fields.String(required=True)
+    unit = fields.String(required=True)
+    name_vi = fields.String(required=True)
+    name_en = fields.String(required=True)
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+
+
+class MasterPageQuery(_Query):
+    after = Text(max_length=14)
+    limit = fields.Integer(load_default=100, validate=bounded(1, 500))
+
+
+class VersionSchema(Schema):
+    version = fields.Integer(required=True)
+    data = fields.Dict(required=True)
+    changed_by = fields.String(required=True)
+    changed_at = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+class LoginSchema(_Query):
+    username = Text(max_length=64, required=True)
+    password = fields.String(required=True, load_only=True, validate=lambda v: len(v) <= 1024)
+
+
+class SessionSchema(Schema):
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    organisation = fields.String(allow_none=True, required=True)
+    csrf_token = fields.String(required=True)

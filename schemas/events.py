@@ -1,0 +1,725 @@
+"""What each supply-chain event carries, validated field by field.
+
+A request to record an event is ``{type, event_time, data, idempotency_key?, late_reason?}``.
+``data`` is checked by the type's schema below, which also classifies each field: public fields
+go into the ledger entry; confidential (prices, money) and personal (names, contacts) fields are
+marked with ``metadata={"classification": ...}`` and become private fields, which the ledger
+stores as salted commitments and keeps out of its public bytes.
+
+Quantities are canonical decimal strings in the unit of the lot's product (kg or head);
+activity values carry a ``data_source`` (measured, estimated or default) so reports can say how
+good a figure is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from biip import ParseError
+from biip.sscc import Sscc as BiipSscc
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
+
+from ledger.canonical import canonical_decimal
+from ledger.messages import N_, Message
+from ledger.recording import Command
+from ledger.vocabulary import (
+    CERTIFICATE_SCHEMES,
+    DATA_SOURCES,
+    ENERGY_SOURCES,
+    EVENT_TYPES,
+    LOSS_CAUSES,
+    PRODUCT_KINDS,
+    TRANSFORM_KINDS,
+    VEHICLE_CLASSES,
+)
+from schemas.currencies import ISO_4217
+from schemas.fields import GS1_CSET82, CanonicalTime, Text, check_gln, check_subject_id
+
+PUBLIC = "public"
+CONFIDENTIAL = "confidential"
+PERSONAL = "personal"
+MAX_LIST = 100
+
+# --- fields ------------------------------------------------------------------------------------
+
+
+def one_of(choices: tuple[str, ...] | list[str]) -> Any:
+    def validate(value: str) -> None:
+        if value not in choices:
+            raise ValidationError(
+                Message(N_("Must be one of: {choices}."), choices=", ".join(choices))
+            )
+
+    return validate
+
+
+class Choice(fields.String):
+    def __init__(self, choices: tuple[str, ...] | list[str], **kwargs: Any) -> None:
+        super().__init__(validate=one_of(choices), **kwargs)
+
+
+class Gln(fields.String):
+    """A GLN (13 digits, check digit validated)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return check_gln(super()._deserialize(value, attr, data, **kwargs).strip())
+
+
+class LotId(fields.String):
+    """``lot:<GTIN-14>/<lot>``, or the object ``{"gtin": …, "lot": …}``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, Mapping):
+            gtin, code = value.get("gtin"), value.get("lot")
+            if not isinstance(gtin, str) or not isinstance(code, str):
+                raise ValidationError(Message(N_('A lot is {"gtin": "…", "lot": "…"}.')))
+            value = f"lot:{gtin}/{code}"
+        text = check_subject_id(super()._deserialize(value, attr, data, **kwargs))
+        if not text.startswith("lot:"):
+            raise ValidationError(
+                Message(N_('{value!r} is not a lot id "lot:<GTIN-14>/<lot>".'), value=text)
+            )
+        return text
+
+
+class LotCode(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not GS1_CSET82.fullmatch(text):
+            raise ValidationError(
+                Message(
+                    N_("Lot {lot!r} must be 1 to 20 characters of the GS1 character set 82."),
+                    lot=text,
+                )
+            )
+        return text
+
+
+class Amount(fields.Field):
+    """A canonical decimal within bounds (quantities are above zero unless ``minimum`` says)."""
+
+    def __init__(
+        self,
+        *,
+        minimum: Decimal | None = Decimal(0),
+        exclusive: bool = True,
+        maximum: Decimal | None = Decimal("1e12"),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.minimum = minimum
+        self.exclusive = exclusive
+        self.maximum = maximum
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        try:
+            text = canonical_decimal(value)
+        except ValueError as error:
+            raise ValidationError(error.args[0]) from None
+        number = Decimal(text)
+        if self.minimum is not None:
+            if self.exclusive and number <= self.minimum:
+                raise ValidationError(
+                    Message(N_("Must be greater than {limit}."), limit=str(self.minimum))
+                )
+            if not self.exclusive and number < self.minimum:
+                raise ValidationError(
+                    Message(N_("Must be at least {limit}."), limit=str(self.minimum))
+                )
+        if self.maximum is not None and number > self.maximum:
+            raise ValidationError(
+                Message(N_("Must be at most {limit}."), limit=format(self.maximum, "f"))
+            )
+        return text
+
+
+def quantity(**kwargs: Any) -> Amount:
+    return Amount(**kwargs)
+
+
+def measure(**kwargs: Any) -> Amount:
+    """A measured value that may be zero."""
+    return Amount(minimum=Decimal(0), exclusive=False, **kwargs)
+
+
+def percent(**kwargs: Any) -> Amount:
+    return Amount(minimum=Decimal(0), exclusive=False, maximum=Decimal(100), **kwargs)
+
+
+def count(low: int = 1, high: int = 10_000_000, **kwargs: Any) -> fields.Integer:
+    def validate(value: int) -> None:
+        if not low <= value <= high:
+            raise ValidationError(
+                Message(N_("Must be between {low} and {high}."), low=low, high=high)
+            )
+
+    return fields.Integer(strict=True, validate=validate, **kwargs)
+
+
+class Date(fields.String):
+    """A calendar date ``YYYY-MM-DD``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        import datetime
+
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
+                raise ValueError
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(
+                Message(N_("{value!r} is not a date such as 2026-07-15."), value=text)
+            ) from None
+        return text
+
+
+class Pseudonym(Text):
+    """A pseudonymous id of a person (operator, vet, inspector): never a name."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_length=64,
+            pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*",
+            pattern_hint="op-0042",
+            **kwargs,
+        )
+
+
+class Sscc(fields.String):
+    """A Serial Shipping Container Code (18 digits, check digit validated by biip)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.fullmatch(r"[0-9]{18}", text):
+            raise ValidationError(Message(N_("{value!r} is not an 18-digit SSCC."), value=text))
+        try:
+            BiipSscc.parse(text)
+        except ParseError:
+            raise ValidationError(
+                Message(N_("SSCC {value} has a wrong check digit."), value=text)
+            ) from None
+        return text
+
+
+def data_source() -> Choice:
+    return Choice(DATA_SOURCES, required=True)
+
+
+def private(field: fields.Field, classification: str) -> fields.Field:
+    field.metadata["classification"] = classification
+    return field
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class TemperatureSummary(_Strict):
+    """A temperature series kept off the log, summarised; the hash proves the series later."""
+
+    min = Amount(minimum=Decimal(-60), exclusive=False, maximum=Decimal(80), required=True)
+    max = Amount(minimum=Decimal(-60), exclusive=False, maximum=Decimal(80), required=True)
+    mean = Amount(minimum=Decimal(-60), exclusive=False, maximum=Decimal(80), required=True)
+    count = count(required=True)
+    series_sha256 = Text(max_length=64, pattern=r"[0-9a-f]{64}", pattern_hint="lowercase hex")
+
+    @validates_schema
+    def ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        low, mean, high = (Decimal(data[k]) for k in ("min", "mean", "max"))
+        if not low <= mean <= high:
+            raise ValidationError(Message(N_("Needs min ≤ mean ≤ max.")), "mean")
+
+
+class LotQuantity(_Strict):
+    lot = LotId(required=True)
+    quantity = quantity(required=True)
+
+
+class PackOutput(_Strict):
+    lot = LotId(required=True)
+    quantity = quantity(required=True)
+    units = count()
+    best_before = Date()
+
+
+def _list(schema: type[Schema], low: int = 1, **kwargs: Any) -> fields.List:
+    def validate(items: list[Any]) -> None:
+        if not low <= len(items) <= MAX_LIST:
+            raise ValidationError(
+                Message(N_("Between {low} and {high} items."), low=low, high=MAX_LIST)
+            )
+
+    return fields.List(fields.Nested(schema), validate=validate, **kwargs)
+
+
+def _text_list(low: int = 1, **kwargs: Any) -> fields.List:
+    def validate(items: list[Any]) -> None:
+        if not low <= len(items) <= MAX_LIST:
+            raise ValidationError(
+                Message(N_("Between {low} and {high} items."), low=low, high=MAX_LIST)
+            )
+
+    return fields.List(Text(max_length=200), validate=validate, **kwargs)
+
+
+def _distinct_lots(items: list[str], name: str) -> None:
+    seen: set[str] = set()
+    for position, lot in enumerate(items):
+        if lot in seen:
+            raise ValidationError(
+                {name: {position: [Message(N_("Lot {lot} is listed twice."), lot=lot)]}}
+            )
+        seen.add(lot)
+
+
+# --- the event types ---------------------------------------------------------------------------
+
+
+class FertiliserData(_Strict):
+    plot = Gln(required=True)
+    product = Text(max_length=200, required=True)
+    n_pct = percent()
+    p_pct = percent()
+    k_pct = percent()
+    quantity_kg = quantity(required=True)
+    data_source = data_source()
+
+
+class PesticideData(_Strict):
+    plot = Gln(required=True)
+    product = Text(max_length=200, required=True)
+    registration_no = Text(max_length=64, required=True)
+    active_ingredients = _text_list(required=True)
+    dose = quantity(required=True)
+    dose_unit = Text(max_length=32, required=True)
+    area_ha = quantity(required=True)
+    phi_days = count(low=0, high=365, required=True)
+    operator = Pseudonym(required=True)
+    data_source = data_source()
+
+
+class IrrigationData(_Strict):
+    plot = Gln(required=True)
+    volume_m3 = quantity(required=True)
+    data_source = data_source()
+
+
+class EnergyUseData(_Strict):
+    location = Gln(required=True)
+    kwh = measure()
+    energy_source = Choice(ENERGY_SOURCES)
+    meter_reading_kwh = measure()
+    diesel_l = measure()
+    petrol_l = measure()
+    period_start = Date()
+    period_end = Date()
+    data_source = data_source()
+
+    @validates_schema
+    def something_used(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not any(k in data for k in ("kwh", "meter_reading_kwh", "diesel_l", "petrol_l")):
+            raise ValidationError(
+                Message(N_("Give kwh, meter_reading_kwh, diesel_l or petrol_l.")), "kwh"
+            )
+        if "kwh" in data and "energy_source" not in data:
+            raise ValidationError(
+                Message(N_("Say whether the electricity is grid or solar.")), "energy_source"
+            )
+
+
+class PlacementData(_Strict):
+    house = Gln(required=True)
+    lot = LotId(required=True)
+    breed = Text(max_length=100, required=True)
+    head_count = count(required=True)
+
+
+class FeedData(_Strict):
+    flock = LotId(required=True)
+    feed_type = Text(max_length=200, required=True)
+    quantity_kg = quantity(required=True)
+    data_source = data_source()
+
+
+class VaccinationData(_Strict):
+    flock = LotId(required=True)
+    product = Text(max_length=200, required=True)
+    active_substance = Text(max_length=200, required=True)
+    dose = quantity(required=True)
+    dose_unit = Text(max_length=32, required=True)
+    withdrawal_days = count(low=0, high=365, load_default=0)
+    vet = Pseudonym(required=True)
+
+
+class TreatmentData(VaccinationData):
+    withdrawal_days = count(low=0, high=365, required=True)
+
+
+class FlockLossData(_Strict):
+    flock = LotId(required=True)
+    count = count(required=True)
+    cause = Choice(LOSS_CAUSES, required=True)
+    reason = Text(max_length=500)
+
+
+class WeighingData(_Strict):
+    flock = LotId(required=True)
+    mean_kg = quantity(required=True)
+    sample_size = count(required=True)
+    data_source = data_source()
+
+
+class HarvestData(_Strict):
+    plot = Gln(required=True)
+    lot = LotId(required=True)
+    quantity = quantity(required=True)
+    data_source = data_source()
+
+
+class SlaughterData(_Strict):
+    flock = LotId(required=True)
+    head_count = count(required=True)
+    lot = LotId(required=True)
+    carcass_kg = quantity(required=True)
+    site = Gln()
+    supervisor_reason = Text(max_length=500)
+
+
+class PackData(_Strict):
+    input = LotId(required=True)
+    outputs = _list(PackOutput, required=True)
+    waste = measure()
+
+    @validates_schema
+    def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+        lots = [output["lot"] for output in data.get("outputs", [])]
+        _distinct_lots([data.get("input", ""), *lots], "outputs")
+
+
+class MergeData(_Strict):
+    inputs = _list(LotQuantity, low=2, required=True)
+    output = LotId(required=True)
+
+    @validates_schema
+    def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _distinct_lots([item["lot"] for item in data.get("inputs", [])], "inputs")
+
+
+class TransformData(_Strict):
+    kind = Choice(TRANSFORM_KINDS, required=True)
+    inputs = _list(LotQuantity, required=True)
+    output = LotId(required=True)
+    output_quantity = quantity(required=True)
+    site = Gln()
+    supervisor_reason = Text(max_length=500)
+
+    @validates_schema
+    def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _distinct_lots([item["lot"] for item in data.get("inputs", [])], "inputs")
+
+
+class ShipData(_Strict):
+    lot = LotId(required=True)
+    quantity = quantity(required=True)
+    receiver = Gln(required=True)
+    vehicle_class = Choice(VEHICLE_CLASSES, required=True)
+    refrigerated = fields.Boolean(required=True)
+    distance_km = measure(required=True)
+    fuel_l = measure()
+    sscc = Sscc()
+    transport_document = Text(max_length=64, required=True)
+    temperature = fields.Nested(TemperatureSummary)
+    split_lot = LotCode()
+    data_source = data_source()
+
+
+class ReceiveData(_Strict):
+    lot = LotId(required=True)
+    quantity = measure()
+    refused = fields.Boolean(load_default=False)
+    refusal_reason = Text(max_length=500)
+    shortfall_reason = Text(max_length=500)
+    temperature = fields.Nested(TemperatureSummary)
+
+    @validates_schema
+    def consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("refused"):
+            if not data.get("refusal_reason"):
+                raise ValidationError(
+                    Message(N_("Say why the goods are refused.")), "refusal_reason"
+                )
+            if "quantity" in data:
+                raise ValidationError(
+                    Message(N_("A refusal returns everything; send no quantity.")), "quantity"
+                )
+        elif "quantity" not in data:
+            raise ValidationError(Message(N_("Missing data for required field.")), "quantity")
+
+
+class StoreData(_Strict):
+    lot = LotId(required=True)
+    direction = Choice(("in", "out"), required=True)
+    site = Gln(required=True)
+    temperature = fields.Nested(TemperatureSummary)
+
+
+class CoolingData(_Strict):
+    lot = LotId(required=True)
+    site = Gln()
+    temperature = fields.Nested(TemperatureSummary, required=True)
+
+
+class _About(_Strict):
+    lot = LotId()
+    site = Gln()
+
+    @validates_schema
+    def one_subject(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("lot" in data) == ("site" in data):
+            raise ValidationError(Message(N_("Give either a lot or a site.")), "lot")
+
+
+class InspectData(_About):
+    analyte = Text(max_length=200, required=True)
+    value = measure(required=True)
+    unit = Text(max_length=32, required=True)
+    mrl = measure()
+    lab = Text(max_length=200, required=True)
+    method = Text(max_length=200)
+    result = Choice(("pass", "fail"), required=True)
+
+
+class SlaughterInspectionData(_Strict):
+    lot = LotId(required=True)
+    inspector = Pseudonym(required=True)
+    result = Choice(("pass", "fail"), required=True)
+    condemned_kg = measure()
+    notes = Text(max_length=2000, multiline=True)
+
+
+class AuditData(_About):
+    summary = Text(max_length=2000, multiline=True, required=True)
+    severity = Choice(("minor", "major", "critical"))
+    result = Choice(("pass", "fail"))
+
+
+class ComplaintData(_Strict):
+    lot = LotId(required=True)
+    summary = Text(max_length=2000, multiline=True, required=True)
+    complainant_contact = private(Text(max_length=200), PERSONAL)
+
+
+class Money(_Strict):
+    amount = measure(required=True)
+    currency = Choice(sorted(ISO_4217), required=True)
+
+
+class SellData(_Strict):
+    lot = LotId(required=True)
+    quantity = quantity(required=True)
+    price = private(fields.Nested(Money), CONFIDENTIAL)
+
+
+class LossData(_Strict):
+    lot = LotId(required=True)
+    quantity = quantity(required=True)
+    stage = Choice(("farm", "transport", "storage", "processing", "retail"), required=True)
+    reason = Text(max_length=500, required=True)
+
+
+class MoneyData(_Strict):
+    lot = LotId(required=True)
+    counterparty = Gln(required=True)
+    amount = private(measure(required=True), CONFIDENTIAL)
+    currency = private(Choice(sorted(ISO_4217), required=True), CONFIDENTIAL)
+    agreed_on = private(Date(), CONFIDENTIAL)
+    due_on = private(Date(), CONFIDENTIAL)
+    paid_on = private(Date(), CONFIDENTIAL)
+
+
+class TrainingData(_Strict):
+    topic = Text(max_length=200, required=True)
+    hours = quantity(required=True)
+    participant_count = count(required=True)
+    participants = private(_text_list(), PERSONAL)
+
+
+class RecallData(_Strict):
+    lots = fields.List(LotId(), required=True, validate=lambda items: _bounded(items))
+    reason = Text(max_length=1000, multiline=True, required=True)
+    consumer_action = Text(max_length=1000, multiline=True, required=True)
+
+    @validates_schema
+    def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _distinct_lots(data.get("lots", []), "lots")
+
+
+def _bounded(items: list[Any]) -> None:
+    if not 1 <= len(items) <= MAX_LIST:
+        raise ValidationError(Message(N_("Between {low} and {high} items."), low=1, high=MAX_LIST))
+
+
+class RecallLiftData(_Strict):
+    """Names the recall by its entry index, or by a lot it recalled."""
+
+    recall = count(low=0, high=2**53 - 1)
+    lot = LotId()
+    reason = Text(max_length=1000, multiline=True, required=True)
+
+    @validates_schema
+    def one_reference(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("recall" in data) == ("lot" in data):
+            raise ValidationError(Message(N_("Give either recall or lot.")), "recall")
+
+
+class HoldReleaseData(_Strict):
+    lot = LotId(required=True)
+    reason = Text(max_length=1000, multiline=True, required=True)
+
+
+class CertificateIssueData(_Strict):
+    scheme = Choice(CERTIFICATE_SCHEMES, required=True)
+    number = Text(max_length=64, pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*", required=True)
+    body = Gln(required=True)
+    holder = Gln(required=True)
+    locations = fields.List(Gln(), validate=lambda items: _bounded(items) if items else None)
+    products = fields.List(Choice(tuple(PRODUCT_KINDS)))
+    valid_from = Date(required=True)
+    valid_to = Date(required=True)
+
+
+class CertificateRevokeData(_Strict):
+    certificate = Text(max_length=256, pattern=r"cert:[a-z_]+/\S+", required=True)
+    reason = Text(max_length=1000, multiline=True, required=True)
+    effective = Date(required=True)
+
+
+class CorrectionData(_Strict):
+    """Names the corrected entry by index, or by the idempotency key the caller sent with it."""
+
+    corrects = count(low=0, high=2**53 - 1)
+    corrects_key = Text(max_length=128, pattern=r"[\x21-\x7e]+", pattern_hint="visible ASCII")
+    corrected_type = Choice(tuple(EVENT_TYPES), required=True)
+    reason = Text(max_length=1000, multiline=True, required=True)
+    changes = fields.Dict(required=True)
+
+    @validates_schema
+    def changes_are_valid(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("corrects" in data) == ("corrects_key" in data):
+            raise ValidationError(Message(N_("Give either corrects or corrects_key.")), "corrects")
+        changes = data.get("changes")
+        schema = DATA_SCHEMAS.get(data.get("corrected_type", ""))
+        if not changes or schema is None:
+            if not changes:
+                raise ValidationError(Message(N_("Give at least one corrected field.")), "changes")
+            return
+        for name in changes:
+            declared = schema._declared_fields.get(name)
+            if declared is not None and declared.metadata.get("classification"):
+                raise ValidationError(
+                    {name: [Message(N_("Private fields are corrected off the public log."))]},
+                    "changes",
+                )
+        try:
+            data["changes"] = schema(partial=True).load(changes)
+        except ValidationError as error:
+            raise ValidationError(error.messages, "changes") from None
+
+
+DATA_SCHEMAS: dict[str, type[Schema]] = {
+    "farm_input.fertiliser": FertiliserData,
+    "farm_input.pesticide": PesticideData,
+    "farm_input.irrigation": IrrigationData,
+    "energy_use": EnergyUseData,
+    "flock.placement": PlacementData,
+    "flock.feed": FeedData,
+    "flock.vaccination": VaccinationData,
+    "flock.treatment": TreatmentData,
+    "flock.loss": FlockLossData,
+    "flock.weighing": WeighingData,
+    "harvest": HarvestData,
+    "slaughter": SlaughterData,
+    "pack": PackData,
+    "merge": MergeData,
+    "transform": TransformData,
+    "ship": ShipData,
+    "receive": ReceiveData,
+    "retail_receive": ReceiveData,
+    "store": StoreData,
+    "cooling": CoolingData,
+    "inspect": InspectData,
+    "slaughter_inspection": SlaughterInspectionData,
+    "internal_audit": AuditData,
+    "non_conformity": AuditData,
+    "complaint": ComplaintData,
+    "sell": SellData,
+    "loss": LossData,
+    "purchase": MoneyData,
+    "payment": MoneyData,
+    "training": TrainingData,
+    "recall": RecallData,
+    "recall_lift": RecallLiftData,
+    "hold_release": HoldReleaseData,
+    "correction": CorrectionData,
+    "cert.issue": CertificateIssueData,
+    "cert.revoke": CertificateRevokeData,
+}
+assert set(DATA_SCHEMAS) == set(EVENT_TYPES), "every event type needs a data schema"
+
+
+def classification(event_type: str, field_name: str) -> str:
+    declared = DATA_SCHEMAS[event_type]._declared_fields.get(field_name)
+    if declared is None:
+        return PUBLIC
+    return str(declared.metadata.get("classification", PUBLIC))
+
+
+def private_fields(event_type: str) -> dict[str, str]:
+    """The confidential and personal fields of a type, with their classification."""
+    return {
+        name: str(declared.metadata["classification"])
+        for name, declared in DATA_SCHEMAS[event_type]._declared_fields.items()
+        if declared.metadata.get("classification")
+    }
+
+
+class CommandSchema(_Strict):
+    type = Choice(tuple(EVENT_TYPES), required=True)
+    event_time = CanonicalTime(required=True)
+    data = fields.Dict(required=True)
+    idempotency_key = Text(max_length=128, pattern=r"[\x21-\x7e]+", pattern_hint="visible ASCII")
+    late_reason = Text(max_length=500)
+
+    @post_load
+    def make(self, loaded: dict[str, Any], **kwargs: Any) -> Command:
+        schema = _DATA_INSTANCES[loaded["type"]]
+        try:
+            data = schema.load(loaded["data"])
+        except ValidationError as error:
+            raise ValidationError({"data": error.messages}) from None
+        secret = private_fields(loaded["type"])
+        return Command(
+            type=loaded["type"],
+            event_time=loaded["event_time"],
+            data={k: v for k, v in data.items() if k not in secret},
+            private={k: v for k, v in data.items() if k in secret},
+            idempotency_key=loaded.get("idempotency_key"),
+            late_reason=loaded.get("late_reason"),
+        )
+
+
+_DATA_INSTANCES = {name: schema() for name, schema in DATA_SCHEMAS.items()}
+_COMMAND = CommandSchema()
+
+
+def load_command(raw: Any) -> Command:
+    """Validate one event request; raises ``ValidationError`` naming each bad field."""
+    if not isinstance(raw, Mapping):
+        raise ValidationError({"$": [Message(N_("An event is a JSON object."))]})
+    command: Command = _COMMAND.load(raw)
+    return command

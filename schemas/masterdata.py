@@ -1,0 +1,85 @@
+"""Master data as clients send it: organisations, locations and products, with a reason.
+
+Every write says why (``reason``), which goes into the record's version history.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+
+from ledger.messages import N_, Message
+from ledger.vocabulary import LOCATION_KINDS, ORGANISATION_ROLES, PRODUCT_KINDS, UNITS
+from schemas.events import Amount, Choice, Gln, measure
+from schemas.fields import Text, check_gtin
+
+_CODE = {"max_length": 8, "pattern": r"[0-9]{2,8}", "pattern_hint": "the GSO code, e.g. 327"}
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = Text(max_length=500, required=True, load_only=True)
+
+
+def _roles(items: list[str]) -> None:
+    if not 1 <= len(items) <= len(ORGANISATION_ROLES):
+        raise ValidationError(Message(N_("Give at least one role.")))
+
+
+class OrganisationInput(_Strict):
+    name = Text(max_length=200, required=True)
+    roles = fields.List(Choice(ORGANISATION_ROLES), required=True, validate=_roles)
+    member_of = Gln(allow_none=True)
+    province_code = Text(**_CODE)
+    district_code = Text(**_CODE)
+    commune_code = Text(**_CODE)
+    active = fields.Boolean(load_default=True)
+
+
+class LocationInput(_Strict):
+    organisation = Gln(required=True)
+    kind = Choice(LOCATION_KINDS, required=True)
+    name = Text(max_length=200, required=True)
+    district_code = Text(**_CODE)
+    commune_code = Text(**_CODE)
+    in_gi_area = fields.Boolean(load_default=False)
+    area_ha = measure()
+    usable_area_m2 = measure()
+    latitude = Amount(minimum=None, maximum=None)
+    longitude = Amount(minimum=None, maximum=None)
+    active = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def coordinates(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("latitude" in data) != ("longitude" in data):
+            raise ValidationError(Message(N_("Give both latitude and longitude.")), "latitude")
+        if "latitude" in data and not (
+            -90 <= Decimal(data["latitude"]) <= 90 and -180 <= Decimal(data["longitude"]) <= 180
+        ):
+            raise ValidationError(Message(N_("Not a position on Earth.")), "latitude")
+
+
+class ProductInput(_Strict):
+    kind = Choice(tuple(PRODUCT_KINDS), required=True)
+    unit = Choice(UNITS, required=True)
+    name_vi = Text(max_length=200, required=True)
+    name_en = Text(max_length=200, required=True)
+    active = fields.Boolean(load_default=True)
+
+
+def load_gtin(value: str) -> str:
+    try:
+        return check_gtin(value)
+    except ValidationError as error:
+        raise ValidationError({"gtin": error.messages}) from None
+
+
+INPUT_SCHEMAS: dict[str, type[Schema]] = {
+    "organisation": OrganisationInput,
+    "location": LocationInput,
+    "product": ProductInput,
+}

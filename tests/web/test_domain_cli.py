@@ -1,0 +1,127 @@
+"""``flask users|tokens|events|demo``: the domain from a shell, with the API's rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from ledger.clock import FakeClock
+from tests.conftest import DatabaseFactory
+from tests.web.conftest import app_config
+from tests.world import FARM_A, FRESH_LONGAN, PLOT_A, World
+from web import create_app
+from web.log import get_log
+
+
+@pytest.fixture(scope="module")
+def world_app(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    app = create_app(
+        app_config(databases.sqlite(), tmp_path_factory.mktemp("cli")), clock=FakeClock()
+    )
+    assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
+    with app.app_context():
+        World(get_log()).setup()
+    yield app
+    get_log(app).engine.dispose()
+
+
+def harvest_line(code: str, quantity: str = "10") -> str:
+    return json.dumps(
+        {
+            "type": "harvest",
+            "event_time": "2026-07-15T06:00:00+07:00",
+            "data": {
+                "plot": PLOT_A,
+                "lot": f"lot:{FRESH_LONGAN}/{code}",
+                "quantity": quantity,
+                "data_source": "measured",
+            },
+        }
+    )
+
+
+def test_accounts_and_tokens(world_app: Flask) -> None:
+    runner = world_app.test_cli_runner()
+    created = runner.invoke(
+        args=[
+            "users", "create", "an", "--role", "farmer", "--organisation", FARM_A,
+            "--name", "Nguyễn Văn An", "--password", "mật-khẩu-dài-đủ",
+        ]
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    bad = runner.invoke(
+        args=["users", "create", "x", "--role", "farmer", "--organisation", "123",
+              "--name", "x", "--password", "mật-khẩu-dài-đủ"]
+    )  # fmt: skip
+    assert bad.exit_code == 2
+    assert "13-digit GLN" in bad.output
+    token = runner.invoke(args=["tokens", "create", "an", "--label", "máy tính bảng"])
+    assert token.exit_code == 0
+    secret = token.output.strip().splitlines()[-1]
+    assert secret.startswith("hyt_")
+    client = world_app.test_client()
+    assert (
+        client.get("/api/v1/lots", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    )
+    revoked = runner.invoke(args=["tokens", "revoke", "1"])
+    assert revoked.exit_code == 0
+    assert (
+        client.get("/api/v1/lots", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    )
+
+
+def test_events_import_applies_every_rule(world_app: Flask, tmp_path: Path) -> None:
+    runner = world_app.test_cli_runner()
+    size = get_log(world_app).size()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(harvest_line("I-1") + "\n" + harvest_line("I-2", "mười") + "\n{\n")
+    result = runner.invoke(args=["events", "import", str(bad), "--as", "an"])
+    assert result.exit_code == 1
+    assert "line 2:" in result.output
+    assert "line 3:" in result.output
+    rule = tmp_path / "rule.jsonl"
+    rule.write_text(harvest_line("I-3") + "\n" + harvest_line("I-3") + "\n")
+    result = runner.invoke(args=["events", "import", str(rule), "--as", "an"])
+    assert result.exit_code == 1
+    assert "Line 2 was refused" in result.output
+    assert "already exists" in result.output
+    assert get_log(world_app).size() == size
+    good = tmp_path / "good.jsonl"
+    good.write_text(harvest_line("I-4") + "\n" + harvest_line("I-5") + "\n")
+    result = runner.invoke(args=["events", "import", str(good), "--as", "an"])
+    assert result.exit_code == 0, result.output
+    assert "Recorded 2 events" in result.output
+    assert get_log(world_app).size() == size + 2
+    raw = runner.invoke(args=["ledger", "append", str(good)])
+    assert raw.exit_code == 1
+    assert "only restores into an empty ledger" in raw.output
+
+
+def test_the_demo_season_is_recorded_through_the_rules(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    app = create_app(app_config(databases.sqlite(), tmp_path))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["ledger", "init"]).exit_code == 0
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    assert "refused, as it should" in result.output
+    assert "has 2363 kg available; the event needs 2413 kg" in result.output
+    size = get_log(app).size()
+    assert size > 250
+    again = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert again.exit_code == 0
+    assert get_log(app).size() == size
+    verify = runner.invoke(args=["ledger", "verify"])
+    assert verify.exit_code == 0, verify.output
+    signed_in = app.test_client().post(
+        "/api/v1/session", json={"username": "thanh-tra", "password": "hung-yen-demo-2026"}
+    )
+    assert signed_in.status_code == 200
+    get_log(app).engine.dispose()

@@ -1,0 +1,53 @@
+"""The REST API under ``/api/v1``, built with flask-smorest on the schemas in :mod:`schemas`.
+
+Views are thin: the schema parses, one service call decides, the response schema renders. Every
+error is the JSON ``{code, message, errors}`` of :mod:`web.errors`, in the caller's language;
+body and query validation errors are 400 with the field that is wrong, rule violations 422.
+The OpenAPI 3 document is at ``/api/openapi.json`` and interactive docs at ``/api/docs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from schemas.api import ErrorSchema
+
+API_PREFIX = "/api/v1"
+
+
+class LedgerApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, leaving error responses to :mod:`web.errors`."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        """Errors are rendered by the application's own handlers, in the caller's language."""
+
+
+def init_app(app: Flask) -> None:
+    from web.api import events, lots, masterdata, session
+
+    app.config.setdefault("API_TITLE", "Hưng Yên Trace")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
+    app.config.setdefault(
+        "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+    )
+    spec_kwargs: dict[str, Any] = {
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            }
+        },
+        "security": [{"bearer": []}, {"session": []}],
+    }
+    api = LedgerApi(app, spec_kwargs=spec_kwargs)
+    for module in (session, events, lots, masterdata):
+        api.register_blueprint(module.bp)

@@ -1,0 +1,87 @@
+"""What every API view shares: the strict argument parser, the error schema, authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flask
+import marshmallow as ma
+from flask_smorest import Blueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from ledger.errors import InvalidInputError
+from ledger.messages import N_, Message
+from schemas.api import ErrorSchema
+from web.auth import auth_failure_limit, require_principal
+
+#: Every status an API operation may answer besides its success, documented on each operation.
+ERROR_STATUSES = {
+    400: "The request is malformed; `errors` names each field.",
+    401: "No valid session or API token.",
+    403: "Not allowed for this account; `message` says why.",
+    404: "Not found.",
+    409: "Conflicts with what is recorded (idempotency key, existing lot).",
+    413: "The body or an entry is too large.",
+    422: "Well-formed, but breaks a rule (custody, quantities, food safety, recall).",
+    429: "Too many failed attempts; wait and retry.",
+}
+
+
+def _flatten(messages: Any) -> dict[str | int, Any]:
+    """webargs nests errors under their location (json, query, …); callers want the fields."""
+    flat: dict[str | int, Any] = {}
+    if isinstance(messages, dict):
+        for location, errors in messages.items():
+            if location in ("json", "query", "form", "view_args") and isinstance(errors, dict):
+                flat.update(errors)
+            else:
+                flat[location] = errors
+    return flat
+
+
+class StrictParser(FlaskParser):  # type: ignore[misc]
+    """JSON through the application's strict parser; validation errors are 400 with fields."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            if req.get_data(cache=True):
+                raise InvalidInputError(
+                    errors={"$": [Message(N_("Send the body as application/json."))]}
+                )
+            return core.missing
+        return req.get_json()
+
+    def handle_error(self, error: ma.ValidationError, *args: Any, **kwargs: Any) -> Any:
+        raise InvalidInputError(errors=_flatten(error.normalized_messages()))
+
+
+class ApiBlueprint(Blueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = StrictParser()
+
+    def __init__(self, *args: Any, public: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._public = public
+        auth_failure_limit(self)
+
+        @self.before_request
+        def authenticate() -> None:
+            endpoint = (flask.request.endpoint or "").rpartition(".")[2]
+            if endpoint not in self._public:
+                require_principal()
+
+
+def documented_errors(bp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
+    """Document the error answers of an operation: the spec says everything the API can say."""
+
+    def decorate(view: Any) -> Any:
+        for status in sorted({401, 429, *statuses}):
+            view = bp.alt_response(status, schema=ErrorSchema, description=ERROR_STATUSES[status])(
+                view
+            )
+        return view
+
+    return decorate

@@ -1,0 +1,92 @@
+"""Lots: search, one lot, its events as corrected, and its trace back and forward."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger import lots
+from ledger.canonical import parse_time, utc_timestamp
+from ledger.trace import trace_back, trace_forward
+from schemas.api import (
+    EventsQuerySchema,
+    LotEventsSchema,
+    LotPageSchema,
+    LotQuerySchema,
+    LotSchema,
+    TraceBackSchema,
+    TraceForwardSchema,
+)
+from schemas.fields import check_subject_id
+from web.api import API_PREFIX
+from web.api.common import ApiBlueprint, documented_errors
+from web.log import get_log
+
+bp = ApiBlueprint(
+    "lots",
+    __name__,
+    url_prefix=f"{API_PREFIX}/lots",
+    description="Who holds what, how much is left, and where it came from and went.",
+)
+
+
+def _lot_id(gtin: str, code: str) -> str:
+    return check_subject_id(f"lot:{gtin}/{code}")
+
+
+@bp.route("", methods=["GET"])
+@bp.arguments(LotQuerySchema, location="query")
+@bp.response(200, LotPageSchema)
+@documented_errors(bp, 400)
+def search(query: dict[str, Any]) -> dict[str, Any]:
+    """Search lots by GTIN, lot code, holder, status and creation time"""
+
+    def utc(value: str | None) -> str | None:
+        return utc_timestamp(parse_time(value)) if value else None
+
+    items, next_after = lots.search(
+        get_log().engine,
+        lots.LotQuery(
+            gtin=query.get("gtin"),
+            lot_code=query.get("lot"),
+            holder=query.get("holder"),
+            status=query.get("status"),
+            created_from=utc(query.get("created_from")),
+            created_to=utc(query.get("created_to")),
+            after=query.get("after"),
+            limit=query["limit"],
+        ),
+    )
+    return {"items": items, "next_after": next_after}
+
+
+@bp.route("/<gtin>/<path:code>", methods=["GET"])
+@bp.response(200, LotSchema)
+@documented_errors(bp, 400, 404)
+def lot(gtin: str, code: str) -> dict[str, Any]:
+    """One lot: holder, quantity, status, origin"""
+    return lots.lot(get_log().engine, _lot_id(gtin, code))
+
+
+@bp.route("/<gtin>/<path:code>/events", methods=["GET"])
+@bp.arguments(EventsQuerySchema, location="query")
+@bp.response(200, LotEventsSchema)
+@documented_errors(bp, 400, 404)
+def events(query: dict[str, Any], gtin: str, code: str) -> dict[str, Any]:
+    """The lot's events in order, each with its corrections"""
+    return lots.events(get_log(), _lot_id(gtin, code), query["after"], query["limit"])
+
+
+@bp.route("/<gtin>/<path:code>/trace/back", methods=["GET"])
+@bp.response(200, TraceBackSchema)
+@documented_errors(bp, 400, 404)
+def back(gtin: str, code: str) -> dict[str, Any]:
+    """Everything the lot was made from, back to plots, flocks and their inputs"""
+    return trace_back(get_log().engine, _lot_id(gtin, code))
+
+
+@bp.route("/<gtin>/<path:code>/trace/forward", methods=["GET"])
+@bp.response(200, TraceForwardSchema)
+@documented_errors(bp, 400, 404)
+def forward(gtin: str, code: str) -> dict[str, Any]:
+    """Everything made from the lot and who holds it"""
+    return trace_forward(get_log().engine, _lot_id(gtin, code))

@@ -1,0 +1,61 @@
+"""The application's handles on the domain services, built once per process on the shared log."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, current_app
+
+from ledger.accounts import Accounts
+from ledger.masterdata import MasterData
+from ledger.recording import DomainSettings, Recorder
+from web.log import get_log
+
+_lock = threading.Lock()
+EXTENSION = "hyt_services"
+
+
+def _range(value: Any, default: tuple[Decimal, Decimal]) -> tuple[Decimal, Decimal]:
+    if not value:
+        return default
+    low, _, high = str(value).partition("..")
+    return Decimal(low), Decimal(high)
+
+
+def domain_settings(config: Any) -> DomainSettings:
+    defaults = DomainSettings()
+    return DomainSettings(
+        max_future_seconds=int(config.get("EVENT_MAX_FUTURE_SECONDS", defaults.max_future_seconds)),
+        max_late_days=int(config.get("EVENT_MAX_LATE_DAYS", defaults.max_late_days)),
+        slaughter_kg_per_head=_range(
+            config.get("YIELD_SLAUGHTER_KG_PER_HEAD"), defaults.slaughter_kg_per_head
+        ),
+        drying_yield=_range(config.get("YIELD_DRYING"), defaults.drying_yield),
+        ripening_yield=_range(config.get("YIELD_RIPENING"), defaults.ripening_yield),
+    )
+
+
+class Services:
+    def __init__(self, app: Flask) -> None:
+        log = get_log(app)
+        self.recorder = Recorder(log, domain_settings(app.config))
+        self.accounts = Accounts(log.engine, log.clock)
+        self.masterdata = MasterData(log.engine, log.clock)
+
+
+def services(app: Flask | None = None) -> Services:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    found: Services | None = app.extensions.get(EXTENSION)
+    if found is None:
+        with _lock:
+            found = app.extensions.get(EXTENSION)
+            if found is None:
+                found = Services(app)
+                app.extensions[EXTENSION] = found
+    return found
+
+
+def forget_services(app: Flask) -> None:
+    app.extensions[EXTENSION] = None
