@@ -116,6 +116,7 @@ class CustodyState:
         self._dirty: set[str] = set()
         self._masters: dict[tuple[str, str], Any] = {}
         self._certificates: dict[tuple[str, ...], list[Any]] = {}
+        self._stored_intervals: dict[str, list[dict[str, Any]]] = {}
         self.edges: list[dict[str, Any]] = []
         self.intervals: list[dict[str, Any]] = []
         self.recorded: list[dict[str, Any]] = []
@@ -194,29 +195,72 @@ class CustodyState:
 
     def lots_from_source(self, source: str, start_utc: str, end_utc: str) -> list[LotState]:
         """Lots harvested or slaughtered from ``source`` with an event time in [start, end)."""
-        ids = set(
-            self.connection.execute(sa.select(LOT.c.id).where(LOT.c.source == source)).scalars()
+        rows = self.connection.execute(
+            sa.select(LOT).where(
+                LOT.c.source == source, LOT.c.created_utc >= start_utc, LOT.c.created_utc < end_utc
+            )
         )
-        ids.update(
-            lot_id for lot_id, lot in self._lots.items() if lot is not None and lot.source == source
-        )
-        found = []
-        for lot_id in sorted(ids):
-            lot = self.lot(lot_id)
-            if lot is not None and start_utc <= utc_key(lot.created_event_time) < end_utc:
-                found.append(lot)
-        return found
+        for row in rows:
+            if row.id not in self._lots:
+                self._lots[row.id] = LotState.from_row(row)
+        found = {
+            lot.id: lot
+            for lot in self._lots.values()
+            if lot is not None and lot.source == source and start_utc <= lot.created_utc < end_utc
+        }
+        return [found[lot_id] for lot_id in sorted(found)]
+
+    # --- reading ahead --------------------------------------------------------------------------
+
+    def prefetch(self, lot_ids: set[str], glns: set[str], interval_subjects: set[str]) -> None:
+        """Read the lots, locations, organisations, products and safety intervals a batch will
+        need in a few queries, instead of one query per event."""
+        lot_ids = {i for i in lot_ids if i not in self._lots}
+        for chunk in _chunks(sorted(lot_ids)):
+            for row in self.connection.execute(sa.select(LOT).where(LOT.c.id.in_(chunk))):
+                self._lots[row.id] = LotState.from_row(row)
+        self._lots.update({i: None for i in lot_ids if i not in self._lots})
+        gtins = {lot_id[4:18] for lot_id in lot_ids}
+        self._prefetch_master("product", gtins)
+        self._prefetch_master("location", glns)
+        owners = {
+            row.organisation
+            for key, row in self._masters.items()
+            if key[0] == "location" and row is not None
+        }
+        self._prefetch_master("organisation", glns | owners)
+        parents = {
+            row.member_of
+            for key, row in self._masters.items()
+            if key[0] == "organisation" and row is not None and row.member_of
+        }
+        self._prefetch_master("organisation", parents)
+        wanted = {s for s in interval_subjects if s not in self._stored_intervals}
+        for subject in wanted:
+            self._stored_intervals[subject] = []
+        for chunk in _chunks(sorted(wanted)):
+            rows = self.connection.execute(
+                sa.select(SAFETY_INTERVAL).where(SAFETY_INTERVAL.c.subject.in_(chunk))
+            )
+            for row in rows:
+                self._stored_intervals[row.subject].append(dict(row._mapping))
+
+    def _prefetch_master(self, kind: str, keys: set[str]) -> None:
+        missing = sorted(k for k in keys if (kind, k) not in self._masters)
+        table = _MASTER_TABLES[kind]
+        column = table.c.gtin if kind == "product" else table.c.gln
+        for chunk in _chunks(missing):
+            for row in self.connection.execute(sa.select(table).where(column.in_(chunk))):
+                self._masters[(kind, getattr(row, column.name))] = row
+        self._masters.update({(kind, k): None for k in missing if (kind, k) not in self._masters})
 
     # --- safety intervals ----------------------------------------------------------------------
 
     def intervals_covering(self, subject: str, moment_utc: str) -> list[dict[str, Any]]:
         """Pre-harvest intervals and withdrawal periods on ``subject`` running at the moment."""
-        rows = [
-            dict(row._mapping)
-            for row in self.connection.execute(
-                sa.select(SAFETY_INTERVAL).where(SAFETY_INTERVAL.c.subject == subject)
-            )
-        ]
+        if subject not in self._stored_intervals:
+            self.prefetch(set(), set(), {subject})
+        rows = list(self._stored_intervals[subject])
         rows.extend(i for i in self.intervals if i["subject"] == subject)
         return sorted(
             (r for r in rows if r["applied_at_utc"] <= moment_utc < r["safe_from_utc"]),
@@ -279,6 +323,10 @@ class CustodyState:
                 sa.update(RECALL).where(RECALL.c.entry_idx == entry_idx).values(lifted_entry=lifted)
             )
         self.lifted_recalls.clear()
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[offset : offset + size] for offset in range(0, len(items), size)]
 
 
 def utc_key(canonical: str) -> str:

@@ -1195,6 +1195,7 @@ class Recorder:
         now = self.log.clock.now()
         with self.log.transaction() as transaction:
             state = CustodyState(transaction.connection)
+            state.prefetch(*_references(items))
             existing = self._existing_keys(transaction.connection, items)
             results: list[Recorded | None] = [None] * len(items)
             first_of_key: dict[tuple[str, str], int] = {}
@@ -1377,6 +1378,44 @@ class Recorder:
             repeated=True,
             lots=tuple(c for c in created if c.startswith("lot:")),
         )
+
+
+_LOT_FIELDS = ("lot", "flock", "input", "output")
+_LOT_LIST_FIELDS = ("inputs", "outputs")
+_GLN_FIELDS = ("plot", "house", "location", "site", "receiver", "counterparty", "body", "holder")
+#: Types whose rules look at the safety intervals of their plot or flock.
+_INTERVAL_CHECKS = {"harvest": "plot", "slaughter": "flock"}
+
+
+def _references(
+    items: Sequence[tuple[Principal, Command]],
+) -> tuple[set[str], set[str], set[str]]:
+    """The lots, GLNs and safety-interval subjects a batch names, to read them ahead."""
+    lot_ids: set[str] = set()
+    glns: set[str] = set()
+    interval_subjects: set[str] = set()
+    for principal, command in items:
+        data = command.data
+        if principal.organisation:
+            glns.add(principal.organisation)
+        for name in _LOT_FIELDS:
+            value = data.get(name)
+            if isinstance(value, str):
+                lot_ids.add(value)
+        for name in _LOT_LIST_FIELDS:
+            for item in data.get(name) or ():
+                lot_ids.add(item["lot"])
+        lot_ids.update(data.get("lots") or ())
+        for name in _GLN_FIELDS:
+            value = data.get(name)
+            if isinstance(value, str):
+                glns.add(value)
+        checked = _INTERVAL_CHECKS.get(command.type)
+        if checked == "plot":
+            interval_subjects.add(f"plot:{data['plot']}")
+        elif checked == "flock":
+            interval_subjects.add(data["flock"])
+    return lot_ids, glns, interval_subjects
 
 
 def _as_repeat(result: Recorded) -> Recorded:

@@ -133,7 +133,8 @@ def test_bad_decimals(bad: object) -> None:
 
 @given(
     st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
-        lambda d: len(d.normalize().as_tuple().digits) <= 38
+        # Counted as canonical_decimal counts: every digit after the leading zeros.
+        lambda d: len("".join(map(str, d.as_tuple().digits)).lstrip("0")) <= 38
     )
 )
 def test_decimal_canonical_form_is_stable_and_exact(value: decimal.Decimal) -> None:
@@ -213,3 +214,30 @@ def test_canonical_json_is_rfc8785_and_round_trips(value: object) -> None:
     assert data == rfc8785.dumps(value)
     assert json.loads(data) == value
     assert canonical_json(json.loads(data)) == data
+
+
+def test_keys_beyond_the_basic_plane_sort_by_utf16_code_units() -> None:
+    # U+1F600 is the surrogate pair D83D DE00 in UTF-16, so it sorts before U+E000 in JCS,
+    # although its code point is larger: the encoder must not sort by code point here.
+    value = {"\ue000": 1, "\U0001f600": 2, "a": {"\uffff": 3, "\U00010000": 4}}
+    assert canonical_json(value) == rfc8785.dumps(value)
+    assert canonical_json(value).index("😀".encode()) < canonical_json(value).index(
+        "\ue000".encode()
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 1.5},
+        {"a": 2**53},
+        {1: "a"},
+        {"a": "e\u0301"},
+        {"a": ["\ud800"]},
+        {"a": {"b": object()}},
+        {"e\u0301": 1},
+    ],
+)
+def test_the_fast_path_refuses_what_the_detailed_check_refuses(value: object) -> None:
+    with pytest.raises(InvalidInputError):
+        canonical_json(value)
