@@ -98,7 +98,7 @@ def _scan(value: Any) -> bool:
     the RFC 8785 bytes. Raises :class:`_NotCanonical` without saying where (the slow check
     does that)."""
     texts: list[str] = []
-    simple_keys = True
+    keys: list[str] = []
     stack = [value]
     while stack:
         item = stack.pop()
@@ -109,9 +109,7 @@ def _scan(value: Any) -> bool:
             for key, child in item.items():
                 if type(key) is not str:
                     raise _NotCanonical
-                texts.append(key)
-                if key and max(key) >= _FIRST_SURROGATE:
-                    simple_keys = False
+                keys.append(key)
                 stack.append(child)
         elif kind is list or kind is tuple:
             stack.extend(item)
@@ -124,10 +122,11 @@ def _scan(value: Any) -> bool:
             raise _NotCanonical
     # NUL composes with nothing and has combining class 0, so the joined text is NFC exactly
     # when every piece is.
-    joined = "\x00".join(texts)
+    joined = "\x00".join(texts + keys)
     if _SURROGATE.search(joined) or not unicodedata.is_normalized("NFC", joined):
         raise _NotCanonical
-    return simple_keys
+    all_keys = "".join(keys)
+    return not all_keys or max(all_keys) < _FIRST_SURROGATE
 
 
 def canonical_json(value: Any) -> bytes:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ledger.canonical import canonical_decimal, parse_time, utc_timestamp
+from ledger.db import insert_rows, update_rows
 from ledger.models import (
     CERTIFICATE,
     LOCATION,
@@ -33,6 +34,15 @@ from ledger.models import (
 )
 
 _MASTER_TABLES = {"organisation": ORGANISATION, "location": LOCATION, "product": PRODUCT}
+
+#: Statements built once: building a SELECT of a wide table costs more than running it.
+_LOT_BY_ID = sa.select(LOT).where(LOT.c.id == sa.bindparam("id"))
+_MASTER_BY_KEY = {
+    kind: sa.select(table).where(
+        (table.c.gtin if kind == "product" else table.c.gln) == sa.bindparam("key")
+    )
+    for kind, table in _MASTER_TABLES.items()
+}
 
 ACTIVE = "active"
 IN_TRANSIT = "in_transit"
@@ -131,10 +141,8 @@ class CustodyState:
         """A master-data row (organisation, location or product), or None; cached."""
         cache_key = (kind, key)
         if cache_key not in self._masters:
-            table = _MASTER_TABLES[kind]
-            column = table.c.gtin if kind == "product" else table.c.gln
             self._masters[cache_key] = self.connection.execute(
-                sa.select(table).where(column == key)
+                _MASTER_BY_KEY[kind], {"key": key}
             ).first()
         return self._masters[cache_key]
 
@@ -155,7 +163,7 @@ class CustodyState:
 
     def lot(self, lot_id: str) -> LotState | None:
         if lot_id not in self._lots:
-            row = self.connection.execute(sa.select(LOT).where(LOT.c.id == lot_id)).first()
+            row = self.connection.execute(_LOT_BY_ID, {"id": lot_id}).first()
             self._lots[lot_id] = LotState.from_row(row) if row is not None else None
         return self._lots[lot_id]
 
@@ -294,29 +302,17 @@ class CustodyState:
             lot = self._lots[lot_id]
             assert lot is not None
             (updates if lot.stored else inserts).append(lot.as_row())
-        if inserts:
-            self.connection.execute(sa.insert(LOT), inserts)
-        if updates:
-            columns = [c for c in (*_LOT_COLUMNS, "source") if c != "id"]
-            self.connection.execute(
-                sa.update(LOT)
-                .where(LOT.c.id == sa.bindparam("b_id"))
-                .values({c: sa.bindparam(f"b_{c}") for c in columns}),
-                [{f"b_{k}": v for k, v in row.items()} for row in updates],
-            )
-        for lot_id in self._dirty:
-            lot = self._lots[lot_id]
-            assert lot is not None
             lot.stored = True
         self._dirty.clear()
+        insert_rows(self.connection, LOT, inserts)
+        update_rows(self.connection, LOT, "id", updates)
         for table, rows in (
             (LOT_EDGE, self.edges),
             (SAFETY_INTERVAL, self.intervals),
             (RECORDED_EVENT, self.recorded),
             (RECALL, self.new_recalls),
         ):
-            if rows:
-                self.connection.execute(sa.insert(table), rows)
+            insert_rows(self.connection, table, rows)
             rows.clear()
         for entry_idx, lifted in self.lifted_recalls.items():
             self.connection.execute(

@@ -24,7 +24,7 @@ from ledger import merkle
 from ledger.canonical import entry_bytes, envelope_of, parse_time, utc_timestamp
 from ledger.checkpoint import Checkpoint as CheckpointBody
 from ledger.clock import Clock, SystemClock
-from ledger.db import write_transaction
+from ledger.db import insert_rows, update_rows, write_transaction
 from ledger.envelope import LEDGER_ACTOR, NewEvent, SubjectRef, stored_envelope
 from ledger.errors import (
     BatchError,
@@ -262,13 +262,21 @@ class Log:
             self.state.advance(*signed[-1])
 
     def _append_locked(
-        self, connection: Connection, head: _Head, events: Sequence[NewEvent]
+        self,
+        connection: Connection,
+        head: _Head,
+        events: Sequence[NewEvent],
+        *,
+        repeats_resolved: bool = False,
     ) -> list[Appended]:
         results: list[Appended | None] = [None] * len(events)
         recorded_at = max(self.now(), head.recorded_at or "")
         digests: dict[int, bytes] = {}
         repeats_of: dict[int, int] = {}
-        fresh = self._resolve_repeats(connection, events, results, digests, repeats_of)
+        if repeats_resolved:
+            fresh = list(range(len(events)))
+        else:
+            fresh = self._resolve_repeats(connection, events, results, digests, repeats_of)
 
         subjects = {subject.id for i in fresh for subject in events[i].subjects}
         states = self._subject_states(connection, subjects)
@@ -470,11 +478,9 @@ class Log:
         states: dict[str, _SubjectState],
         touched: set[str],
     ) -> None:
-        connection.execute(sa.insert(ENTRY), entry_rows)
-        if link_rows:
-            connection.execute(sa.insert(LINK), link_rows)
-        if private_rows:
-            connection.execute(sa.insert(PRIVATE), private_rows)
+        insert_rows(connection, ENTRY, entry_rows)
+        insert_rows(connection, LINK, link_rows)
+        insert_rows(connection, PRIVATE, private_rows)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for subject in touched:
@@ -486,19 +492,8 @@ class Log:
                 "leaf_hash": state.leaf_hash,
             }
             (updates if state.stored else inserts).append(row)
-        if inserts:
-            connection.execute(sa.insert(HEAD), inserts)
-        if updates:
-            connection.execute(
-                sa.update(HEAD)
-                .where(HEAD.c.subject == sa.bindparam("b_subject"))
-                .values(
-                    seq=sa.bindparam("b_seq"),
-                    entry_idx=sa.bindparam("b_entry_idx"),
-                    leaf_hash=sa.bindparam("b_leaf_hash"),
-                ),
-                [{f"b_{k}": v for k, v in row.items()} for row in updates],
-            )
+        insert_rows(connection, HEAD, inserts)
+        update_rows(connection, HEAD, "subject", updates)
 
     def _write_tiles(self, connection: Connection, edge: RightEdge) -> None:
         inserts: list[dict[str, Any]] = []
@@ -950,11 +945,20 @@ class LogTransaction:
         """The log's size now, including what this transaction appended so far."""
         return self._head.size
 
-    def append(self, events: Sequence[NewEvent]) -> list[Appended]:
-        """Append events; a refused line raises :class:`BatchError` naming its position."""
+    def append(
+        self, events: Sequence[NewEvent], *, repeats_resolved: bool = False
+    ) -> list[Appended]:
+        """Append events; a refused line raises :class:`BatchError` naming its position.
+
+        ``repeats_resolved``: the caller has already answered idempotent repeats itself (the
+        recording service does, from the client's own request), so the ledger skips its lookup
+        and stores no request digest; the unique index on (actor, key) still guards the keys.
+        """
         if not events:
             return []
-        results = self.log._append_locked(self.connection, self._head, events)
+        results = self.log._append_locked(
+            self.connection, self._head, events, repeats_resolved=repeats_resolved
+        )
         self.appended += sum(1 for result in results if not result.repeated)
         return results
 

@@ -1235,7 +1235,7 @@ class Recorder:
                 except LedgerError as error:
                     raise BatchError(line, error) from None
             try:
-                appended = transaction.append(events)
+                appended = transaction.append(events, repeats_resolved=True)
             except BatchError as error:
                 raise BatchError(contexts[error.line - 1][0] + 1, error.cause) from None
             for (position, context), result in zip(contexts, appended, strict=True):
