@@ -6,7 +6,7 @@ The ``flask demo seed`` command and ``scripts/bench.py api`` record the steps th
 schema and recording service the API uses; nothing here touches the database.
 
 The story: a longan cooperative in Tiên Lữ and a pink-banana cooperative in Khoái Châu with about
-twenty farms, a hill-chicken farm in Phù Cừ, a collector, a distributor with a cold store, a
+twenty farms, a hill-chicken farm in Phù Cừ, a banana collector, a distributor with a cold store, a
 packhouse with a ripening chamber, a longan dryer, a slaughterhouse and three supermarkets in Hà
 Nội. Inputs, harvests, packing, handovers, cold storage, ripening, drying, slaughter, sales and
 payments; one over-shipment that the ledger refuses, one loss in transit, one correction, and a
@@ -748,6 +748,7 @@ def build_season(scale: int = 1, now: datetime | None = None, seed: int = 2026) 
 
     # --- pink bananas: harvest, ripening, to the supermarkets; a recall and its lift --------
     banana_boxes: list[tuple[str, Decimal]] = []
+    harvested_bananas: list[tuple[str, str]] = []
     for username, _farm, plot in banana_farms:
         w.step(
             username,
@@ -770,16 +771,45 @@ def build_season(scale: int = 1, now: datetime | None = None, seed: int = 2026) 
             hour=6,
         )
         season.farm_lots.append(lot)
-        _ship(w, username, lot, quantity, PACKHOUSE, 6, vehicle="van", distance="9")
-        w.step("so-che", "receive", {"lot": lot, "quantity": quantity}, 6, hour=10)
+        _ship(w, username, lot, quantity, COLLECTOR, 6, vehicle="motorbike", distance="4")
+        w.step("thu-gom", "receive", {"lot": lot, "quantity": quantity}, 6, hour=9)
+        w.step(
+            "thu-gom",
+            "purchase",
+            {
+                "lot": lot,
+                "counterparty": _owner(season, username),
+                "amount": str(Decimal(quantity) * 12000),
+                "currency": "VND",
+                "paid_on": w.time(6)[:10],
+            },
+            6,
+            hour=9,
+        )
+        harvested_bananas.append((lot, quantity))
+    # The collector gathers four farms' bananas into one consignment for the packhouse, which
+    # ripens each consignment in its chamber.
+    for start in range(0, len(harvested_bananas), 4):
+        bunch = harvested_bananas[start : start + 4]
+        consignment = _lot(PINK_BANANA, w.code("CG"))
+        w.step(
+            "thu-gom",
+            "merge",
+            {"inputs": [{"lot": lot, "quantity": q} for lot, q in bunch], "output": consignment},
+            5.8,
+            hour=11,
+        )
+        weight = str(sum(Decimal(q) for _, q in bunch))
+        _ship(w, "thu-gom", consignment, weight, PACKHOUSE, 5.7, vehicle="van", distance="11")
+        w.step("so-che", "receive", {"lot": consignment, "quantity": weight}, 5.7, hour=13)
         ripe = _lot(BOXED_BANANA, w.code("CC"))
-        out = (Decimal(quantity) * Decimal("0.95")).quantize(Decimal("0.1"))
+        out = (Decimal(weight) * Decimal("0.95")).quantize(Decimal("0.1"))
         w.step(
             "so-che",
             "transform",
             {
                 "kind": "ripening",
-                "inputs": [{"lot": lot, "quantity": quantity}],
+                "inputs": [{"lot": consignment, "quantity": weight}],
                 "output": ripe,
                 "output_quantity": str(out),
                 "site": RIPENING_CHAMBER,

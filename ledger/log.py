@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger import merkle
+from ledger.accounts import record_admin_action
 from ledger.canonical import entry_bytes, envelope_of, parse_time, utc_timestamp
 from ledger.checkpoint import Checkpoint as CheckpointBody
 from ledger.clock import Clock, SystemClock
@@ -643,7 +644,12 @@ class Log:
         return active[0]
 
     def rotate_log_key(
-        self, new_signer: Signer, reason: str, revoke_from: int | None = None
+        self,
+        new_signer: Signer,
+        reason: str,
+        revoke_from: int | None = None,
+        *,
+        by: str = "cli",
     ) -> Appended:
         """Replace the log key, as a ledger event, from the next position on.
 
@@ -722,6 +728,19 @@ class Log:
             )
             handover = [new_signer] if revoke_from is not None else [new_signer, self.signer]
             self._sign(connection, head, handover)
+            record_admin_action(
+                connection,
+                now,
+                by,
+                "key.revoke" if revoke_from is not None else "key.rotate",
+                key_subject(old.verifier),
+                {
+                    "entry": appended.index,
+                    "new_key": new.vkey,
+                    "reason": reason,
+                    "revoke_from": revoke_from,
+                },
+            )
         self.signer = new_signer
         return appended
 
@@ -911,7 +930,7 @@ class Log:
             result.append(item)
         return result
 
-    def erase_private(self, index: int, field: str, reason: str) -> None:
+    def erase_private(self, index: int, field: str, reason: str, *, by: str = "cli") -> None:
         """Erase a private value and its salt; the commitment in the log stays verifiable."""
         with self._write() as (connection, _head):
             result = connection.execute(
@@ -929,6 +948,14 @@ class Log:
                     index=index,
                     field=field,
                 )
+            record_admin_action(
+                connection,
+                self.now(),
+                by,
+                "private.erase",
+                f"entry:{index}/{field}",
+                {"reason": reason},
+            )
 
 
 class LogTransaction:

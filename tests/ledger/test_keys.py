@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+import sqlalchemy as sa
 
 from ledger.audit import audit
 from ledger.bootstrap import initialise, open_log, pending_key_file, rotate_log_key
@@ -16,7 +17,8 @@ from ledger.errors import (
     RewindError,
     UnverifiedNoteError,
 )
-from ledger.keys import parse_trust_list
+from ledger.keys import key_subject, parse_trust_list
+from ledger.models import ADMIN_AUDIT
 from ledger.note import open_note, parse_note
 from tests.factories import simple_event
 
@@ -91,6 +93,9 @@ def test_rotation_is_a_ledger_event_and_the_trust_list_keeps_both_keys(
     assert entry["type"] == "ledger.log_key_rotated"
     assert entry["actor"] == "ledger"
     assert entry["payload"]["new_key"] == new_key.vkey
+    with rotated.engine.connect() as connection:
+        audited = connection.execute(sa.select(ADMIN_AUDIT.c.action, ADMIN_AUDIT.c.target)).all()
+    assert [tuple(row) for row in audited] == [("key.rotate", key_subject(old_key))]
     handover = rotated.latest_checkpoint()
     assert handover.size == 6
     # The handover checkpoint is signed by both keys, so a pin on either leads to the other.

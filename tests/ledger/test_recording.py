@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from ledger.audit import audit
 from ledger.canonical import envelope_of
 from ledger.errors import (
     BatchError,
@@ -53,6 +60,8 @@ from tests.world import (
     World,
     lot,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def lot_row(world: World, lot_id: str) -> Any:
@@ -538,3 +547,49 @@ def test_confidential_and_personal_fields_never_reach_the_entry_bytes(world: Wor
         assert all(len(digest) == 64 for digest in private.values())
         assert {v["field"] for v in world.log.private_values(recorded.index)} == set(private)
     assert Decimal(lot_row(world, harvested).quantity) == 18
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_concurrent_sellers_never_sell_more_than_the_lot_holds(world: World) -> None:
+    """Four processes sell 1 kg at a time from a 50 kg lot, 20 tries each: exactly 50 sales
+    succeed, the rest are refused for the quantity, and the audit passes."""
+    harvested = world.harvest(quantity="50")
+    settings = json.loads(json.dumps(dataclasses.asdict(world.log.settings), default=str))
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.ledger.seller",
+                json.dumps(settings),
+                harvested,
+                "20",
+                # The sellers run on the real clock, not the test's fake one.
+                datetime.now(UTC).isoformat(timespec="milliseconds"),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for _ in range(4)
+    ]
+    outcomes: list[str] = []
+    for process in processes:
+        out, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err
+        outcomes.extend(line for line in out.splitlines() if line != "ready")
+    sold = [line for line in outcomes if line.startswith("sold ")]
+    refused = [line for line in outcomes if line.startswith("refused ")]
+    assert len(sold) == 50
+    assert set(refused) == {"refused insufficient_quantity"}
+    assert len(refused) == 30
+    assert len({line.split()[1] for line in sold}) == 50
+    row = lot_row(world, harvested)
+    assert (row.quantity, row.status) == ("0", "depleted")
+    audit(world.log, trust_first_key=True)
