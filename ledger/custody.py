@@ -37,6 +37,11 @@ _MASTER_TABLES = {"organisation": ORGANISATION, "location": LOCATION, "product":
 
 #: Statements built once: building a SELECT of a wide table costs more than running it.
 _LOT_BY_ID = sa.select(LOT).where(LOT.c.id == sa.bindparam("id"))
+_LOTS_FROM_SOURCE = sa.select(LOT).where(
+    LOT.c.source == sa.bindparam("source"),
+    LOT.c.created_utc >= sa.bindparam("start"),
+    LOT.c.created_utc < sa.bindparam("end"),
+)
 _MASTER_BY_KEY = {
     kind: sa.select(table).where(
         (table.c.gtin if kind == "product" else table.c.gln) == sa.bindparam("key")
@@ -125,8 +130,10 @@ class CustodyState:
         self._lots: dict[str, LotState | None] = {}
         self._dirty: set[str] = set()
         self._masters: dict[tuple[str, str], Any] = {}
-        self._certificates: dict[tuple[str, ...], list[Any]] = {}
+        self._certificates: dict[str, list[Any]] | None = None
         self._stored_intervals: dict[str, list[dict[str, Any]]] = {}
+        #: Lots created in this transaction, by the plot or flock they came from.
+        self._new_by_source: dict[str, list[str]] = {}
         self.edges: list[dict[str, Any]] = []
         self.intervals: list[dict[str, Any]] = []
         self.recorded: list[dict[str, Any]] = []
@@ -147,17 +154,19 @@ class CustodyState:
         return self._masters[cache_key]
 
     def certificates(self, holders: tuple[str, ...]) -> list[Any]:
-        """Certificates held by any of ``holders`` (as stored now in this transaction)."""
-        if holders not in self._certificates:
-            self._certificates[holders] = list(
-                self.connection.execute(
-                    sa.select(CERTIFICATE).where(CERTIFICATE.c.holder.in_(holders))
-                ).all()
-            )
-        return self._certificates[holders]
+        """Certificates held by any of ``holders`` (as stored now in this transaction).
+
+        All certificates are read once per transaction: there are few of them, and a season's
+        harvests ask for the certificates of hundreds of different farms.
+        """
+        if self._certificates is None:
+            self._certificates = {}
+            for row in self.connection.execute(sa.select(CERTIFICATE)):
+                self._certificates.setdefault(row.holder, []).append(row)
+        return [row for holder in holders for row in self._certificates.get(holder, ())]
 
     def forget_certificates(self) -> None:
-        self._certificates.clear()
+        self._certificates = None
 
     # --- lots ----------------------------------------------------------------------------------
 
@@ -170,6 +179,8 @@ class CustodyState:
     def add_lot(self, lot: LotState) -> None:
         self._lots[lot.id] = lot
         self._dirty.add(lot.id)
+        if lot.source is not None:
+            self._new_by_source.setdefault(lot.source, []).append(lot.id)
 
     def changed(self, lot: LotState, entry_idx: int) -> None:
         lot.updated_entry = entry_idx
