@@ -258,6 +258,12 @@ def canonical_time(value: str) -> str:
         delta = timedelta(hours=hours, minutes=minutes)
         tz = timezone(delta if offset[0] == "+" else -delta)
         offset_text = offset
+    if not 1900 <= int(year) <= 2999:
+        # Outside these years a time is a typing error, and near year 1 or 9999 the offset
+        # would carry the instant beyond what datetime can represent.
+        raise ValueError(
+            Message(N_("{value!r} is not between the years 1900 and 2999."), value=value)
+        )
     try:
         datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz)
     except ValueError:

@@ -25,6 +25,7 @@ from ledger.models import (
     CERTIFICATE,
     LOCATION,
     LOT,
+    LOT_BLOCK,
     LOT_EDGE,
     ORGANISATION,
     PRODUCT,
@@ -48,6 +49,9 @@ _MASTER_BY_KEY = {
     )
     for kind, table in _MASTER_TABLES.items()
 }
+
+RECALL_BLOCK = "recall"
+HOLD_BLOCK = "hold"
 
 ACTIVE = "active"
 IN_TRANSIT = "in_transit"
@@ -132,6 +136,9 @@ class CustodyState:
         self._masters: dict[tuple[str, str], Any] = {}
         self._certificates: dict[str, list[Any]] | None = None
         self._stored_intervals: dict[str, list[dict[str, Any]]] = {}
+        self._new_blocks: list[dict[str, Any]] = []
+        self._lifted_blocks: list[tuple[str, tuple[int, str]]] = []
+        self._lift_updates: list[dict[str, Any]] = []
         #: Lots created in this transaction, by the plot or flock they came from.
         self._new_by_source: dict[str, list[str]] = {}
         self.edges: list[dict[str, Any]] = []
@@ -212,6 +219,24 @@ class CustodyState:
             seen.update(dict.fromkeys(frontier))
         return list(seen)
 
+    def ancestors(self, lot_id: str) -> list[str]:
+        """The lot and every lot it was made from (split, packed, merged), each once."""
+        seen = {lot_id: None}
+        frontier = [lot_id]
+        while frontier:
+            parents: list[str] = []
+            for chunk in _chunks(frontier):
+                parents.extend(
+                    self.connection.execute(
+                        sa.select(LOT_EDGE.c.parent).where(LOT_EDGE.c.child.in_(chunk))
+                    ).scalars()
+                )
+            wanted = set(frontier)
+            parents.extend(edge["parent"] for edge in self.edges if edge["child"] in wanted)
+            frontier = [p for p in dict.fromkeys(parents) if p not in seen]
+            seen.update(dict.fromkeys(frontier))
+        return list(seen)
+
     def lots_from_source(self, source: str, start_utc: str, end_utc: str) -> list[LotState]:
         """Lots harvested or slaughtered from ``source`` with an event time in [start, end)."""
         rows = self.connection.execute(
@@ -287,6 +312,72 @@ class CustodyState:
             reverse=True,
         )
 
+    # --- recalls and holds ---------------------------------------------------------------------
+
+    def block(self, lot: LotState, entry_idx: int, kind: str) -> None:
+        """Recall (``kind`` "recall") or hold a lot because of entry ``entry_idx``."""
+        self._new_blocks.append(
+            {"lot": lot.id, "entry_idx": entry_idx, "kind": kind, "lifted_entry": None}
+        )
+        if kind == RECALL_BLOCK:
+            lot.recall_entry = entry_idx
+        else:
+            lot.hold_entry = entry_idx
+        self.changed(lot, entry_idx)
+
+    def lift(self, entry_idx: int, kind: str, lifted_by: int) -> list[LotState]:
+        """Lift the block of entry ``entry_idx`` from every lot it is on; each lot keeps its
+        other blocks. Returns the lots that were under it."""
+        lot_ids = set(
+            self.connection.execute(
+                sa.select(LOT_BLOCK.c.lot).where(
+                    LOT_BLOCK.c.entry_idx == entry_idx,
+                    LOT_BLOCK.c.kind == kind,
+                    LOT_BLOCK.c.lifted_entry.is_(None),
+                )
+            ).scalars()
+        )
+        lot_ids.update(
+            b["lot"]
+            for b in self._new_blocks
+            if b["entry_idx"] == entry_idx and b["kind"] == kind and b["lifted_entry"] is None
+        )
+        lot_ids -= {lot for lot, lifted in self._lifted_blocks if lifted == (entry_idx, kind)}
+        for lot_id in lot_ids:
+            self._lifted_blocks.append((lot_id, (entry_idx, kind)))
+        self._lift_updates.append({"entry_idx": entry_idx, "kind": kind, "lifted": lifted_by})
+        lots = []
+        for lot_id in sorted(lot_ids):
+            lot = self.lot(lot_id)
+            if lot is None:
+                continue
+            remaining = self.active_blocks(lot_id, kind)
+            newest = max(remaining) if remaining else None
+            if kind == RECALL_BLOCK:
+                lot.recall_entry = newest
+            else:
+                lot.hold_entry = newest
+            self.changed(lot, lifted_by)
+            lots.append(lot)
+        return lots
+
+    def active_blocks(self, lot_id: str, kind: str) -> list[int]:
+        """Entries of the lot's recalls or holds that are not lifted."""
+        entries = set(
+            self.connection.execute(
+                sa.select(LOT_BLOCK.c.entry_idx).where(
+                    LOT_BLOCK.c.lot == lot_id,
+                    LOT_BLOCK.c.kind == kind,
+                    LOT_BLOCK.c.lifted_entry.is_(None),
+                )
+            ).scalars()
+        )
+        entries.update(
+            b["entry_idx"] for b in self._new_blocks if b["lot"] == lot_id and b["kind"] == kind
+        )
+        entries -= {entry for lot, (entry, k) in self._lifted_blocks if lot == lot_id and k == kind}
+        return sorted(entries)
+
     # --- recalls -------------------------------------------------------------------------------
 
     def recall(self, entry_idx: int) -> dict[str, Any] | None:
@@ -325,6 +416,20 @@ class CustodyState:
         ):
             insert_rows(self.connection, table, rows)
             rows.clear()
+        insert_rows(self.connection, LOT_BLOCK, self._new_blocks)
+        self._new_blocks.clear()
+        for lift in self._lift_updates:
+            self.connection.execute(
+                sa.update(LOT_BLOCK)
+                .where(
+                    LOT_BLOCK.c.entry_idx == lift["entry_idx"],
+                    LOT_BLOCK.c.kind == lift["kind"],
+                    LOT_BLOCK.c.lifted_entry.is_(None),
+                )
+                .values(lifted_entry=lift["lifted"])
+            )
+        self._lift_updates.clear()
+        self._lifted_blocks.clear()
         for entry_idx, lifted in self.lifted_recalls.items():
             self.connection.execute(
                 sa.update(RECALL).where(RECALL.c.entry_idx == entry_idx).values(lifted_entry=lifted)

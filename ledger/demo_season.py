@@ -138,18 +138,26 @@ class Season:
 
 
 class _Writer:
+    """Writes the steps, each at a plausible time that never precedes what it depends on."""
+
     def __init__(self, season: Season, now: datetime, rng: random.Random) -> None:
         self.season = season
         self.now = now
         self.rng = rng
         self.counter = 0
+        #: The time of the latest step that touched each lot: a step about a lot comes after it.
+        self.last: dict[str, datetime] = {}
+
+    def moment(self, days_ago: float, hour: int = 7) -> datetime:
+        moment = (self.now - timedelta(days=days_ago)).astimezone(VIETNAM)
+        return moment.replace(hour=hour, minute=self.rng.randrange(60), second=0, microsecond=0)
 
     def time(self, days_ago: float, hour: int = 7) -> str:
-        moment = (self.now - timedelta(days=days_ago)).astimezone(VIETNAM)
-        moment = moment.replace(hour=hour, minute=self.rng.randrange(60), second=0, microsecond=0)
-        if moment > self.now:
-            moment = (self.now - timedelta(minutes=30)).astimezone(VIETNAM).replace(microsecond=0)
-        return moment.isoformat(timespec="milliseconds")
+        return self._bounded(self.moment(days_ago, hour)).isoformat(timespec="milliseconds")
+
+    def _bounded(self, moment: datetime) -> datetime:
+        latest = (self.now - timedelta(minutes=5)).astimezone(VIETNAM).replace(microsecond=0)
+        return min(moment, latest)
 
     def step(
         self,
@@ -163,9 +171,17 @@ class _Writer:
         **extra: Any,
     ) -> None:
         self.counter += 1
+        lots = _lots_in(data)
+        moment = self.moment(days_ago, hour)
+        earlier = [self.last[lot] for lot in lots if lot in self.last]
+        if earlier:
+            moment = max(moment, max(earlier) + timedelta(minutes=self.rng.randrange(5, 40)))
+        moment = self._bounded(moment)
+        if not refused:
+            self.last.update(dict.fromkeys(lots, moment))
         request = {
             "type": type_,
-            "event_time": self.time(days_ago, hour),
+            "event_time": moment.isoformat(timespec="milliseconds"),
             "idempotency_key": f"demo-{self.counter:06d}",
             "data": data,
             **extra,
@@ -181,6 +197,16 @@ class _Writer:
 
     def quantity(self, low: int, high: int) -> str:
         return str(Decimal(self.rng.randrange(low * 10, high * 10)) / 10)
+
+
+def _lots_in(data: dict[str, Any]) -> list[str]:
+    """The lots a request names, including one a shipment splits off."""
+    lots = [data[k] for k in ("lot", "flock", "input", "output") if isinstance(data.get(k), str)]
+    lots += [item["lot"] for k in ("inputs", "outputs") for item in data.get(k) or ()]
+    lots += list(data.get("lots") or ())
+    if data.get("split_lot") and isinstance(data.get("lot"), str):
+        lots.append(f"{data['lot'].rpartition('/')[0]}/{data['split_lot']}")
+    return [lot for lot in lots if lot.startswith("lot:")]
 
 
 def _lot(product: str, code: str) -> str:
@@ -199,9 +225,10 @@ def _ship(
         "distance_km": extra.pop("distance", "25"),
         "transport_document": extra.pop("document", f"PX-{w.counter:06d}"),
         "data_source": "measured",
-        **extra,
     }
-    w.step(who, "ship", data, days, hour=9)
+    hour = extra.pop("hour", 9)
+    data.update(extra)
+    w.step(who, "ship", data, days, hour=hour)
 
 
 def _temperature(w: _Writer, low: float, high: float) -> dict[str, Any]:
@@ -800,8 +827,10 @@ def build_season(scale: int = 1, now: datetime | None = None, seed: int = 2026) 
             hour=11,
         )
         weight = str(sum(Decimal(q) for _, q in bunch))
-        _ship(w, "thu-gom", consignment, weight, PACKHOUSE, 5.7, vehicle="van", distance="11")
-        w.step("so-che", "receive", {"lot": consignment, "quantity": weight}, 5.7, hour=13)
+        _ship(
+            w, "thu-gom", consignment, weight, PACKHOUSE, 5.7, vehicle="van", distance="11", hour=13
+        )
+        w.step("so-che", "receive", {"lot": consignment, "quantity": weight}, 5.7, hour=15)
         ripe = _lot(BOXED_BANANA, w.code("CC"))
         out = (Decimal(weight) * Decimal("0.95")).quantize(Decimal("0.1"))
         w.step(

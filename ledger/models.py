@@ -406,6 +406,20 @@ class SafetyInterval(Base):
     safe_from_utc: Mapped[str] = mapped_column(String(32))
 
 
+class LotBlock(Base):
+    """A recall or a hold on a lot, active until lifted. A lot may carry several at once; it
+    moves again only when none is active (``lot.recall_entry``/``hold_entry`` name the newest
+    active one, for quick checks)."""
+
+    __tablename__ = "lot_block"
+    __table_args__ = (Index("ix_lot_block_entry_idx", "entry_idx"),)
+
+    lot: Mapped[str] = mapped_column(String(256), primary_key=True)
+    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(8))
+    lifted_entry: Mapped[int | None] = mapped_column(BigInteger)
+
+
 class Recall(Base):
     """A recall and, once lifted, the entry that lifted it."""
 
@@ -448,6 +462,7 @@ LOT = table_of(Lot)
 LOT_EDGE = table_of(LotEdge)
 SAFETY_INTERVAL = table_of(SafetyInterval)
 RECALL = table_of(Recall)
+LOT_BLOCK = table_of(LotBlock)
 
 #: Tables whose rows may never change or disappear.
 APPEND_ONLY_TABLES = (

@@ -17,6 +17,7 @@ is wrapped in :class:`~ledger.errors.BatchError` naming its line, and nothing is
 
 from __future__ import annotations
 
+import decimal
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,16 @@ import sqlalchemy as sa
 
 from ledger.accounts import Principal
 from ledger.canonical import envelope_of, fingerprint, parse_time, utc_timestamp
-from ledger.custody import ACTIVE, DEPLETED, IN_TRANSIT, CustodyState, LotState, utc_key
+from ledger.custody import (
+    ACTIVE,
+    DEPLETED,
+    HOLD_BLOCK,
+    IN_TRANSIT,
+    RECALL_BLOCK,
+    CustodyState,
+    LotState,
+    utc_key,
+)
 from ledger.envelope import NewEvent, SubjectRef
 from ledger.errors import (
     BatchError,
@@ -55,6 +65,10 @@ INTERVAL_NAMES = {
 }
 TRANSFORM_NAMES = {"drying": N_("drying"), "ripening": N_("ripening")}
 
+#: Quantities have at most 38 significant digits; sums of a batch's worth of them stay exact
+#: at this precision, where the default 28 digits would round them silently.
+QUANTITY_CONTEXT = decimal.Context(prec=120)
+
 #: Vietnam keeps one offset all year; "the day" of an event is its date there.
 VIETNAM = timezone(timedelta(hours=7))
 
@@ -65,6 +79,8 @@ class DomainSettings:
 
     max_future_seconds: int = 300
     max_late_days: int = 30
+    #: Even with a reason, events older than this are refused (a typing error, not a backlog).
+    max_backfill_days: int = 3650
     slaughter_kg_per_head: tuple[Decimal, Decimal] = (Decimal("0.9"), Decimal("2.8"))
     drying_yield: tuple[Decimal, Decimal] = (Decimal("0.08"), Decimal("0.30"))
     ripening_yield: tuple[Decimal, Decimal] = (Decimal("0.85"), Decimal("1"))
@@ -159,6 +175,7 @@ class _Context:
         self.created: list[str] = []
         self.warnings: list[Message] = []
         self.corrects: int | None = None
+        self.event_utc = utc_key(command.event_time)
 
     # --- subjects ------------------------------------------------------------------------------
 
@@ -235,14 +252,20 @@ class _Context:
             )
         return row
 
-    def certificates_on(self, day: str, holders: Sequence[str], location_gln: str) -> list[str]:
-        """Ids of certificates valid on ``day`` for the holders or covering the location."""
+    def certificates_on(
+        self, day: str, holders: Sequence[str], location_gln: str, product_kind: str
+    ) -> list[str]:
+        """Ids of certificates valid on ``day`` for the holders, covering the location (when the
+        certificate names locations) and the product (when it names products)."""
         rows = self.state.certificates(tuple(sorted(set(holders))))
         valid = []
         for row in rows:
             scope = json.loads(row.scope)
             locations = scope.get("locations") or []
             if locations and location_gln not in locations:
+                continue
+            products = scope.get("products") or []
+            if products and product_kind not in products:
                 continue
             if not row.valid_from <= day <= row.valid_to:
                 continue
@@ -261,6 +284,13 @@ class _Context:
         lot = self.state.lot(lot_id)
         if lot is None:
             raise NotFoundError(N_("There is no lot {lot}."), lot=lot_id)
+        if self.event_utc < lot.created_utc and self.command.type not in _ANY_TIME:
+            raise _rule(
+                "event_time",
+                N_("Lot {lot} came into being at {created}; this event is dated before that."),
+                lot=lot.id,
+                created=lot.created_event_time,
+            )
         return lot
 
     def held_lot(
@@ -379,9 +409,8 @@ class _Context:
         """Put lots and everything made from them on hold, because of this entry."""
         for lot_id in self.state.descendants([lot.id for lot in lots]):
             held = self.state.lot(lot_id)
-            if held is not None and held.hold_entry is None:
-                held.hold_entry = self.index
-                self.state.changed(held, self.index)
+            if held is not None:
+                self.state.block(held, self.index, HOLD_BLOCK)
                 self.warnings.append(
                     Message(N_("Lot {lot} was put on hold: {reason}"), lot=lot_id, reason=reason)
                 )
@@ -408,6 +437,9 @@ class _Context:
 
 Handler = Callable[[_Context], None]
 
+#: Events about a lot that may be dated before it: they record what someone decided later.
+_ANY_TIME = frozenset({"correction", "recall", "recall_lift", "hold_release"})
+
 
 # --- farm inputs and flocks --------------------------------------------------------------------
 
@@ -429,7 +461,18 @@ def _safety_interval(ctx: _Context, subject: str, kind: str, what: str, days: in
             "safe_from_utc": safe_from_utc,
         }
     )
-    affected = ctx.state.lots_from_source(subject, applied_utc, safe_from_utc)
+    if subject.startswith("lot:"):
+        # A flock: the carcasses slaughtered in the window from it or from any lot split,
+        # packed or merged out of it.
+        affected = [
+            lot
+            for lot_id in ctx.state.descendants([subject])
+            if (lot := ctx.state.lot(lot_id)) is not None
+            and lot.source is not None
+            and applied_utc <= lot.created_utc < safe_from_utc
+        ]
+    else:
+        affected = ctx.state.lots_from_source(subject, applied_utc, safe_from_utc)
     if affected:
         ctx.hold(
             affected,
@@ -459,7 +502,7 @@ def _energy_use(ctx: _Context) -> None:
 
 def _placement(ctx: _Context) -> None:
     house = ctx.own_location("house", ("chicken_house",))
-    origin = _origin_of(ctx, house)
+    origin = _origin_of(ctx, house, "live_chicken")
     ctx.payload["origin"] = origin
     ctx.new_lot(
         ctx.data["lot"],
@@ -472,8 +515,16 @@ def _placement(ctx: _Context) -> None:
     ctx.subject(location_subject(house.kind, house.gln), "observed")
 
 
+def _cared_flock(ctx: _Context, action: str) -> LotState:
+    """The flock the caller holds, or raised (a treatment may be recorded after a handover)."""
+    flock = ctx.lot("flock")
+    if flock.holder != ctx.org and _produced_by(ctx, flock):
+        return flock
+    return ctx.held_lot("flock", action, movable=False, in_transit_ok=True)
+
+
 def _flock_observation(ctx: _Context) -> None:
-    flock = ctx.held_lot("flock", N_("record care for"), movable=False)
+    flock = _cared_flock(ctx, N_("record care for"))
     ctx.product(flock.id, "flock", ("live_chicken",))
     ctx.subject(flock.id, "observed")
     days = ctx.data.get("withdrawal_days")
@@ -491,7 +542,7 @@ def _flock_loss(ctx: _Context) -> None:
 # --- lots are created --------------------------------------------------------------------------
 
 
-def _origin_of(ctx: _Context, site: Any) -> dict[str, Any]:
+def _origin_of(ctx: _Context, site: Any, product_kind: str) -> dict[str, Any]:
     """The origin facts a lot carries into the ledger, as they stand on the event's day."""
     owner = ctx.state.master("organisation", site.organisation)
     holders = [site.organisation] + ([owner.member_of] if owner and owner.member_of else [])
@@ -503,13 +554,20 @@ def _origin_of(ctx: _Context, site: Any) -> dict[str, Any]:
         "district_code": site.district_code,
         "commune_code": site.commune_code,
         "in_gi_area": bool(site.in_gi_area),
-        "certificates": ctx.certificates_on(ctx.day(), holders, site.gln),
+        "certificates": ctx.certificates_on(ctx.day(), holders, site.gln, product_kind),
     }
 
 
 def _refuse_within_interval(ctx: _Context, subject: str) -> None:
-    moment = utc_key(ctx.command.event_time)
-    running = ctx.state.intervals_covering(subject, moment)
+    """Refuse while an interval runs on the subject or, for a lot, on any lot it was made from
+    (a split or repacked flock keeps its treatments' withdrawal periods)."""
+    moment = ctx.event_utc
+    subjects = ctx.state.ancestors(subject) if subject.startswith("lot:") else [subject]
+    running = sorted(
+        (i for s in subjects for i in ctx.state.intervals_covering(s, moment)),
+        key=lambda interval: interval["safe_from_utc"],
+        reverse=True,
+    )
     if running:
         interval = running[0]
         raise FoodSafetyIntervalError(
@@ -526,7 +584,7 @@ def _harvest(ctx: _Context) -> None:
     plot = ctx.own_location("plot", ("farm_plot",))
     subject = location_subject(plot.kind, plot.gln)
     _refuse_within_interval(ctx, subject)
-    origin = _origin_of(ctx, plot)
+    origin = _origin_of(ctx, plot, ctx.product(ctx.data["lot"], "lot").kind)
     ctx.payload["origin"] = origin
     ctx.subject(subject, "observed")
     ctx.new_lot(
@@ -553,7 +611,7 @@ def _slaughter(ctx: _Context) -> None:
         house_gln = item.get("house")
         site = ctx.state.master("location", house_gln) if house_gln else None
         if site is not None:
-            item["certificates"] = _origin_of(ctx, site)["certificates"]
+            item["certificates"] = _origin_of(ctx, site, "chicken_carcass")["certificates"]
     if ctx.data.get("site"):
         site = ctx.own_location("site", ("slaughterhouse",))
         ctx.subject(location_subject(site.kind, site.gln), "observed")
@@ -574,6 +632,8 @@ def _slaughter(ctx: _Context) -> None:
 
 def _pack(ctx: _Context) -> None:
     parent = ctx.held_lot("input", N_("pack"))
+    # Packing keeps the product what it is; turning it into another needs a transformation.
+    parent_kind = ctx.product(parent.id, "input").kind
     ctx.subject(parent.id, "input")
     total = Decimal(ctx.data.get("waste") or 0)
     for output in ctx.data["outputs"]:
@@ -585,6 +645,7 @@ def _pack(ctx: _Context) -> None:
             output["lot"],
             f"outputs.{position}.lot",
             quantity,
+            kinds=(parent_kind,),
             unit=parent.unit,
             origin=parent.origin,
             best_before=output.get("best_before"),
@@ -618,6 +679,12 @@ def _merge(ctx: _Context) -> None:
     units = {lot.unit for lot, _ in taken}
     total = sum((quantity for _, quantity in taken), Decimal(0))
     kinds = {ctx.product(lot.id, "inputs").kind for lot, _ in taken}
+    if len(kinds) > 1:
+        raise _rule(
+            "inputs",
+            N_("Only lots of one product are merged; these are {kinds}."),
+            kinds=", ".join(sorted(kinds)),
+        )
     output = ctx.new_lot(
         ctx.data["output"],
         "output",
@@ -684,6 +751,11 @@ def _ship(ctx: _Context) -> None:
             lot=lot.id, available=str(lot.quantity), requested=str(quantity), unit=lot.unit
         )
     shipped = lot
+    if quantity == lot.quantity and ctx.data.get("split_lot"):
+        raise _rule(
+            "split_lot",
+            N_("The whole lot is shipped, so nothing is split off; leave split_lot out."),
+        )
     if quantity < lot.quantity:
         code = ctx.data.get("split_lot") or _split_code(lot, ctx)
         ctx.take(lot, quantity)
@@ -820,7 +892,7 @@ def _money(ctx: _Context) -> None:
     lot = ctx.lot("lot")
     counterparty = ctx.organisation("counterparty")
     parties = {lot.holder, lot.receiver}
-    if ctx.org not in parties and counterparty.gln not in parties:
+    if ctx.org not in parties:
         raise ForbiddenError(
             N_("A purchase or payment for lot {lot} is recorded by its holder or receiver."),
             lot=lot.id,
@@ -847,9 +919,8 @@ def _recall(ctx: _Context) -> None:
     affected = ctx.state.descendants(roots)
     for lot_id in affected:
         recalled = ctx.state.lot(lot_id)
-        if recalled is not None and recalled.recall_entry is None:
-            recalled.recall_entry = ctx.index
-            ctx.state.changed(recalled, ctx.index)
+        if recalled is not None:
+            ctx.state.block(recalled, ctx.index, RECALL_BLOCK)
     ctx.state.new_recalls.append(
         {
             "entry_idx": ctx.index,
@@ -886,26 +957,44 @@ def _recall_lift(ctx: _Context) -> None:
     roots = json.loads(recall["lots"])
     for lot_id in roots:
         ctx.subject(lot_id, "observed")
-    for lot_id in ctx.state.descendants(roots):
-        lot = ctx.state.lot(lot_id)
-        if lot is not None and lot.recall_entry == recall_entry:
-            lot.recall_entry = None
-            ctx.state.changed(lot, ctx.index)
+    still = [
+        lot.id for lot in ctx.state.lift(recall_entry, RECALL_BLOCK, ctx.index) if lot.recall_entry
+    ]
+    if still:
+        ctx.warnings.append(
+            Message(
+                N_("{count} lots stay recalled under other recalls: {lots}"),
+                count=len(still),
+                lots=", ".join(still[:10]),
+            )
+        )
     ctx.state.lifted_recalls[recall_entry] = ctx.index
 
 
 def _hold_release(ctx: _Context) -> None:
+    """Release one hold (the one named, or the lot's newest) from every lot it is on."""
     lot = ctx.lot("lot")
-    if lot.hold_entry is None:
+    active = ctx.state.active_blocks(lot.id, HOLD_BLOCK)
+    if not active:
         raise _rule("lot", N_("Lot {lot} is not on hold."), lot=lot.id)
-    hold_entry = lot.hold_entry
-    for lot_id in ctx.state.descendants([lot.id]):
-        held = ctx.state.lot(lot_id)
-        if held is not None and held.hold_entry == hold_entry:
-            held.hold_entry = None
-            ctx.state.changed(held, ctx.index)
-    ctx.payload["hold_entry"] = hold_entry
+    hold_entry = ctx.data.get("hold", active[-1])
+    if hold_entry not in active:
+        raise _rule(
+            "hold",
+            N_("Lot {lot} is not held by entry {index}; its holds: {holds}."),
+            lot=lot.id,
+            index=hold_entry,
+            holds=", ".join(map(str, active)),
+        )
+    ctx.state.lift(hold_entry, HOLD_BLOCK, ctx.index)
+    ctx.payload["hold"] = hold_entry
     ctx.subject(lot.id, "observed")
+    if lot.hold_entry is not None:
+        ctx.warnings.append(
+            Message(
+                N_("Lot {lot} stays on hold by entry {index}."), lot=lot.id, index=lot.hold_entry
+            )
+        )
 
 
 def _certificate_issue(ctx: _Context) -> None:
@@ -1081,7 +1170,9 @@ def _correction(ctx: _Context) -> None:
     effect = QUANTITY_EFFECTS.get(original_type)
     if effect is not None and effect[0] in changes:
         quantity_field, lot_field, sign, created = effect
-        lot = ctx.lot(lot_field, current[lot_field])
+        # A quantity changes custody state: only the lot's holder corrects it, while the lot is
+        # neither in transit nor recalled nor on hold (correct it after, or record a loss).
+        lot = ctx.held_lot(lot_field, N_("correct the quantity of"), current[lot_field])
         delta = (Decimal(changes[quantity_field]) - Decimal(current[quantity_field])) * sign
         if lot.quantity + delta < 0:
             raise RuleViolationError(
@@ -1193,7 +1284,7 @@ class Recorder:
         if not items:
             return []
         now = self.log.clock.now()
-        with self.log.transaction() as transaction:
+        with decimal.localcontext(QUANTITY_CONTEXT), self.log.transaction() as transaction:
             state = CustodyState(transaction.connection)
             state.prefetch(*_references(items))
             existing = self._existing_keys(transaction.connection, items)
@@ -1279,7 +1370,7 @@ class Recorder:
             {
                 "entry_idx": ctx.index,
                 "event_type": command.type,
-                "event_time_utc": utc_key(command.event_time),
+                "event_time_utc": ctx.event_utc,
                 "actor": ctx.org,
                 "account": ctx.principal.account_id,
                 "idempotency_key": command.idempotency_key,
@@ -1307,6 +1398,13 @@ class Recorder:
                 "event_time",
                 N_("{value} is in the future; events are recorded after they happen."),
                 value=command.event_time,
+            )
+        if moment < now - timedelta(days=self.settings.max_backfill_days):
+            raise _rule(
+                "event_time",
+                N_("{value} is more than {days} days ago; the ledger does not backfill that far."),
+                value=command.event_time,
+                days=self.settings.max_backfill_days,
             )
         if moment < now - timedelta(days=self.settings.max_late_days) and not command.late_reason:
             raise _rule(

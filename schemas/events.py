@@ -56,6 +56,13 @@ def one_of(choices: tuple[str, ...] | list[str]) -> Any:
     return validate
 
 
+class StrictBoolean(fields.Boolean):
+    """``true`` or ``false`` only: "yes", 1 or "on" are not silently taken for true."""
+
+    truthy = frozenset({True})
+    falsy = frozenset({False})
+
+
 class Choice(fields.String):
     def __init__(self, choices: tuple[str, ...] | list[str], **kwargs: Any) -> None:
         super().__init__(validate=one_of(choices), **kwargs)
@@ -230,6 +237,8 @@ class TemperatureSummary(_Strict):
 
     @validates_schema
     def ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if kwargs.get("partial"):
+            return  # a correction changes some fields; the rest are as recorded
         low, mean, high = (Decimal(data[k]) for k in ("min", "mean", "max"))
         if not low <= mean <= high:
             raise ValidationError(Message(N_("Needs min ≤ mean ≤ max.")), "mean")
@@ -322,10 +331,14 @@ class EnergyUseData(_Strict):
 
     @validates_schema
     def something_used(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if kwargs.get("partial"):
+            return  # a correction changes some fields; the rest are as recorded
         if not any(k in data for k in ("kwh", "meter_reading_kwh", "diesel_l", "petrol_l")):
             raise ValidationError(
                 Message(N_("Give kwh, meter_reading_kwh, diesel_l or petrol_l.")), "kwh"
             )
+        if data.get("period_start", "") > data.get("period_end", "\uffff"):
+            raise ValidationError(Message(N_("The period ends before it starts.")), "period_end")
         if "kwh" in data and "energy_source" not in data:
             raise ValidationError(
                 Message(N_("Say whether the electricity is grid or solar.")), "energy_source"
@@ -397,6 +410,8 @@ class PackData(_Strict):
 
     @validates_schema
     def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if kwargs.get("partial"):
+            return  # a correction changes some fields; the rest are as recorded
         lots = [output["lot"] for output in data.get("outputs", [])]
         _distinct_lots([data.get("input", ""), *lots], "outputs")
 
@@ -407,6 +422,8 @@ class MergeData(_Strict):
 
     @validates_schema
     def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if kwargs.get("partial"):
+            return  # a correction changes some fields; the rest are as recorded
         _distinct_lots([item["lot"] for item in data.get("inputs", [])], "inputs")
 
 
@@ -420,6 +437,8 @@ class TransformData(_Strict):
 
     @validates_schema
     def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if kwargs.get("partial"):
+            return  # a correction changes some fields; the rest are as recorded
         _distinct_lots([item["lot"] for item in data.get("inputs", [])], "inputs")
 
 
@@ -428,7 +447,7 @@ class ShipData(_Strict):
     quantity = quantity(required=True)
     receiver = Gln(required=True)
     vehicle_class = Choice(VEHICLE_CLASSES, required=True)
-    refrigerated = fields.Boolean(required=True)
+    refrigerated = StrictBoolean(required=True)
     distance_km = measure(required=True)
     fuel_l = measure()
     sscc = Sscc()
@@ -441,13 +460,15 @@ class ShipData(_Strict):
 class ReceiveData(_Strict):
     lot = LotId(required=True)
     quantity = measure()
-    refused = fields.Boolean(load_default=False)
+    refused = StrictBoolean(load_default=False)
     refusal_reason = Text(max_length=500)
     shortfall_reason = Text(max_length=500)
     temperature = fields.Nested(TemperatureSummary)
 
     @validates_schema
     def consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if kwargs.get("partial"):
+            return  # a correction changes some fields; the rest are as recorded
         if data.get("refused"):
             if not data.get("refusal_reason"):
                 raise ValidationError(
@@ -480,6 +501,8 @@ class _About(_Strict):
 
     @validates_schema
     def one_subject(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if kwargs.get("partial"):
+            return  # a correction changes some fields; the rest are as recorded
         if ("lot" in data) == ("site" in data):
             raise ValidationError(Message(N_("Give either a lot or a site.")), "lot")
 
@@ -556,6 +579,8 @@ class RecallData(_Strict):
 
     @validates_schema
     def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if kwargs.get("partial"):
+            return  # a correction changes some fields; the rest are as recorded
         _distinct_lots(data.get("lots", []), "lots")
 
 
@@ -578,7 +603,10 @@ class RecallLiftData(_Strict):
 
 
 class HoldReleaseData(_Strict):
+    """Releases the hold of entry ``hold`` (default: the lot's newest) from every lot it is on."""
+
     lot = LotId(required=True)
+    hold = count(low=0, high=2**53 - 1)
     reason = Text(max_length=1000, multiline=True, required=True)
 
 
@@ -618,6 +646,7 @@ class CorrectionData(_Strict):
             if not changes:
                 raise ValidationError(Message(N_("Give at least one corrected field.")), "changes")
             return
+        whole: list[str] = []
         for name in changes:
             declared = schema._declared_fields.get(name)
             if declared is not None and declared.metadata.get("classification"):
@@ -625,10 +654,17 @@ class CorrectionData(_Strict):
                     {name: [Message(N_("Private fields are corrected off the public log."))]},
                     "changes",
                 )
+            if isinstance(declared, fields.Nested | fields.List):
+                whole.append(name)  # replaced whole, so checked whole below
         try:
-            data["changes"] = schema(partial=True).load(changes)
+            loaded = schema(partial=True).load(changes)
+            if whole:
+                schema(partial=tuple(set(schema._declared_fields) - set(whole))).load(
+                    {name: changes[name] for name in whole}
+                )
         except ValidationError as error:
             raise ValidationError(error.messages, "changes") from None
+        data["changes"] = loaded
 
 
 DATA_SCHEMAS: dict[str, type[Schema]] = {

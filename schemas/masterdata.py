@@ -12,7 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
 from ledger.messages import N_, Message
 from ledger.vocabulary import LOCATION_KINDS, ORGANISATION_ROLES, PRODUCT_KINDS, UNITS
-from schemas.events import Amount, Choice, Gln, measure
+from schemas.events import Amount, Choice, Gln, StrictBoolean, measure
 from schemas.fields import Text, check_gtin
 
 _CODE = {"max_length": 8, "pattern": r"[0-9]{2,8}", "pattern_hint": "the GSO code, e.g. 327"}
@@ -37,7 +37,7 @@ class OrganisationInput(_Strict):
     province_code = Text(**_CODE)
     district_code = Text(**_CODE)
     commune_code = Text(**_CODE)
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
 
 
 class LocationInput(_Strict):
@@ -46,12 +46,12 @@ class LocationInput(_Strict):
     name = Text(max_length=200, required=True)
     district_code = Text(**_CODE)
     commune_code = Text(**_CODE)
-    in_gi_area = fields.Boolean(load_default=False)
+    in_gi_area = StrictBoolean(load_default=False)
     area_ha = measure()
     usable_area_m2 = measure()
     latitude = Amount(minimum=None, maximum=None)
     longitude = Amount(minimum=None, maximum=None)
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
 
     @validates_schema
     def coordinates(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -68,7 +68,7 @@ class ProductInput(_Strict):
     unit = Choice(UNITS, required=True)
     name_vi = Text(max_length=200, required=True)
     name_en = Text(max_length=200, required=True)
-    active = fields.Boolean(load_default=True)
+    active = StrictBoolean(load_default=True)
 
 
 def load_gtin(value: str) -> str:

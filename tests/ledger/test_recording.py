@@ -32,6 +32,7 @@ from ledger.log import Log
 from ledger.models import LOT
 from tests.world import (
     AUDITOR,
+    BANANA,
     BUTCHER,
     CARCASS,
     CERTIFIER,
@@ -54,6 +55,7 @@ from tests.world import (
     PACKHOUSE,
     PLOT_A,
     PLOT_B,
+    PLOT_OTHER,
     RETAILER,
     SHOP,
     SLAUGHTERHOUSE,
@@ -593,3 +595,200 @@ def test_concurrent_sellers_never_sell_more_than_the_lot_holds(world: World) -> 
     row = lot_row(world, harvested)
     assert (row.quantity, row.status) == ("0", "depleted")
     audit(world.log, trust_first_key=True)
+
+
+# --- rules that hold across lots, recalls and corrections -------------------------------------
+
+
+def _flock(world: World, heads: int = 100) -> str:
+    flock = lot(LIVE_CHICKEN, world.code("F"))
+    world.record(
+        CHICKEN_FARMER,
+        "flock.placement",
+        {"house": HOUSE, "lot": flock, "breed": "Gà Mía", "head_count": heads},
+        event_time=world.time(days_ago=20),
+    )
+    return flock
+
+
+def _treatment(flock: str, days: int) -> dict[str, Any]:
+    return {
+        "flock": flock,
+        "product": "Tylosin",
+        "active_substance": "Tylosin",
+        "dose": "1",
+        "dose_unit": "g/l",
+        "withdrawal_days": days,
+        "vet": "vet-1",
+    }
+
+
+def test_a_withdrawal_period_follows_the_flock_into_split_and_repacked_lots(world: World) -> None:
+    flock = _flock(world)
+    treated = world.record(CHICKEN_FARMER, "flock.treatment", _treatment(flock, 28))
+    [split] = world.ship(CHICKEN_FARMER, flock, "60", SLAUGHTERHOUSE).lots
+    world.receive(BUTCHER, split, "60")
+    repacked = lot(LIVE_CHICKEN, world.code("FR"))
+    world.record(
+        BUTCHER, "pack", {"input": split, "outputs": [{"lot": repacked, "quantity": "50"}]}
+    )
+    for candidate, heads in ((split, 10), (repacked, 50)):
+        with pytest.raises(FoodSafetyIntervalError, match=f"entry {treated.index}"):
+            world.record(
+                BUTCHER,
+                "slaughter",
+                {
+                    "flock": candidate,
+                    "head_count": heads,
+                    "lot": lot(CARCASS, world.code("C")),
+                    "carcass_kg": str(heads * 1.5),
+                },
+            )
+    world.advance(days=29)
+
+
+def test_a_late_treatment_holds_carcasses_from_split_flocks(world: World) -> None:
+    flock = _flock(world, 120)
+    [split] = world.ship(CHICKEN_FARMER, flock, "100", SLAUGHTERHOUSE).lots
+    world.receive(BUTCHER, split, "100")
+    carcass = lot(CARCASS, world.code("C"))
+    world.record(
+        BUTCHER,
+        "slaughter",
+        {"flock": split, "head_count": 100, "lot": carcass, "carcass_kg": "150"},
+    )
+    # The farm no longer holds the flock, but it raised it: it records the treatment late.
+    late = world.record(
+        CHICKEN_FARMER,
+        "flock.treatment",
+        _treatment(flock, 10),
+        event_time=world.time(hours_ago=48),
+    )
+    assert lot_row(world, carcass).hold_entry == late.index
+    assert any(carcass in str(w) for w in late.warnings)
+
+
+def test_two_recalls_and_two_holds_are_lifted_one_at_a_time(world: World) -> None:
+    harvested = world.harvest(quantity="30")
+    first = world.record(
+        FARMER_A,
+        "recall",
+        {"lots": [harvested], "reason": "Nghi nhiễm", "consumer_action": "Không dùng"},
+    )
+    second = world.record(
+        AUDITOR,
+        "recall",
+        {"lots": [harvested], "reason": "Kiểm tra lại", "consumer_action": "Không dùng"},
+    )
+    lifted = world.record(AUDITOR, "recall_lift", {"recall": first.index, "reason": "Đạt"})
+    assert lot_row(world, harvested).recall_entry == second.index
+    assert lifted.warnings
+    with pytest.raises(LotBlockedError, match="recalled"):
+        world.ship(FARMER_A, harvested, "30", COLLECTOR)
+    world.record(AUDITOR, "recall_lift", {"lot": harvested, "reason": "Đạt"})
+    assert lot_row(world, harvested).recall_entry is None
+    fails = [
+        world.record(
+            FARMER_A,
+            "inspect",
+            {
+                "lot": harvested,
+                "analyte": analyte,
+                "value": "1",
+                "unit": "mg/kg",
+                "lab": "Lab",
+                "result": "fail",
+            },
+        )
+        for analyte in ("Fipronil", "Chlorpyrifos")
+    ]
+    world.record(AUDITOR, "hold_release", {"lot": harvested, "reason": "Đạt"})
+    assert lot_row(world, harvested).hold_entry == fails[0].index
+    world.record(AUDITOR, "hold_release", {"lot": harvested, "reason": "Đạt"})
+    assert lot_row(world, harvested).hold_entry is None
+    world.ship(FARMER_A, harvested, "30", COLLECTOR)
+
+
+def test_quantity_corrections_respect_custody(world: World) -> None:
+    harvested = world.harvest(quantity="100")
+    sale = world.record(FARMER_A, "sell", {"lot": harvested, "quantity": "10"})
+    world.ship(FARMER_A, harvested, "90", COLLECTOR)
+    correction = {
+        "corrects": sale.index,
+        "corrected_type": "sell",
+        "reason": "Ghi nhầm",
+        "changes": {"quantity": "1"},
+    }
+    with pytest.raises(LotBlockedError, match="in transit"):
+        world.record(FARMER_A, "correction", correction)
+    world.receive(COLLECTOR_USER, harvested, "90")
+    with pytest.raises(ForbiddenError, match="only its holder"):
+        world.record(FARMER_A, "correction", correction)
+    assert lot_row(world, harvested).quantity == "90"
+
+
+def test_quantities_keep_all_their_digits(world: World) -> None:
+    harvested = world.harvest(quantity="99999999999.99999999999999999999999999")
+    world.record(FARMER_A, "sell", {"lot": harvested, "quantity": "0.00000000000000000000000001"})
+    assert lot_row(world, harvested).quantity == "99999999999.99999999999999999999999998"
+    with pytest.raises(InsufficientQuantityError):
+        world.record(FARMER_A, "sell", {"lot": harvested, "quantity": "100000000000"})
+
+
+def test_pack_keeps_the_product_and_merge_takes_one_product(world: World) -> None:
+    fresh = world.harvest(quantity="100")
+    dried = {"lot": lot(DRIED_LONGAN, world.code("X")), "quantity": "100"}
+    with pytest.raises(RuleViolationError, match="dried_longan"):
+        world.record(FARMER_A, "pack", {"input": fresh, "outputs": [dried]})
+    banana = world.harvest(who=OTHER_FARMER, plot=PLOT_OTHER, product=BANANA, quantity="50")
+    world.ship(OTHER_FARMER, banana, "50", FARM_A)
+    world.receive(FARMER_A, banana, "50")
+    with pytest.raises(RuleViolationError, match="one product"):
+        world.record(
+            FARMER_A,
+            "merge",
+            {
+                "inputs": [{"lot": fresh, "quantity": "10"}, {"lot": banana, "quantity": "10"}],
+                "output": lot(FRESH_LONGAN, world.code("M")),
+            },
+        )
+
+
+def test_certificates_count_only_for_their_products(world: World) -> None:
+    world.record(
+        CERTIFIER_USER,
+        "cert.issue",
+        {
+            "scheme": "organic",
+            "number": "ORG-1",
+            "body": CERTIFIER,
+            "holder": FARM_A,
+            "products": ["pink_banana"],
+            "valid_from": "2026-01-01",
+            "valid_to": "2027-12-31",
+        },
+    )
+    harvested = world.harvest(quantity="10")
+    origin = json.loads(lot_row(world, harvested).origin)[0]
+    assert "cert:organic/ORG-1" not in origin["certificates"]
+
+
+def test_money_is_recorded_by_a_party_and_events_come_after_their_lot(world: World) -> None:
+    harvested = world.harvest(quantity="10")
+    with pytest.raises(ForbiddenError):
+        world.record(
+            OTHER_FARMER,
+            "payment",
+            {"lot": harvested, "counterparty": FARM_A, "amount": "1", "currency": "VND"},
+        )
+    with pytest.raises(RuleViolationError, match="dated before"):
+        world.record(
+            FARMER_A,
+            "sell",
+            {"lot": harvested, "quantity": "1"},
+            event_time=world.time(hours_ago=30),
+        )
+    with pytest.raises(RuleViolationError, match="split_lot"):
+        world.ship(FARMER_A, harvested, "10", COLLECTOR, split_lot="WHOLE")
+    with pytest.raises(RuleViolationError, match="backfill"):
+        world.harvest(event_time=world.time(days_ago=4000), late_reason="Sổ cũ")

@@ -309,3 +309,37 @@ def test_methods_sizes_and_the_spec(client: FlaskClient, tokens: dict[str, str])
     assert spec.status_code == 200
     assert "/api/v1/events/batch" in spec.json["paths"]
     assert spec.json["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_odd_input_is_refused_clearly(client: FlaskClient, tokens: dict[str, str]) -> None:
+    slash = client.get(f"/api/v1/lots/{FRESH_LONGAN}/A%2F1", headers=bearer(tokens["an"]))
+    assert slash.status_code == 400
+    assert "search with" in slash.json["errors"]["lot"][0]
+    ancient = client.post(
+        "/api/v1/events",
+        json={**harvest("F-1"), "event_time": "0001-01-01T00:00:00+23:59", "late_reason": "x"},
+        headers=bearer(tokens["an"]),
+    )
+    assert ancient.status_code == 400
+    assert "1900 and 2999" in ancient.json["errors"]["event_time"][0]
+    far = client.get(
+        "/api/v1/lots?created_to=9999-12-31T23:59:59-23:59", headers=bearer(tokens["an"])
+    )
+    assert far.status_code == 400
+    ship = {
+        "type": "ship",
+        "event_time": "2026-07-15T07:00:00+07:00",
+        "data": {
+            "lot": f"lot:{FRESH_LONGAN}/A-001",
+            "quantity": "1",
+            "receiver": COLLECTOR,
+            "vehicle_class": "van",
+            "refrigerated": "yes",
+            "distance_km": "3",
+            "transport_document": "PX-2",
+            "data_source": "measured",
+        },
+    }
+    loose = client.post("/api/v1/events", json=ship, headers=bearer(tokens["an"]))
+    assert loose.status_code == 400
+    assert "refrigerated" in loose.json["errors"]["data"]

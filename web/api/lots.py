@@ -6,6 +6,8 @@ from typing import Any
 
 from ledger import lots
 from ledger.canonical import parse_time, utc_timestamp
+from ledger.errors import InvalidInputError
+from ledger.messages import N_, Message
 from ledger.trace import trace_back, trace_forward
 from schemas.api import (
     EventsQuerySchema,
@@ -30,6 +32,20 @@ bp = ApiBlueprint(
 
 
 def _lot_id(gtin: str, code: str) -> str:
+    if "/" in code:
+        # The path cannot tell "A/events" the lot from "A" and its events.
+        raise InvalidInputError(
+            errors={
+                "lot": [
+                    Message(
+                        N_(
+                            "Lot codes with '/' cannot be given in the path; search with "
+                            "?gtin=…&lot=… instead."
+                        )
+                    )
+                ]
+            }
+        )
     return check_subject_id(f"lot:{gtin}/{code}")
 
 
