@@ -30,6 +30,8 @@ from ledger.errors import (
 )
 from ledger.log import Log
 from ledger.models import LOT
+from ledger.vocabulary import EVENT_TYPES
+from schemas.events import private_fields
 from tests.world import (
     AUDITOR,
     BANANA,
@@ -521,9 +523,23 @@ def test_confidential_and_personal_fields_never_reach_the_entry_bytes(world: Wor
                 "counterparty": FARM_A,
                 "amount": "1777333",
                 "currency": "VND",
+                "agreed_on": "2026-07-01",
+                "due_on": "2026-07-20",
                 "paid_on": "2026-07-14",
             },
-            ["1777333", "2026-07-14"],
+            ["1777333", "2026-07-01", "2026-07-20", "2026-07-14"],
+        ),
+        "purchase": (
+            {
+                "lot": harvested,
+                "counterparty": FARM_A,
+                "amount": "2888444",
+                "currency": "USD",
+                "agreed_on": "2026-07-10",
+                "due_on": "2026-07-30",
+                "paid_on": "2026-07-12",
+            },
+            ["2888444", "USD", "2026-07-10", "2026-07-30", "2026-07-12"],
         ),
         "complaint": (
             {"lot": harvested, "summary": "Quả bị chua", "complainant_contact": "0912 345 678"},
@@ -539,6 +555,11 @@ def test_confidential_and_personal_fields_never_reach_the_entry_bytes(world: Wor
             ["Phạm Thị Dung", "Vũ Văn Em"],
         ),
     }
+    # Every type with a confidential or personal field is exercised, with every such field.
+    classified = {t: private_fields(t) for t in EVENT_TYPES if private_fields(t)}
+    assert set(secrets) == set(classified)
+    for type_, fields_ in classified.items():
+        assert set(fields_) <= set(secrets[type_][0]), type_
     for type_, (data, values) in secrets.items():
         recorded = world.record(SHOP, type_, data)
         raw = world.log.entry(recorded.index).data
