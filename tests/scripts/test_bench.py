@@ -1,4 +1,4 @@
-"""The benchmark runs end to end on a few hundred entries (a smoke run, not a timing)."""
+"""The benchmarks run end to end on a few hundred entries (smoke runs, not timings)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,27 @@ def test_the_ledger_benchmark_prints_one_json_object() -> None:
         assert figures[name] > 0, name
     assert figures["inclusion_p50_ms"] <= figures["inclusion_p99_ms"]
     assert set(figures["targets"]) >= {"append_batch >= 3000/s", "inclusion_p99 <= 5 ms"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_api_benchmark_prints_one_json_object() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench.py"), "api", "--scale", "1", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout)
+    assert figures["scale"] == 1
+    assert figures["events"] > 200
+    for name in ("service_events_per_s", "validate_only_per_s", "ledger_batch_per_s"):
+        assert figures[name] > 0, name
+    assert 0 < figures["trace_p50_ms"] <= figures["trace_p99_ms"]
+    assert set(figures["targets"]) == {
+        "service >= 0.5 x validate_only",
+        "service >= 1000/s",
+        "trace_p99 <= 50 ms",
+    }
