@@ -326,6 +326,8 @@ class RecordedEvent(Base):
     __tablename__ = "recorded_event"
     __table_args__ = (
         UniqueConstraint("actor", "idempotency_key"),
+        # Repeats are looked up by key for a whole batch of organisations at once.
+        Index("ix_recorded_event_idempotency_key", "idempotency_key"),
         Index("ix_recorded_event_type_event_time", "event_type", "event_time_utc"),
         Index("ix_recorded_event_actor_event_time", "actor", "event_time_utc"),
     )

@@ -1,4 +1,4 @@
-"""Several recalls and holds per lot: each is a row until it is lifted.
+"""Several recalls and holds per lot: each is a row until it is lifted; repeats found by key.
 
 Revision ID: 0003
 Revises: 0002
@@ -29,6 +29,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lot_block", schema=None) as batch_op:
         batch_op.create_index("ix_lot_block_entry_idx", ["entry_idx"], unique=False)
+    with op.batch_alter_table("recorded_event", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_recorded_event_idempotency_key", ["idempotency_key"], unique=False
+        )
     # Existing blocks become rows, so that lifting them works as for new ones.
     op.execute(
         "INSERT INTO lot_block (lot, entry_idx, kind, lifted_entry) "
