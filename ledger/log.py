@@ -44,6 +44,7 @@ from ledger.errors import (
 from ledger.keys import (
     ROLE_LOG,
     KeyRecord,
+    SignedHead,
     SignerState,
     end_key,
     key_subject,
@@ -568,15 +569,24 @@ class Log:
     def check_no_rewind(
         self, connection: Connection | None = None, head: _Head | None = None
     ) -> None:
-        """Raise :class:`RewindError` if the database does not extend what this signer signed."""
+        """Raise :class:`RewindError` if the database does not extend what this signer signed.
+
+        The signer's memory is read before the database: it only ever moves forward after a
+        commit, so read in this order it can never be ahead of what the database shows, even
+        while other processes append. (Read the other way round, a checkpoint committed in
+        between would look like a rewind.)
+        """
         signed = self.state.read()
         if signed is None:
             return
         if connection is None:
             with self.engine.connect() as own:
-                self.check_no_rewind(own, self._read_head(own))
+                self._check_extends(signed, own, self._read_head(own))
             return
         assert head is not None
+        self._check_extends(signed, connection, head)
+
+    def _check_extends(self, signed: SignedHead, connection: Connection, head: _Head) -> None:
         state_file = str(self.state.path)
         if head.size < signed.size:
             raise RewindError(

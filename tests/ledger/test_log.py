@@ -395,3 +395,22 @@ def test_tiles_and_bundles_serve_the_tree(grown_log) -> None:  # type: ignore[no
 def test_the_actor_column_matches_the_envelope(log: Log) -> None:
     appended = log.append(event())
     assert log.entry(appended.index).envelope["actor"] == COOPERATIVE
+
+
+def test_a_checkpoint_signed_by_another_process_while_starting_is_not_a_rewind(
+    fresh_log: Callable[..., Log], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer commits and remembers a new checkpoint between this process reading the
+    database and reading the signer's memory: the memory must have been read first."""
+    log = fresh_log()
+    log.append(simple_event("flock:race"))
+    other = Log(log.engine, log.settings, signer=log.signer, clock=log.clock)
+    read_head = Log._read_head
+
+    def read_then_let_another_process_append(self: Log, connection: sa.Connection) -> object:
+        head = read_head(self, connection)
+        other.append(simple_event("flock:race"))  # commits, then advances the shared memory
+        return head
+
+    monkeypatch.setattr(Log, "_read_head", read_then_let_another_process_append)
+    log.check_no_rewind()
