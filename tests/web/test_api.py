@@ -309,6 +309,14 @@ def test_methods_sizes_and_the_spec(client: FlaskClient, tokens: dict[str, str])
     assert spec.status_code == 200
     assert "/api/v1/events/batch" in spec.json["paths"]
     assert spec.json["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert b"/api/docs/assets/swagger-ui-bundle.js" in docs.data
+    assert b"cdn." not in docs.data  # the docs page works without the internet
+    bundle = client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    assert bundle.content_length > 100_000
+    assert client.get("/api/docs/assets/../../web/config.py").status_code == 404
 
 
 def test_odd_input_is_refused_clearly(client: FlaskClient, tokens: dict[str, str]) -> None:

@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask, Response, send_from_directory
 from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
 
 from schemas.api import ErrorSchema
 
 API_PREFIX = "/api/v1"
+SWAGGER_ASSETS = "/api/docs/assets"
+
+swagger_assets = Blueprint("swagger_assets", __name__)
+
+
+@swagger_assets.get(f"{SWAGGER_ASSETS}/<path:name>")
+def swagger_asset(name: str) -> Response:
+    """The Swagger UI's own files (swagger-ui-bundle, Apache-2.0), cached for a day."""
+    response = send_from_directory(str(swagger_ui_path), name, max_age=86400)
+    return response
 
 
 class LedgerApi(Api):  # type: ignore[misc]
@@ -36,9 +47,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("OPENAPI_SWAGGER_UI_PATH", "docs")
-    app.config.setdefault(
-        "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-    )
+    # Served from the installed swagger-ui-bundle package, so the docs work offline too.
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", f"{SWAGGER_ASSETS}/")
     spec_kwargs: dict[str, Any] = {
         "components": {
             "securitySchemes": {
@@ -51,3 +61,4 @@ def init_app(app: Flask) -> None:
     api = LedgerApi(app, spec_kwargs=spec_kwargs)
     for module in (session, events, lots, masterdata):
         api.register_blueprint(module.bp)
+    app.register_blueprint(swagger_assets)
