@@ -328,21 +328,7 @@ class CustodyState:
     def lift(self, entry_idx: int, kind: str, lifted_by: int) -> list[LotState]:
         """Lift the block of entry ``entry_idx`` from every lot it is on; each lot keeps its
         other blocks. Returns the lots that were under it."""
-        lot_ids = set(
-            self.connection.execute(
-                sa.select(LOT_BLOCK.c.lot).where(
-                    LOT_BLOCK.c.entry_idx == entry_idx,
-                    LOT_BLOCK.c.kind == kind,
-                    LOT_BLOCK.c.lifted_entry.is_(None),
-                )
-            ).scalars()
-        )
-        lot_ids.update(
-            b["lot"]
-            for b in self._new_blocks
-            if b["entry_idx"] == entry_idx and b["kind"] == kind and b["lifted_entry"] is None
-        )
-        lot_ids -= {lot for lot, lifted in self._lifted_blocks if lifted == (entry_idx, kind)}
+        lot_ids = {lot for lot, _ in self._active(kind, entry_idx=entry_idx)}
         for lot_id in lot_ids:
             self._lifted_blocks.append((lot_id, (entry_idx, kind)))
         self._lift_updates.append({"entry_idx": entry_idx, "kind": kind, "lifted": lifted_by})
@@ -363,20 +349,30 @@ class CustodyState:
 
     def active_blocks(self, lot_id: str, kind: str) -> list[int]:
         """Entries of the lot's recalls or holds that are not lifted."""
-        entries = set(
-            self.connection.execute(
-                sa.select(LOT_BLOCK.c.entry_idx).where(
-                    LOT_BLOCK.c.lot == lot_id,
-                    LOT_BLOCK.c.kind == kind,
-                    LOT_BLOCK.c.lifted_entry.is_(None),
-                )
-            ).scalars()
+        return sorted(entry for _, entry in self._active(kind, lot_id=lot_id))
+
+    def _active(
+        self, kind: str, *, lot_id: str | None = None, entry_idx: int | None = None
+    ) -> set[tuple[str, int]]:
+        """(lot, entry) of the unlifted blocks of ``kind`` on a lot or of an entry: the stored
+        ones and this transaction's new ones, less those this transaction lifted."""
+        statement = sa.select(LOT_BLOCK.c.lot, LOT_BLOCK.c.entry_idx).where(
+            LOT_BLOCK.c.kind == kind, LOT_BLOCK.c.lifted_entry.is_(None)
         )
-        entries.update(
-            b["entry_idx"] for b in self._new_blocks if b["lot"] == lot_id and b["kind"] == kind
+        if lot_id is not None:
+            statement = statement.where(LOT_BLOCK.c.lot == lot_id)
+        if entry_idx is not None:
+            statement = statement.where(LOT_BLOCK.c.entry_idx == entry_idx)
+        blocks = {(row.lot, row.entry_idx) for row in self.connection.execute(statement)}
+        blocks.update(
+            (b["lot"], b["entry_idx"])
+            for b in self._new_blocks
+            if b["kind"] == kind
+            and lot_id in (None, b["lot"])
+            and entry_idx in (None, b["entry_idx"])
         )
-        entries -= {entry for lot, (entry, k) in self._lifted_blocks if lot == lot_id and k == kind}
-        return sorted(entries)
+        blocks -= {(lot, entry) for lot, (entry, k) in self._lifted_blocks if k == kind}
+        return blocks
 
     # --- recalls -------------------------------------------------------------------------------
 

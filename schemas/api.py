@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, fields
 
-from ledger.messages import N_, Message
-from schemas.events import Choice, CommandSchema, Gln
+from schemas.events import Choice, CommandSchema, Gln, between, item_count
 from schemas.fields import CanonicalTime, Text, check_gtin
 
 MAX_BATCH = 1000
-
-
-def bounded(low: int, high: int) -> Any:
-    def validate(value: int) -> None:
-        if not low <= value <= high:
-            raise ValidationError(
-                Message(N_("Must be between {low} and {high}."), low=low, high=high)
-            )
-
-    return validate
 
 
 class _Query(Schema):
@@ -49,13 +38,10 @@ class RecordedSchema(Schema):
     warnings = fields.List(fields.String(), required=True)
 
 
-def _batch_size(items: list[Any]) -> None:
-    if not 1 <= len(items) <= MAX_BATCH:
-        raise ValidationError(Message(N_("Between {low} and {high} items."), low=1, high=MAX_BATCH))
-
-
 class BatchSchema(_Query):
-    events = fields.List(fields.Nested(CommandSchema), required=True, validate=_batch_size)
+    events = fields.List(
+        fields.Nested(CommandSchema), required=True, validate=item_count(1, MAX_BATCH)
+    )
 
 
 class BatchResultSchema(Schema):
@@ -97,7 +83,7 @@ class LotQuerySchema(_Query):
     created_from = CanonicalTime()
     created_to = CanonicalTime()
     after = Text(max_length=256)
-    limit = fields.Integer(load_default=50, validate=bounded(1, 200))
+    limit = fields.Integer(load_default=50, validate=between(1, 200))
 
 
 class LotPageSchema(Schema):
@@ -106,8 +92,8 @@ class LotPageSchema(Schema):
 
 
 class EventsQuerySchema(_Query):
-    after = fields.Integer(load_default=-1, validate=bounded(-1, 2**53 - 1))
-    limit = fields.Integer(load_default=100, validate=bounded(1, 1000))
+    after = fields.Integer(load_default=-1, validate=between(-1, 2**53 - 1))
+    limit = fields.Integer(load_default=100, validate=between(1, 1000))
 
 
 class CorrectionSchema(Schema):
@@ -215,7 +201,7 @@ class ProductSchema(Schema):
 
 class MasterPageQuery(_Query):
     after = Text(max_length=14)
-    limit = fields.Integer(load_default=100, validate=bounded(1, 500))
+    limit = fields.Integer(load_default=100, validate=between(1, 500))
 
 
 class VersionSchema(Schema):

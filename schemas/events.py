@@ -156,14 +156,32 @@ def percent(**kwargs: Any) -> Amount:
     return Amount(minimum=Decimal(0), exclusive=False, maximum=Decimal(100), **kwargs)
 
 
-def count(low: int = 1, high: int = 10_000_000, **kwargs: Any) -> fields.Integer:
+def between(low: int, high: int) -> Any:
+    """A validator of an integer in ``[low, high]``."""
+
     def validate(value: int) -> None:
         if not low <= value <= high:
             raise ValidationError(
                 Message(N_("Must be between {low} and {high}."), low=low, high=high)
             )
 
-    return fields.Integer(strict=True, validate=validate, **kwargs)
+    return validate
+
+
+def item_count(low: int = 1, high: int = 100) -> Any:
+    """A validator of a list's length in ``[low, high]``."""
+
+    def validate(items: list[Any]) -> None:
+        if not low <= len(items) <= high:
+            raise ValidationError(
+                Message(N_("Between {low} and {high} items."), low=low, high=high)
+            )
+
+    return validate
+
+
+def count(low: int = 1, high: int = 10_000_000, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=between(low, high), **kwargs)
 
 
 class Date(fields.String):
@@ -257,23 +275,11 @@ class PackOutput(_Strict):
 
 
 def _list(schema: type[Schema], low: int = 1, **kwargs: Any) -> fields.List:
-    def validate(items: list[Any]) -> None:
-        if not low <= len(items) <= MAX_LIST:
-            raise ValidationError(
-                Message(N_("Between {low} and {high} items."), low=low, high=MAX_LIST)
-            )
-
-    return fields.List(fields.Nested(schema), validate=validate, **kwargs)
+    return fields.List(fields.Nested(schema), validate=item_count(low, MAX_LIST), **kwargs)
 
 
 def _text_list(low: int = 1, **kwargs: Any) -> fields.List:
-    def validate(items: list[Any]) -> None:
-        if not low <= len(items) <= MAX_LIST:
-            raise ValidationError(
-                Message(N_("Between {low} and {high} items."), low=low, high=MAX_LIST)
-            )
-
-    return fields.List(Text(max_length=200), validate=validate, **kwargs)
+    return fields.List(Text(max_length=200), validate=item_count(low, MAX_LIST), **kwargs)
 
 
 def _distinct_lots(items: list[str], name: str) -> None:
@@ -573,7 +579,7 @@ class TrainingData(_Strict):
 
 
 class RecallData(_Strict):
-    lots = fields.List(LotId(), required=True, validate=lambda items: _bounded(items))
+    lots = fields.List(LotId(), required=True, validate=item_count(1, MAX_LIST))
     reason = Text(max_length=1000, multiline=True, required=True)
     consumer_action = Text(max_length=1000, multiline=True, required=True)
 
@@ -582,11 +588,6 @@ class RecallData(_Strict):
         if kwargs.get("partial"):
             return  # a correction changes some fields; the rest are as recorded
         _distinct_lots(data.get("lots", []), "lots")
-
-
-def _bounded(items: list[Any]) -> None:
-    if not 1 <= len(items) <= MAX_LIST:
-        raise ValidationError(Message(N_("Between {low} and {high} items."), low=1, high=MAX_LIST))
 
 
 class RecallLiftData(_Strict):
@@ -615,7 +616,10 @@ class CertificateIssueData(_Strict):
     number = Text(max_length=64, pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*", required=True)
     body = Gln(required=True)
     holder = Gln(required=True)
-    locations = fields.List(Gln(), validate=lambda items: _bounded(items) if items else None)
+    # Empty means every location of the holder.
+    locations = fields.List(
+        Gln(), validate=lambda items: item_count(1, MAX_LIST)(items) if items else None
+    )
     products = fields.List(Choice(tuple(PRODUCT_KINDS)))
     valid_from = Date(required=True)
     valid_to = Date(required=True)
