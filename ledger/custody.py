@@ -11,16 +11,16 @@ end of the batch, so a batch of 1,000 events costs a few statements per table.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ledger.canonical import canonical_decimal, parse_time, utc_timestamp
-from ledger.db import insert_rows, update_rows
+from ledger.db import insert_rows, select_where_in, update_rows
 from ledger.models import (
     CERTIFICATE,
     LOCATION,
@@ -34,15 +34,12 @@ from ledger.models import (
     SAFETY_INTERVAL,
 )
 
+_T = TypeVar("_T")
+
 _MASTER_TABLES = {"organisation": ORGANISATION, "location": LOCATION, "product": PRODUCT}
 
 #: Statements built once: building a SELECT of a wide table costs more than running it.
 _LOT_BY_ID = sa.select(LOT).where(LOT.c.id == sa.bindparam("id"))
-_LOTS_FROM_SOURCE = sa.select(LOT).where(
-    LOT.c.source == sa.bindparam("source"),
-    LOT.c.created_utc >= sa.bindparam("start"),
-    LOT.c.created_utc < sa.bindparam("end"),
-)
 _MASTER_BY_KEY = {
     kind: sa.select(table).where(
         (table.c.gtin if kind == "product" else table.c.gln) == sa.bindparam("key")
@@ -80,6 +77,14 @@ _LOT_COLUMNS = (
 )
 
 
+#: Fixed when a lot is made; custody, corrections, recalls and holds change the other columns.
+_LOT_FIXED_COLUMNS = frozenset(
+    {"gtin", "lot_code", "unit", "created_entry", "created_event_time", "created_utc", "origin"}
+    | {"best_before", "units"}
+)
+_LOT_CHANGING_COLUMNS = tuple(c for c in _LOT_COLUMNS if c not in _LOT_FIXED_COLUMNS)
+
+
 def decimal_text(value: Decimal) -> str:
     return canonical_decimal(value)
 
@@ -113,8 +118,16 @@ class LotState:
         row = {name: getattr(self, name) for name in _LOT_COLUMNS}
         row["created_quantity"] = decimal_text(self.created_quantity)
         row["quantity"] = decimal_text(self.quantity)
-        row["origin"] = json.dumps(self.origin, ensure_ascii=False, sort_keys=True)
+        row["origin"] = orjson.dumps(self.origin, option=orjson.OPT_SORT_KEYS).decode()
         row["source"] = self.source
+        return row
+
+    def changes_row(self) -> dict[str, Any]:
+        """The columns that change after a lot is created: an update that leaves the others
+        out leaves their indexes alone."""
+        row = {name: getattr(self, name) for name in _LOT_CHANGING_COLUMNS}
+        row["created_quantity"] = decimal_text(self.created_quantity)
+        row["quantity"] = decimal_text(self.quantity)
         return row
 
     @classmethod
@@ -122,8 +135,23 @@ class LotState:
         values = {name: getattr(row, name) for name in _LOT_COLUMNS}
         values["created_quantity"] = Decimal(row.created_quantity)
         values["quantity"] = Decimal(row.quantity)
-        values["origin"] = json.loads(row.origin)
+        values["origin"] = orjson.loads(row.origin)
         return cls(**values, source=row.source, stored=True)
+
+
+@dataclass(frozen=True)
+class References:
+    """What a batch of commands names, so that one transaction reads it in a few queries."""
+
+    lot_ids: set[str]
+    glns: set[str]
+    #: Plots and flocks whose running safety intervals the batch asks about.
+    interval_subjects: set[str]
+    #: Plots and flocks whose lots created from ``sources_from`` on the batch asks about.
+    sources: set[str] = field(default_factory=set)
+    sources_from: str = ""
+    #: Lots (flocks) whose descendants and ancestors the batch asks about.
+    lineage: set[str] = field(default_factory=set)
 
 
 class CustodyState:
@@ -139,8 +167,16 @@ class CustodyState:
         self._new_blocks: list[dict[str, Any]] = []
         self._lifted_blocks: list[tuple[str, tuple[int, str]]] = []
         self._lift_updates: list[dict[str, Any]] = []
-        #: Lots created in this transaction, by the plot or flock they came from.
-        self._new_by_source: dict[str, list[str]] = {}
+        #: Cached lots by the plot or flock they came from, and from which time on the cache
+        #: holds every stored one of a source.
+        self._by_source: dict[str, dict[str, LotState]] = {}
+        self._source_read_from: dict[str, str] = {}
+        #: Stored lot edges read so far, both ways, and this transaction's new ones.
+        self._stored_children: dict[str, list[str]] = {}
+        self._stored_parents: dict[str, list[str]] = {}
+        self._new_children: dict[str, list[str]] = {}
+        self._new_parents: dict[str, list[str]] = {}
+        self._new_intervals: dict[str, list[dict[str, Any]]] = {}
         self.edges: list[dict[str, Any]] = []
         self.intervals: list[dict[str, Any]] = []
         self.recorded: list[dict[str, Any]] = []
@@ -187,82 +223,99 @@ class CustodyState:
         self._lots[lot.id] = lot
         self._dirty.add(lot.id)
         if lot.source is not None:
-            self._new_by_source.setdefault(lot.source, []).append(lot.id)
+            self._by_source.setdefault(lot.source, {})[lot.id] = lot
+
+    def add_edge(self, parent: str, child: str, entry_idx: int, quantity: str) -> None:
+        """Record that ``child`` was made (split, packed, merged, transformed) from ``parent``."""
+        self.edges.append(
+            {"parent": parent, "child": child, "entry_idx": entry_idx, "quantity": quantity}
+        )
+        self._new_children.setdefault(parent, []).append(child)
+        self._new_parents.setdefault(child, []).append(parent)
+
+    def add_interval(self, interval: dict[str, Any]) -> None:
+        """Start a pre-harvest interval or withdrawal period (a row of ``safety_interval``)."""
+        self.intervals.append(interval)
+        self._new_intervals.setdefault(interval["subject"], []).append(interval)
 
     def changed(self, lot: LotState, entry_idx: int) -> None:
         lot.updated_entry = entry_idx
         self._dirty.add(lot.id)
 
-    def children(self, lot_ids: list[str]) -> dict[str, list[str]]:
-        """Direct children of each lot, stored or made earlier in this transaction."""
-        found: dict[str, list[str]] = {lot_id: [] for lot_id in lot_ids}
-        for offset in range(0, len(lot_ids), 500):
-            chunk = lot_ids[offset : offset + 500]
-            rows = self.connection.execute(
-                sa.select(LOT_EDGE.c.parent, LOT_EDGE.c.child).where(LOT_EDGE.c.parent.in_(chunk))
-            )
-            for row in rows:
-                found[row.parent].append(row.child)
-        wanted = set(lot_ids)
-        for edge in self.edges:
-            if edge["parent"] in wanted:
-                found[edge["parent"]].append(edge["child"])
-        return found
+    def _stored_edges(self, lot_ids: list[str], near: str, cache: dict[str, list[str]]) -> None:
+        """Read the stored edges of the lots not read yet (the table changes only at flush);
+        ``near`` is the end ("parent" or "child") the lots are at."""
+        missing = [lot_id for lot_id in dict.fromkeys(lot_ids) if lot_id not in cache]
+        for lot_id in missing:
+            cache[lot_id] = []
+        far = "child" if near == "parent" else "parent"
+        for row in select_where_in(self.connection, LOT_EDGE, near, missing):
+            cache[getattr(row, near)].append(getattr(row, far))
 
     def descendants(self, lot_ids: list[str]) -> list[str]:
         """The lots and everything made from them, breadth first, each once."""
-        seen = dict.fromkeys(lot_ids)
-        frontier = list(lot_ids)
-        while frontier:
-            children = self.children(frontier)
-            frontier = [c for kids in children.values() for c in kids if c not in seen]
-            seen.update(dict.fromkeys(frontier))
-        return list(seen)
+        return self._closure(lot_ids, "parent", self._stored_children, self._new_children)
 
     def ancestors(self, lot_id: str) -> list[str]:
         """The lot and every lot it was made from (split, packed, merged), each once."""
-        seen = {lot_id: None}
-        frontier = [lot_id]
+        return self._closure([lot_id], "child", self._stored_parents, self._new_parents)
+
+    def _closure(
+        self,
+        lot_ids: list[str],
+        near: str,
+        stored: dict[str, list[str]],
+        new: dict[str, list[str]],
+    ) -> list[str]:
+        """The lots and every lot reached from them along edges one way, breadth first, one
+        query per generation for the lots not read before."""
+        seen = dict.fromkeys(lot_ids)
+        frontier = list(seen)
         while frontier:
-            parents: list[str] = []
-            for chunk in _chunks(frontier):
-                parents.extend(
-                    self.connection.execute(
-                        sa.select(LOT_EDGE.c.parent).where(LOT_EDGE.c.child.in_(chunk))
-                    ).scalars()
-                )
-            wanted = set(frontier)
-            parents.extend(edge["parent"] for edge in self.edges if edge["child"] in wanted)
-            frontier = [p for p in dict.fromkeys(parents) if p not in seen]
+            self._stored_edges(frontier, near, stored)
+            reached = [far for near in frontier for far in stored[near] + new.get(near, [])]
+            frontier = [lot_id for lot_id in dict.fromkeys(reached) if lot_id not in seen]
             seen.update(dict.fromkeys(frontier))
         return list(seen)
 
-    def lots_from_source(self, source: str, start_utc: str, end_utc: str) -> list[LotState]:
-        """Lots harvested or slaughtered from ``source`` with an event time in [start, end)."""
-        rows = self.connection.execute(
-            sa.select(LOT).where(
-                LOT.c.source == source, LOT.c.created_utc >= start_utc, LOT.c.created_utc < end_utc
-            )
+    def read_sources(self, sources: set[str], start_utc: str) -> None:
+        """Read the stored lots harvested or slaughtered from ``sources`` at or after
+        ``start_utc``, in one query, so that :meth:`lots_from_source` need not ask again."""
+        wanted = sorted(
+            source
+            for source in sources
+            if source not in self._source_read_from or start_utc < self._source_read_from[source]
+        )
+        rows = select_where_in(
+            self.connection, LOT, "source", wanted, since=("created_utc", start_utc)
         )
         for row in rows:
-            if row.id not in self._lots:
-                self._lots[row.id] = LotState.from_row(row)
-        found = {
-            lot.id: lot
-            for lot in self._lots.values()
-            if lot is not None and lot.source == source and start_utc <= lot.created_utc < end_utc
-        }
-        return [found[lot_id] for lot_id in sorted(found)]
+            lot = self._lots.get(row.id)
+            if lot is None:
+                lot = self._lots[row.id] = LotState.from_row(row)
+            self._by_source.setdefault(row.source, {})[row.id] = lot
+        for source in wanted:
+            self._source_read_from[source] = start_utc
+
+    def lots_from_source(self, source: str, start_utc: str, end_utc: str) -> list[LotState]:
+        """Lots harvested or slaughtered from ``source`` with an event time in [start, end)."""
+        self.read_sources({source}, start_utc)
+        found = [
+            lot
+            for lot in self._by_source.get(source, {}).values()
+            if start_utc <= lot.created_utc < end_utc
+        ]
+        return sorted(found, key=lambda lot: lot.id)
 
     # --- reading ahead --------------------------------------------------------------------------
 
-    def prefetch(self, lot_ids: set[str], glns: set[str], interval_subjects: set[str]) -> None:
+    def prefetch(self, references: References) -> None:
         """Read the lots, locations, organisations, products and safety intervals a batch will
         need in a few queries, instead of one query per event."""
-        lot_ids = {i for i in lot_ids if i not in self._lots}
-        for chunk in _chunks(sorted(lot_ids)):
-            for row in self.connection.execute(sa.select(LOT).where(LOT.c.id.in_(chunk))):
-                self._lots[row.id] = LotState.from_row(row)
+        glns, interval_subjects = references.glns, references.interval_subjects
+        lot_ids = {i for i in references.lot_ids if i not in self._lots}
+        for row in select_where_in(self.connection, LOT, "id", sorted(lot_ids)):
+            self._lots[row.id] = LotState.from_row(row)
         self._lots.update({i: None for i in lot_ids if i not in self._lots})
         gtins = {lot_id[4:18] for lot_id in lot_ids}
         self._prefetch_master("product", gtins)
@@ -282,12 +335,14 @@ class CustodyState:
         wanted = {s for s in interval_subjects if s not in self._stored_intervals}
         for subject in wanted:
             self._stored_intervals[subject] = []
-        for chunk in _chunks(sorted(wanted)):
-            rows = self.connection.execute(
-                sa.select(SAFETY_INTERVAL).where(SAFETY_INTERVAL.c.subject.in_(chunk))
-            )
-            for row in rows:
-                self._stored_intervals[row.subject].append(dict(row._mapping))
+        for row in select_where_in(self.connection, SAFETY_INTERVAL, "subject", sorted(wanted)):
+            self._stored_intervals[row.subject].append(dict(row._mapping))
+        if references.sources:
+            self.read_sources(references.sources, references.sources_from)
+        if references.lineage:
+            lineage = sorted(references.lineage)
+            self.descendants(lineage)
+            self._closure(lineage, "child", self._stored_parents, self._new_parents)
 
     def _prefetch_master(self, kind: str, keys: set[str]) -> None:
         missing = sorted(k for k in keys if (kind, k) not in self._masters)
@@ -303,9 +358,8 @@ class CustodyState:
     def intervals_covering(self, subject: str, moment_utc: str) -> list[dict[str, Any]]:
         """Pre-harvest intervals and withdrawal periods on ``subject`` running at the moment."""
         if subject not in self._stored_intervals:
-            self.prefetch(set(), set(), {subject})
-        rows = list(self._stored_intervals[subject])
-        rows.extend(i for i in self.intervals if i["subject"] == subject)
+            self.prefetch(References(set(), set(), {subject}))
+        rows = self._stored_intervals[subject] + self._new_intervals.get(subject, [])
         return sorted(
             (r for r in rows if r["applied_at_utc"] <= moment_utc < r["safe_from_utc"]),
             key=lambda r: r["safe_from_utc"],
@@ -399,11 +453,18 @@ class CustodyState:
         for lot_id in sorted(self._dirty):
             lot = self._lots[lot_id]
             assert lot is not None
-            (updates if lot.stored else inserts).append(lot.as_row())
+            if lot.stored:
+                updates.append(lot.changes_row())
+            else:
+                inserts.append(lot.as_row())
             lot.stored = True
         self._dirty.clear()
         insert_rows(self.connection, LOT, inserts)
         update_rows(self.connection, LOT, "id", updates)
+        # What this transaction added is stored now: the caches of stored rows take it over.
+        _merge_into(self._stored_children, self._new_children)
+        _merge_into(self._stored_parents, self._new_parents)
+        _merge_into(self._stored_intervals, self._new_intervals)
         for table, rows in (
             (LOT_EDGE, self.edges),
             (SAFETY_INTERVAL, self.intervals),
@@ -431,6 +492,14 @@ class CustodyState:
                 sa.update(RECALL).where(RECALL.c.entry_idx == entry_idx).values(lifted_entry=lifted)
             )
         self.lifted_recalls.clear()
+
+
+def _merge_into(stored: dict[str, list[_T]], new: dict[str, list[_T]]) -> None:
+    """Move rows written at flush into the cache of stored rows, where it holds their key."""
+    for key, rows in new.items():
+        if key in stored:
+            stored[key].extend(rows)
+    new.clear()
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:

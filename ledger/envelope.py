@@ -18,7 +18,7 @@ ROLES = ("input", "output", "observed")
 LEDGER_ACTOR = "ledger"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubjectRef:
     """A subject an event touches. ``check_prev`` asks for optimistic concurrency control:
     the append fails unless the subject's current head is ``expect_prev`` (None: a new subject).
@@ -36,7 +36,7 @@ class SubjectRef:
         return fields
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewEvent:
     type: str
     biz_step: str

@@ -25,7 +25,7 @@ from ledger.accounts import record_admin_action
 from ledger.canonical import entry_bytes, envelope_of, parse_time, utc_timestamp
 from ledger.checkpoint import Checkpoint as CheckpointBody
 from ledger.clock import Clock, SystemClock
-from ledger.db import insert_rows, update_rows, write_transaction
+from ledger.db import insert_rows, select_where_in, update_rows, write_transaction
 from ledger.envelope import LEDGER_ACTOR, NewEvent, SubjectRef, stored_envelope
 from ledger.errors import (
     BatchError,
@@ -83,7 +83,7 @@ _SIGNED = "hyt_signed_checkpoints"
 MAX_CHAIN_PAGE = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Appended:
     index: int
     leaf_hash: bytes
@@ -159,7 +159,7 @@ class _Head:
     recorded_at: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class _SubjectState:
     seq: int
     entry_idx: int
@@ -458,17 +458,8 @@ class Log:
         self, connection: Connection, subjects: set[str]
     ) -> dict[str, _SubjectState]:
         states: dict[str, _SubjectState] = {}
-        ordered = sorted(subjects)
-        for offset in range(0, len(ordered), 500):
-            rows = connection.execute(
-                sa.select(HEAD.c.subject, HEAD.c.seq, HEAD.c.entry_idx, HEAD.c.leaf_hash).where(
-                    HEAD.c.subject.in_(ordered[offset : offset + 500])
-                )
-            )
-            for row in rows:
-                states[row.subject] = _SubjectState(
-                    row.seq, row.entry_idx, bytes(row.leaf_hash), True
-                )
+        for row in select_where_in(connection, HEAD, "subject", sorted(subjects)):
+            states[row.subject] = _SubjectState(row.seq, row.entry_idx, bytes(row.leaf_hash), True)
         return states
 
     def _write_rows(

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -37,6 +37,7 @@ from ledger.custody import (
     RECALL_BLOCK,
     CustodyState,
     LotState,
+    References,
     utc_key,
 )
 from ledger.envelope import NewEvent, SubjectRef
@@ -114,7 +115,16 @@ class Command:
         )
 
 
-@dataclass(frozen=True)
+class _TimeWindow(NamedTuple):
+    """The event times a batch accepts, fixed when the batch starts (see DomainSettings)."""
+
+    latest: datetime
+    earliest: datetime
+    #: Before this an event needs a reason for being recorded late.
+    on_time_from: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Recorded:
     index: int
     leaf_hash: bytes
@@ -175,7 +185,9 @@ class _Context:
         self.created: list[str] = []
         self.warnings: list[Message] = []
         self.corrects: int | None = None
-        self.event_utc = utc_key(command.event_time)
+        #: The event's instant, parsed once: several rules compare it.
+        self.moment = parse_time(command.event_time)
+        self.event_utc = utc_timestamp(self.moment)
 
     # --- subjects ------------------------------------------------------------------------------
 
@@ -275,7 +287,7 @@ class _Context:
         return sorted(valid)
 
     def day(self) -> str:
-        return parse_time(self.command.event_time).astimezone(VIETNAM).date().isoformat()
+        return self.moment.astimezone(VIETNAM).date().isoformat()
 
     # --- lots ----------------------------------------------------------------------------------
 
@@ -383,7 +395,7 @@ class _Context:
             status=ACTIVE,
             created_entry=self.index,
             created_event_time=self.command.event_time,
-            created_utc=utc_key(self.command.event_time),
+            created_utc=self.event_utc,
             origin=origin,
             updated_entry=self.index,
             best_before=best_before,
@@ -396,14 +408,7 @@ class _Context:
         return lot
 
     def edge(self, parent: LotState, child: LotState, quantity: Decimal) -> None:
-        self.state.edges.append(
-            {
-                "parent": parent.id,
-                "child": child.id,
-                "entry_idx": self.index,
-                "quantity": str(quantity),
-            }
-        )
+        self.state.add_edge(parent.id, child.id, self.index, str(quantity))
 
     def hold(self, lots: list[LotState], reason: Message) -> None:
         """Put lots and everything made from them on hold, because of this entry."""
@@ -445,12 +450,11 @@ _ANY_TIME = frozenset({"correction", "recall", "recall_lift", "hold_release"})
 
 
 def _safety_interval(ctx: _Context, subject: str, kind: str, what: str, days: int) -> None:
-    applied = parse_time(ctx.command.event_time)
-    applied_utc = utc_timestamp(applied)
-    safe_from_utc = utc_timestamp(applied + timedelta(days=days))
     if days <= 0:
         return
-    ctx.state.intervals.append(
+    applied_utc = ctx.event_utc
+    safe_from_utc = utc_timestamp(ctx.moment + timedelta(days=days))
+    ctx.state.add_interval(
         {
             "entry_idx": ctx.index,
             "subject": subject,
@@ -1283,10 +1287,10 @@ class Recorder:
         """Record commands of several callers in one transaction (imports, the demo season)."""
         if not items:
             return []
-        now = self.log.clock.now()
+        window = self._time_window(self.log.clock.now())
         with decimal.localcontext(QUANTITY_CONTEXT), self.log.transaction() as transaction:
             state = CustodyState(transaction.connection)
-            state.prefetch(*_references(items))
+            state.prefetch(_references(items))
             existing = self._existing_keys(transaction.connection, items)
             results: list[Recorded | None] = [None] * len(items)
             first_of_key: dict[tuple[str, str], int] = {}
@@ -1321,7 +1325,7 @@ class Recorder:
                     context = _Context(
                         self, state, principal, command, transaction.size + len(events)
                     )
-                    events.append(self._handle(context, now))
+                    events.append(self._handle(context, window))
                     contexts.append((position, context))
                 except LedgerError as error:
                     raise BatchError(line, error) from None
@@ -1351,7 +1355,7 @@ class Recorder:
 
     # --- steps ---------------------------------------------------------------------------------
 
-    def _handle(self, ctx: _Context, now: datetime) -> NewEvent:
+    def _handle(self, ctx: _Context, window: _TimeWindow) -> NewEvent:
         command = ctx.command
         kind = event_type(command.type)
         if ctx.principal.role not in kind.roles:
@@ -1361,7 +1365,7 @@ class Recorder:
                 type=command.type,
             )
         actor = ctx.principal.actor
-        self._check_event_time(command, now)
+        self._check_event_time(command, ctx.moment, window)
         HANDLERS[command.type](ctx)
         ctx.payload["v"] = VOCABULARY_VERSION
         if command.late_reason:
@@ -1391,22 +1395,29 @@ class Recorder:
             idempotency_key=command.idempotency_key,
         )
 
-    def _check_event_time(self, command: Command, now: datetime) -> None:
-        moment = parse_time(command.event_time)
-        if moment > now + timedelta(seconds=self.settings.max_future_seconds):
+    def _time_window(self, now: datetime) -> _TimeWindow:
+        settings = self.settings
+        return _TimeWindow(
+            latest=now + timedelta(seconds=settings.max_future_seconds),
+            earliest=now - timedelta(days=settings.max_backfill_days),
+            on_time_from=now - timedelta(days=settings.max_late_days),
+        )
+
+    def _check_event_time(self, command: Command, moment: datetime, window: _TimeWindow) -> None:
+        if moment > window.latest:
             raise _rule(
                 "event_time",
                 N_("{value} is in the future; events are recorded after they happen."),
                 value=command.event_time,
             )
-        if moment < now - timedelta(days=self.settings.max_backfill_days):
+        if moment < window.earliest:
             raise _rule(
                 "event_time",
                 N_("{value} is more than {days} days ago; the ledger does not backfill that far."),
                 value=command.event_time,
                 days=self.settings.max_backfill_days,
             )
-        if moment < now - timedelta(days=self.settings.max_late_days) and not command.late_reason:
+        if moment < window.on_time_from and not command.late_reason:
             raise _rule(
                 "late_reason",
                 N_("{value} is more than {days} days ago; give a reason for recording it late."),
@@ -1483,37 +1494,55 @@ _LOT_LIST_FIELDS = ("inputs", "outputs")
 _GLN_FIELDS = ("plot", "house", "location", "site", "receiver", "counterparty", "body", "holder")
 #: Types whose rules look at the safety intervals of their plot or flock.
 _INTERVAL_CHECKS = {"harvest": "plot", "slaughter": "flock"}
+#: Data fields that name lots or GLNs, by how: one lot, a GLN, items with a lot, lot ids.
+_REFERENCE_FIELDS = {
+    **dict.fromkeys(_LOT_FIELDS, "lot"),
+    **dict.fromkeys(_GLN_FIELDS, "gln"),
+    **dict.fromkeys(_LOT_LIST_FIELDS, "lot_items"),
+    "lots": "lot_ids",
+}
 
 
-def _references(
-    items: Sequence[tuple[Principal, Command]],
-) -> tuple[set[str], set[str], set[str]]:
+def _references(items: Sequence[tuple[Principal, Command]]) -> References:
     """The lots, GLNs and safety-interval subjects a batch names, to read them ahead."""
     lot_ids: set[str] = set()
     glns: set[str] = set()
     interval_subjects: set[str] = set()
+    sprayed: set[str] = set()
+    spray_times: list[str] = []
+    lineage: set[str] = set()
     for principal, command in items:
         data = command.data
         if principal.organisation:
             glns.add(principal.organisation)
-        for name in _LOT_FIELDS:
-            value = data.get(name)
-            if isinstance(value, str):
-                lot_ids.add(value)
-        for name in _LOT_LIST_FIELDS:
-            for item in data.get(name) or ():
-                lot_ids.add(item["lot"])
-        lot_ids.update(data.get("lots") or ())
-        for name in _GLN_FIELDS:
-            value = data.get(name)
-            if isinstance(value, str):
-                glns.add(value)
+        for name, value in data.items():  # one pass: most fields name neither lots nor GLNs
+            kind = _REFERENCE_FIELDS.get(name)
+            if kind is None or not value:
+                continue
+            if kind == "lot":
+                if isinstance(value, str):
+                    lot_ids.add(value)
+            elif kind == "gln":
+                if isinstance(value, str):
+                    glns.add(value)
+            elif kind == "lot_items":
+                lot_ids.update(item["lot"] for item in value)
+            else:
+                lot_ids.update(value)
         checked = _INTERVAL_CHECKS.get(command.type)
         if checked == "plot":
             interval_subjects.add(f"plot:{data['plot']}")
         elif checked == "flock":
             interval_subjects.add(data["flock"])
-    return lot_ids, glns, interval_subjects
+            lineage.add(data["flock"])
+        elif data.get("withdrawal_days") and isinstance(data.get("flock"), str):
+            lineage.add(data["flock"])  # a late treatment holds the carcasses made from it
+        elif command.type == "farm_input.pesticide":
+            # A late spray holds what was harvested in its interval: read those harvests ahead.
+            sprayed.add(f"plot:{data['plot']}")
+            spray_times.append(command.event_time)
+    sources_from = min((utc_key(time) for time in spray_times), default="")
+    return References(lot_ids, glns, interval_subjects, sprayed, sources_from, lineage)
 
 
 def _as_repeat(result: Recorded) -> Recorded:

@@ -30,6 +30,7 @@ from ledger.errors import (
 )
 from ledger.log import Log
 from ledger.models import LOT
+from ledger.recording import Command
 from ledger.vocabulary import EVENT_TYPES
 from schemas.events import private_fields
 from tests.world import (
@@ -204,6 +205,44 @@ def test_a_late_spray_covering_a_harvest_puts_its_lots_on_hold(world: World) -> 
     assert lot_row(world, packed).hold_entry is None
     world.ship(PACKER, packed, "10", RETAILER)
     world.advance(days=15)
+
+
+def test_late_sprays_in_one_batch_hold_harvests_of_this_batch_and_of_earlier_ones(
+    world: World,
+) -> None:
+    # The batch reads the plot's stored harvests ahead from its earliest spray on; a harvest made
+    # in the same batch and one made before it must both be found.
+    earlier = world.harvest(quantity="300", event_time=world.time(hours_ago=20))
+    harvested_now = lot(FRESH_LONGAN, world.code("NH"))
+
+    def late_spray(hours_ago: float) -> Command:
+        data = {
+            "plot": PLOT_A,
+            "product": "Regent 800WG",
+            "registration_no": "VN-1234",
+            "active_ingredients": ["Fipronil"],
+            "dose": "0.5",
+            "dose_unit": "g/bình 16 l",
+            "area_ha": "0.8",
+            "phi_days": 7,
+            "operator": "op-0042",
+            "data_source": "measured",
+        }
+        return world.command(
+            "farm_input.pesticide", data, event_time=world.time(hours_ago=hours_ago)
+        )
+
+    harvest = world.command(
+        "harvest",
+        {"plot": PLOT_A, "lot": harvested_now, "quantity": "200", "data_source": "measured"},
+        event_time=world.time(hours_ago=2),
+    )
+    recorded = world.recorder.record_batch(FARMER_A, [harvest, late_spray(5), late_spray(30)])
+    assert lot_row(world, harvested_now).hold_entry == recorded[2].index
+    assert lot_row(world, earlier).hold_entry == recorded[2].index
+    assert any(earlier in str(w) for w in recorded[2].warnings)
+    assert any(harvested_now in str(w) for w in recorded[1].warnings)
+    world.advance(days=8)  # the module's later tests harvest this plot
 
 
 # --- mass balance -----------------------------------------------------------------------------
