@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ledger.canonical import canonical_decimal, parse_time, utc_timestamp
-from ledger.db import insert_rows, select_where_in, update_rows
+from ledger.db import IN_CHUNK, insert_rows, select_where_in, update_rows
 from ledger.models import (
     CERTIFICATE,
     LOCATION,
@@ -83,6 +83,7 @@ _LOT_FIXED_COLUMNS = frozenset(
     | {"best_before", "units"}
 )
 _LOT_CHANGING_COLUMNS = tuple(c for c in _LOT_COLUMNS if c not in _LOT_FIXED_COLUMNS)
+_LOT_FIXED_IN_ORDER = tuple(c for c in _LOT_COLUMNS if c in _LOT_FIXED_COLUMNS)
 
 
 def decimal_text(value: Decimal) -> str:
@@ -115,9 +116,8 @@ class LotState:
     stored: bool = field(default=False, repr=False)
 
     def as_row(self) -> dict[str, Any]:
-        row = {name: getattr(self, name) for name in _LOT_COLUMNS}
-        row["created_quantity"] = decimal_text(self.created_quantity)
-        row["quantity"] = decimal_text(self.quantity)
+        row = self.changes_row()
+        row.update({name: getattr(self, name) for name in _LOT_FIXED_IN_ORDER})
         row["origin"] = orjson.dumps(self.origin, option=orjson.OPT_SORT_KEYS).decode()
         row["source"] = self.source
         return row
@@ -273,7 +273,7 @@ class CustodyState:
         frontier = list(seen)
         while frontier:
             self._stored_edges(frontier, near, stored)
-            reached = [far for near in frontier for far in stored[near] + new.get(near, [])]
+            reached = [far for lot_id in frontier for far in stored[lot_id] + new.get(lot_id, [])]
             frontier = [lot_id for lot_id in dict.fromkeys(reached) if lot_id not in seen]
             seen.update(dict.fromkeys(frontier))
         return list(seen)
@@ -502,7 +502,7 @@ def _merge_into(stored: dict[str, list[_T]], new: dict[str, list[_T]]) -> None:
     new.clear()
 
 
-def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+def _chunks(items: list[str], size: int = IN_CHUNK) -> list[list[str]]:
     return [items[offset : offset + size] for offset in range(0, len(items), size)]
 
 

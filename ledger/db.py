@@ -158,7 +158,7 @@ def select_where_in(
     renders an expanding ``IN`` parameter by parameter at every execution, which costs more than
     the query. Rows come back as the driver gives them (text, integers, bytes, None).
     """
-    names = ", ".join(_known_columns(table, dict.fromkeys(table.c.keys())))
+    names = ", ".join(table.c.keys())
     _known_columns(table, {column: None, **({since[0]: None} if since else {})})
     mark = "?" if is_sqlite(connection) else "%s"
     ordered = list(values)
