@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ledger.canonical import canonical_decimal, parse_time, utc_timestamp
-from ledger.db import IN_CHUNK, insert_rows, select_where_in, update_rows
+from ledger.db import insert_rows, select_where_in, update_rows
 from ledger.models import (
     CERTIFICATE,
     LOCATION,
@@ -180,6 +180,9 @@ class CustodyState:
         self.edges: list[dict[str, Any]] = []
         self.intervals: list[dict[str, Any]] = []
         self.recorded: list[dict[str, Any]] = []
+        #: Entries this transaction recorded, by (organisation, idempotency key): corrections
+        #: may name an entry of the same batch by its key.
+        self.recorded_keys: dict[tuple[str, str], int] = {}
         self.new_recalls: list[dict[str, Any]] = []
         self.lifted_recalls: dict[int, int] = {}
         #: Corrections made earlier in this transaction: (corrected entry, changes).
@@ -345,12 +348,12 @@ class CustodyState:
             self._closure(lineage, "child", self._stored_parents, self._new_parents)
 
     def _prefetch_master(self, kind: str, keys: set[str]) -> None:
+        """Read master-data rows straight through the driver (booleans may come back as 0 and
+        1, which the rules only ever test for truth)."""
         missing = sorted(k for k in keys if (kind, k) not in self._masters)
-        table = _MASTER_TABLES[kind]
-        column = table.c.gtin if kind == "product" else table.c.gln
-        for chunk in _chunks(missing):
-            for row in self.connection.execute(sa.select(table).where(column.in_(chunk))):
-                self._masters[(kind, getattr(row, column.name))] = row
+        column = "gtin" if kind == "product" else "gln"
+        for row in select_where_in(self.connection, _MASTER_TABLES[kind], column, missing):
+            self._masters[(kind, getattr(row, column))] = row
         self._masters.update({(kind, k): None for k in missing if (kind, k) not in self._masters})
 
     # --- safety intervals ----------------------------------------------------------------------
@@ -500,10 +503,6 @@ def _merge_into(stored: dict[str, list[_T]], new: dict[str, list[_T]]) -> None:
         if key in stored:
             stored[key].extend(rows)
     new.clear()
-
-
-def _chunks(items: list[str], size: int = IN_CHUNK) -> list[list[str]]:
-    return [items[offset : offset + size] for offset in range(0, len(items), size)]
 
 
 def utc_key(canonical: str) -> str:

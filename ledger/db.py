@@ -9,7 +9,7 @@ is a ``SELECT … FOR UPDATE`` of the tree head row.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,10 @@ DEFAULT_LOCK_TIMEOUT_MS = 10_000
 #: Appends touch index pages all over the leaf-hash and subject indexes; a page cache larger
 #: than SQLite's 2 MiB default keeps them in memory between batches (KiB, negative = size).
 SQLITE_CACHE_KIB = 32 * 1024
+#: Read database pages through a memory map of up to this size (bytes) instead of a system call
+#: and a copy per page; writes still go through the write-ahead log, and the map only ever
+#: covers what SQLite reads.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 #: Checkpoint the write-ahead log every 10,000 pages rather than 1,000, so a page written by
 #: many consecutive appends is copied into the database once.
 SQLITE_WAL_AUTOCHECKPOINT = 10_000
@@ -81,6 +85,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT}")
+        cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -124,7 +129,25 @@ def _known_columns(table: sa.Table, row: dict[str, Any]) -> list[str]:
 
 
 def insert_rows(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """``INSERT`` many rows straight through the driver.
+    """``INSERT`` many rows, given as dictionaries, straight through the driver (see
+    :func:`insert_values`)."""
+    if not rows:
+        return
+    columns = _known_columns(table, rows[0])
+    values = operator.itemgetter(*columns)
+    insert_values(
+        connection,
+        table,
+        columns,
+        [values(row) for row in rows] if len(columns) > 1 else [(values(row),) for row in rows],
+    )
+
+
+def insert_values(
+    connection: Connection, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """``INSERT`` many rows, given as tuples in the order of ``columns``, straight through the
+    driver.
 
     SQLAlchemy's per-row parameter processing costs more than SQLite's own work for the narrow
     rows an append writes; these rows already hold what both drivers take as they are (text,
@@ -132,15 +155,11 @@ def insert_rows(connection: Connection, table: sa.Table, rows: list[dict[str, An
     """
     if not rows:
         return
-    columns = _known_columns(table, rows[0])
-    mark = "?" if is_sqlite(connection) else "%s"
+    _known_columns(table, dict.fromkeys(columns))
+    mark = _mark(connection)
     names, marks = ", ".join(columns), ", ".join([mark] * len(columns))
-    statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - see below
-    values = operator.itemgetter(*columns)
-    connection.exec_driver_sql(
-        statement,
-        [values(row) for row in rows] if len(columns) > 1 else [(values(row),) for row in rows],
-    )
+    statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - see above
+    connection.exec_driver_sql(statement, rows)
 
 
 def select_where_in(
@@ -158,20 +177,50 @@ def select_where_in(
     renders an expanding ``IN`` parameter by parameter at every execution, which costs more than
     the query. Rows come back as the driver gives them (text, integers, bytes, None).
     """
-    names = ", ".join(table.c.keys())
     _known_columns(table, {column: None, **({since[0]: None} if since else {})})
-    mark = "?" if is_sqlite(connection) else "%s"
+    mark = _mark(connection)
+    return _where_in(
+        connection,
+        f"SELECT {', '.join(table.c.keys())} FROM {table.name} WHERE {column}",  # noqa: S608
+        values,
+        f" AND {since[0]} >= {mark}" if since else "",
+        (since[1],) if since else (),
+    )
+
+
+def query_where_in(
+    connection: Connection,
+    query: sa.Select[Any],
+    column: sa.ColumnElement[Any],
+    values: Iterable[Any],
+) -> list[Any]:
+    """Rows of ``query`` (a select without parameters or conditions, joins allowed) whose
+    ``column`` is one of ``values``, the same way as :func:`select_where_in`."""
+    dialect = connection.dialect
+    head = f"{query.compile(dialect=dialect)} WHERE {column.compile(dialect=dialect)}"
+    return _where_in(connection, head, values)
+
+
+def _mark(connection: Connection) -> str:
+    return "?" if is_sqlite(connection) else "%s"
+
+
+def _where_in(
+    connection: Connection,
+    head: str,
+    values: Iterable[Any],
+    tail: str = "",
+    tail_parameters: tuple[Any, ...] = (),
+) -> list[Any]:
+    """Run ``<head> IN (<chunk>)<tail>`` for each chunk of ``values``; the SQL text comes from
+    the model, never from input, and every value is bound."""
+    mark = _mark(connection)
     ordered = list(values)
     found: list[Any] = []
     for offset in range(0, len(ordered), IN_CHUNK):
         chunk = ordered[offset : offset + IN_CHUNK]
-        condition = f"{column} IN ({', '.join([mark] * len(chunk))})"
-        parameters = tuple(chunk)
-        if since is not None:
-            condition += f" AND {since[0]} >= {mark}"
-            parameters += (since[1],)
-        statement = f"SELECT {names} FROM {table.name} WHERE {condition}"  # noqa: S608 - above
-        found.extend(connection.exec_driver_sql(statement, parameters))
+        statement = f"{head} IN ({', '.join([mark] * len(chunk))}){tail}"
+        found.extend(connection.exec_driver_sql(statement, (*chunk, *tail_parameters)))
     return found
 
 
@@ -182,7 +231,7 @@ def update_rows(
     if not rows:
         return
     columns = [c for c in _known_columns(table, rows[0]) if c != key]
-    mark = "?" if is_sqlite(connection) else "%s"
+    mark = _mark(connection)
     assignments = ", ".join(f"{c} = {mark}" for c in columns)
     statement = f"UPDATE {table.name} SET {assignments} WHERE {key} = {mark}"  # noqa: S608
     connection.exec_driver_sql(statement, [(*(row[c] for c in columns), row[key]) for row in rows])

@@ -8,18 +8,23 @@ normalised them. The ledger adds what only it may decide, inside the serialised 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from ledger.canonical import fingerprint
 
 ROLES = ("input", "output", "observed")
 #: Actor of events the ledger appends about itself (key rotation, revocation).
 LEDGER_ACTOR = "ledger"
+#: The default payload and private fields: empty, and immutable because it is shared.
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class SubjectRef:
+# The value objects of an append are named tuples: immutable like frozen dataclasses, and made
+# several times faster, which counts at thousands of events per second.
+
+
+class SubjectRef(NamedTuple):
     """A subject an event touches. ``check_prev`` asks for optimistic concurrency control:
     the append fails unless the subject's current head is ``expect_prev`` (None: a new subject).
     """
@@ -36,15 +41,14 @@ class SubjectRef:
         return fields
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
+class NewEvent(NamedTuple):
     type: str
     biz_step: str
     event_time: str
     actor: str
     subjects: tuple[SubjectRef, ...]
-    payload: Mapping[str, Any] = field(default_factory=dict)
-    private: Mapping[str, Any] = field(default_factory=dict)
+    payload: Mapping[str, Any] = _NOTHING
+    private: Mapping[str, Any] = _NOTHING
     idempotency_key: str | None = None
 
     def request_digest(self) -> bytes:

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -25,7 +25,13 @@ from ledger.accounts import record_admin_action
 from ledger.canonical import entry_bytes, envelope_of, parse_time, utc_timestamp
 from ledger.checkpoint import Checkpoint as CheckpointBody
 from ledger.clock import Clock, SystemClock
-from ledger.db import insert_rows, select_where_in, update_rows, write_transaction
+from ledger.db import (
+    insert_rows,
+    insert_values,
+    select_where_in,
+    update_rows,
+    write_transaction,
+)
 from ledger.envelope import LEDGER_ACTOR, NewEvent, SubjectRef, stored_envelope
 from ledger.errors import (
     BatchError,
@@ -83,9 +89,13 @@ _SIGNED = "hyt_signed_checkpoints"
 MAX_CHAIN_PAGE = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Appended:
-    index: int
+class Appended(NamedTuple):
+    """Where an event went into the log.
+
+    A named tuple because one is made per event; its ``index`` field hides ``tuple.index``.
+    """
+
+    index: int  # type: ignore[assignment]
     leaf_hash: bytes
     recorded_at: str
     #: True when an identical idempotent repeat returned an existing entry.
@@ -157,6 +167,11 @@ class _Head:
     size: int
     root: bytes
     recorded_at: str | None
+
+
+#: The columns of the rows an append writes as tuples, in this order.
+_ENTRY_COLUMNS = ("idx", "leaf_hash", "data", "actor", "idempotency_key", "request_digest")
+_LINK_COLUMNS = ("subject", "seq", "entry_idx", "role")
 
 
 @dataclass(slots=True)
@@ -285,18 +300,17 @@ class Log:
         edge_keys = RightEdge.keys_for(head.size, self.tile_height)
         edge = RightEdge(head.size, self.tile_height, fetch_tiles(connection, edge_keys))
 
-        entry_rows: list[dict[str, Any]] = []
-        link_rows: list[dict[str, Any]] = []
+        entry_rows: list[tuple[Any, ...]] = []
+        link_rows: list[tuple[Any, ...]] = []
         private_rows: list[dict[str, Any]] = []
         leaf_hashes: list[bytes] = []
         index = head.size
         for position in fresh:
             event = events[position]
+            heads = [states.get(subject.id) for subject in event.subjects]
             try:
-                prevs: list[bytes | None] = []
-                for subject in event.subjects:
-                    state = states.get(subject.id)
-                    prev = state.leaf_hash if state else None
+                prevs = [state.leaf_hash if state else None for state in heads]
+                for subject, state, prev in zip(event.subjects, heads, prevs, strict=True):
                     if subject.check_prev and subject.expect_prev != prev:
                         raise PrevMismatchError(
                             subject=subject.id,
@@ -304,7 +318,6 @@ class Log:
                             head_index=state.entry_idx if state else "none",
                             head_hash=prev.hex() if prev else "null",
                         )
-                    prevs.append(prev)
                 commitments: dict[str, bytes] = {}
                 for name, value in event.private.items():
                     salt, stored = new_salt(), value_bytes(name, value)
@@ -317,22 +330,16 @@ class Log:
                 raise BatchError(position + 1, error) from None
             leaf = merkle.leaf_hash(data)
             entry_rows.append(
-                {
-                    "idx": index,
-                    "leaf_hash": leaf,
-                    "data": data,
-                    "actor": event.actor,
-                    "idempotency_key": event.idempotency_key,
-                    "request_digest": digests.get(position),
-                }
+                (index, leaf, data, event.actor, event.idempotency_key, digests.get(position))
             )
-            for subject in event.subjects:
-                state = states.get(subject.id)
-                seq = state.seq + 1 if state else 0
-                link_rows.append(
-                    {"subject": subject.id, "seq": seq, "entry_idx": index, "role": subject.role}
-                )
-                states[subject.id] = _SubjectState(seq, index, leaf, bool(state and state.stored))
+            for subject, state in zip(event.subjects, heads, strict=True):
+                if state is None:
+                    states[subject.id] = _SubjectState(0, index, leaf, False)
+                    link_rows.append((subject.id, 0, index, subject.role))
+                else:
+                    state.seq += 1
+                    state.entry_idx, state.leaf_hash = index, leaf
+                    link_rows.append((subject.id, state.seq, index, subject.role))
             leaf_hashes.append(leaf)
             results[position] = Appended(index, leaf, recorded_at)
             index += 1
@@ -465,14 +472,14 @@ class Log:
     def _write_rows(
         self,
         connection: Connection,
-        entry_rows: list[dict[str, Any]],
-        link_rows: list[dict[str, Any]],
+        entry_rows: list[tuple[Any, ...]],
+        link_rows: list[tuple[Any, ...]],
         private_rows: list[dict[str, Any]],
         states: dict[str, _SubjectState],
         touched: set[str],
     ) -> None:
-        insert_rows(connection, ENTRY, entry_rows)
-        insert_rows(connection, LINK, link_rows)
+        insert_values(connection, ENTRY, _ENTRY_COLUMNS, entry_rows)
+        insert_values(connection, LINK, _LINK_COLUMNS, link_rows)
         insert_rows(connection, PRIVATE, private_rows)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []

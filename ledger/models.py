@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -320,24 +321,28 @@ class RecordedEvent(Base):
     """What the domain recorded at each entry: by whom (off the public log) and for searches.
 
     ``command_digest`` recognises idempotent repeats of a client's command before any rule is
-    re-evaluated against a state that has since moved on.
+    re-evaluated against a state that has since moved on; the repeat itself is found by the
+    entry's own unique (idempotency key, actor), which this table does not copy.
     """
 
     __tablename__ = "recorded_event"
     __table_args__ = (
-        UniqueConstraint("actor", "idempotency_key"),
-        # Repeats are looked up by key for a whole batch of organisations at once.
-        Index("ix_recorded_event_idempotency_key", "idempotency_key"),
         Index("ix_recorded_event_type_event_time", "event_type", "event_time_utc"),
         Index("ix_recorded_event_actor_event_time", "actor", "event_time_utc"),
+        # Only corrections have it: reads of a corrected entry look for them.
+        Index(
+            "ix_recorded_event_corrects",
+            "corrects",
+            sqlite_where=text("corrects IS NOT NULL"),
+            postgresql_where=text("corrects IS NOT NULL"),
+        ),
     )
 
-    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_idx: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=False)
     event_type: Mapped[str] = mapped_column(String(64))
     event_time_utc: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(13))
     account: Mapped[int | None] = mapped_column(Integer)
-    idempotency_key: Mapped[str | None] = mapped_column(String(128))
     command_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     #: The entry this one corrects, if it is a correction.
     corrects: Mapped[int | None] = mapped_column(BigInteger)

@@ -33,6 +33,7 @@ from ledger.models import LOT
 from ledger.recording import Command
 from ledger.vocabulary import EVENT_TYPES
 from schemas.events import private_fields
+from tests.factories import simple_event
 from tests.world import (
     AUDITOR,
     BANANA,
@@ -482,6 +483,70 @@ def test_a_correction_adjusts_the_balance_and_is_refused_when_it_cannot(world: W
         world.record(FARMER_A, "correction", {**correction, "changes": {"plot": PLOT_B}})
     with pytest.raises(ForbiddenError):
         world.record(FARMER_B, "correction", correction)
+
+
+def test_a_correction_names_its_entry_by_key_of_an_earlier_batch_not_of_its_own(
+    world: World,
+) -> None:
+    def harvest_command(key: str, quantity: str) -> Command:
+        data = {
+            "plot": PLOT_A,
+            "lot": lot(FRESH_LONGAN, world.code("K")),
+            "quantity": quantity,
+            "data_source": "measured",
+        }
+        return world.command("harvest", data, idempotency_key=key)
+
+    def correct(key: str, quantity: str) -> Command:
+        data = {
+            "corrects_key": key,
+            "corrected_type": "harvest",
+            "reason": "Cân sai",
+            "changes": {"quantity": quantity},
+        }
+        return world.command("correction", data)
+
+    earlier_key, same_batch_key = world.code("earlier-"), world.code("same-")
+    earlier = world.recorder.record(FARMER_A, harvest_command(earlier_key, "50"))
+    batch = [
+        correct(earlier_key, "51"),
+        harvest_command(same_batch_key, "30"),
+        correct(same_batch_key, "31"),
+    ]
+    size = world.log.size()
+    with pytest.raises(BatchError) as caught:
+        world.recorder.record_batch(FARMER_A, batch)
+    assert caught.value.line == 3
+    assert "same batch" in str(caught.value.cause)
+    assert world.log.size() == size
+    first, second = world.recorder.record_batch(FARMER_A, batch[:2])
+    fix_second = world.recorder.record(FARMER_A, batch[2])
+    assert entry(world.log, first.index)["payload"]["corrects"] == earlier.index
+    assert entry(world.log, fix_second.index)["payload"]["corrects"] == second.index
+    assert lot_row(world, earlier.lots[0]).quantity == "51"
+    assert lot_row(world, second.lots[0]).quantity == "31"
+    with pytest.raises(RuleViolationError, match="no event with the idempotency key"):
+        world.recorder.record(FARMER_A, correct(world.code("never-"), "1"))
+    # Another organisation's key names nothing of this one.
+    with pytest.raises(RuleViolationError, match="no event with the idempotency key"):
+        world.recorder.record(OTHER_FARMER, correct(earlier_key, "52"))
+
+
+def test_a_key_held_by_an_entry_the_services_did_not_record_is_a_conflict(world: World) -> None:
+    key = world.code("restored-")
+    restored = simple_event(f"plot:{PLOT_A}", key=key, note="restored")
+    world.log.append(restored._replace(actor=f"org:{FARM_A}"))
+    size = world.log.size()
+    with pytest.raises(IdempotencyConflictError):
+        world.recorder.record(
+            FARMER_A,
+            world.command(
+                "training",
+                {"topic": "VietGAP", "hours": "2", "participant_count": 3},
+                idempotency_key=key,
+            ),
+        )
+    assert world.log.size() == size
 
 
 # --- idempotency, batches, time ---------------------------------------------------------------
