@@ -132,11 +132,12 @@ class LotState:
 
     @classmethod
     def from_row(cls, row: Any) -> LotState:
-        values = {name: getattr(row, name) for name in _LOT_COLUMNS}
-        values["created_quantity"] = Decimal(row.created_quantity)
-        values["quantity"] = Decimal(row.quantity)
-        values["origin"] = orjson.loads(row.origin)
-        return cls(**values, source=row.source, stored=True)
+        """A lot as stored; a row of the whole ``lot`` table has exactly the fields' names."""
+        values = dict(row._mapping)
+        values["created_quantity"] = Decimal(values["created_quantity"])
+        values["quantity"] = Decimal(values["quantity"])
+        values["origin"] = orjson.loads(values["origin"])
+        return cls(**values, stored=True)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,6 @@ class SubjectLink(Base):
     """Position ``seq`` of a subject's hash chain is entry ``entry_idx``."""
 
     __tablename__ = "subject_link"
-    __table_args__ = (Index("ix_subject_link_entry_idx", "entry_idx"),)
 
     subject: Mapped[str] = mapped_column(String(256), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)

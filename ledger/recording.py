@@ -1522,9 +1522,9 @@ def _references(items: Sequence[tuple[Principal, Command]]) -> References:
         data = command.data
         if principal.organisation:
             glns.add(principal.organisation)
-        for name, value in data.items():  # one pass: most fields name neither lots nor GLNs
-            kind = _REFERENCE_FIELDS.get(name)
-            if kind is None or not value:
+        for name in data.keys() & _REFERENCE_FIELDS.keys():  # most fields name neither
+            kind, value = _REFERENCE_FIELDS[name], data[name]
+            if not value:
                 continue
             if kind == "lot":
                 if isinstance(value, str):

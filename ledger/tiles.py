@@ -247,31 +247,35 @@ class RightEdge:
         return keys
 
     def append(self, leaf_hashes: Iterable[bytes]) -> None:
-        for value in leaf_hashes:
-            self._add(0, value)
-            self.size += 1
+        hashes = list(leaf_hashes)
+        self._extend(0, hashes)
+        self.size += len(hashes)
 
-    def _add(self, level: int, value: bytes) -> None:
+    def _extend(self, level: int, values: list[bytes]) -> None:
+        """Add hashes to a level a tile's worth at a time; each tile that fills adds its
+        subtree hash to the level above before this one goes on, as one-by-one appends would."""
         if level == len(self._counts):
             self._counts.append(0)
             self._partial.append(bytearray())
-        buffer = self._partial[level]
-        buffer += value
-        index = self._counts[level] >> self._height
-        self._counts[level] += 1
-        key = (level, index)
-        if len(buffer) == HASH_SIZE * self._capacity:
+        capacity, offset = self._capacity, 0
+        while offset < len(values):
+            filled = self._counts[level] & (capacity - 1)
+            take = min(capacity - filled, len(values) - offset)
+            key = (level, self._counts[level] >> self._height)
+            buffer = self._partial[level]
+            buffer += b"".join(values[offset : offset + take])
+            self._counts[level] += take
+            offset += take
+            if filled + take < capacity:
+                self._changed[key] = b""  # placeholder: the partial bytes are read at the end
+                continue
             data = bytes(buffer)
             self._changed[key] = data
             self._partial[level] = bytearray()
-            self._add(
-                level + 1,
-                merkle.hash_consecutive(
-                    [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
-                ),
+            parent = merkle.hash_consecutive(
+                [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
             )
-        else:
-            self._changed[key] = b""  # placeholder: the partial bytes are read at the end
+            self._extend(level + 1, [parent])
 
     def written(self) -> list[tuple[TileKey, bytes, bool]]:
         """(tile, its new bytes, whether a row for it already existed)."""

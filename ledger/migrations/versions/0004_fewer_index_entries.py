@@ -1,4 +1,5 @@
-"""Recorded events find repeats through the entry's idempotency key; corrections are indexed.
+"""Fewer index entries per append: recorded events find repeats through the entry's idempotency
+key, and subject links lose an index nothing reads; corrections are indexed.
 
 Revision ID: 0004
 Revises: 0003
@@ -10,6 +11,9 @@ three more index entries per event. They go; the command digest stays, and repea
 the entry's key. On SQLite the table is rebuilt with ``entry_idx`` as its row id (an
 ``INTEGER PRIMARY KEY``), which saves the primary key's separate index. Corrections are found by
 the entry they correct, through a partial index that holds only corrections.
+
+Every read of ``subject_link`` starts from a subject (its primary key); the index on
+``entry_idx`` was written at every append and never read, so it goes too.
 
 Rows are copied as they are: no recorded fact changes.
 """
@@ -28,6 +32,7 @@ _KEPT_COLUMNS = "entry_idx, event_type, event_time_utc, actor, account, command_
 
 
 def upgrade() -> None:
+    op.drop_index("ix_subject_link_entry_idx", table_name="subject_link")
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_recorded_event_idempotency_key", table_name="recorded_event")
         op.drop_constraint(
