@@ -317,7 +317,7 @@ class AdminAudit(Base):
 
 
 class RecordedEvent(Base):
-    """What the domain recorded at each entry: by whom (off the public log) and for searches.
+    """What the domain recorded at each entry: by whom (off the public log), its type and time.
 
     ``command_digest`` recognises idempotent repeats of a client's command before any rule is
     re-evaluated against a state that has since moved on; the repeat itself is found by the
@@ -326,8 +326,6 @@ class RecordedEvent(Base):
 
     __tablename__ = "recorded_event"
     __table_args__ = (
-        Index("ix_recorded_event_type_event_time", "event_type", "event_time_utc"),
-        Index("ix_recorded_event_actor_event_time", "actor", "event_time_utc"),
         # Only corrections have it: reads of a corrected entry look for them.
         Index(
             "ix_recorded_event_corrects",

@@ -1,5 +1,5 @@
 """Fewer index entries per append: recorded events find repeats through the entry's idempotency
-key, and subject links lose an index nothing reads; corrections are indexed.
+key, and indexes nothing reads go; corrections are indexed.
 
 Revision ID: 0004
 Revises: 0003
@@ -12,8 +12,10 @@ the entry's key. On SQLite the table is rebuilt with ``entry_idx`` as its row id
 ``INTEGER PRIMARY KEY``), which saves the primary key's separate index. Corrections are found by
 the entry they correct, through a partial index that holds only corrections.
 
-Every read of ``subject_link`` starts from a subject (its primary key); the index on
-``entry_idx`` was written at every append and never read, so it goes too.
+Indexes are written at every append, so each must have a reader. Every read of
+``subject_link`` starts from a subject (its primary key), so its index on ``entry_idx`` goes; no
+query looks for recorded events by type or by actor over time, so those two indexes go as well
+(a report that needs one adds it with its query).
 
 Rows are copied as they are: no recorded fact changes.
 """
@@ -34,7 +36,12 @@ _KEPT_COLUMNS = "entry_idx, event_type, event_time_utc, actor, account, command_
 def upgrade() -> None:
     op.drop_index("ix_subject_link_entry_idx", table_name="subject_link")
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_recorded_event_idempotency_key", table_name="recorded_event")
+        for index in (
+            "ix_recorded_event_idempotency_key",
+            "ix_recorded_event_type_event_time",
+            "ix_recorded_event_actor_event_time",
+        ):
+            op.drop_index(index, table_name="recorded_event")
         op.drop_constraint(
             "uq_recorded_event_actor_idempotency_key", "recorded_event", type_="unique"
         )
@@ -52,7 +59,7 @@ def upgrade() -> None:
 
 def _rebuild_on_sqlite() -> None:
     """SQLite cannot drop a constraint or change a primary key in place: copy into a new table,
-    then put back the indexes and the append-only triggers that dropping the old table took."""
+    then put back the append-only triggers that dropping the old table took."""
     op.create_table(
         "recorded_event_new",
         sa.Column("entry_idx", sa.Integer(), autoincrement=False, nullable=False),
@@ -70,12 +77,6 @@ def _rebuild_on_sqlite() -> None:
     )
     op.drop_table("recorded_event")
     op.rename_table("recorded_event_new", "recorded_event")
-    op.create_index(
-        "ix_recorded_event_actor_event_time", "recorded_event", ["actor", "event_time_utc"]
-    )
-    op.create_index(
-        "ix_recorded_event_type_event_time", "recorded_event", ["event_type", "event_time_utc"]
-    )
     for operation in ("UPDATE", "DELETE"):
         op.execute(
             f"CREATE TRIGGER recorded_event_no_{operation.lower()} BEFORE {operation} "
