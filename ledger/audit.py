@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from ledger import merkle
 from ledger.canonical import ENTRY_PREFIX, MAX_ENTRY_BYTES, envelope_of
 from ledger.checkpoint import parse_checkpoint
-from ledger.db import SQLITE_CACHE_KIB
+from ledger.db import SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES
 from ledger.envelope import LEDGER_ACTOR
 from ledger.errors import AuditError, LedgerError
 from ledger.keys import ROLE_LOG, KeyRecord, SignedHead, load_keys, read_public_key
@@ -535,12 +535,14 @@ def _check_rotation_entries(connection: Connection, chain: _KeyChain) -> None:
 
 @contextlib.contextmanager
 def _lean_reading(connection: Connection) -> Iterator[None]:
-    """One sequential pass over everything: no use for a large page cache (it would only count
-    against the audit's memory), and the cyclic garbage collector would rescan the growing map
-    of subject heads over and over although the pass creates no reference cycles."""
+    """One sequential pass over everything: no use for a large page cache or a memory map of the
+    database (either would only count against the audit's memory), and the cyclic garbage
+    collector would rescan the growing map of subject heads over and over although the pass
+    creates no reference cycles."""
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         connection.exec_driver_sql("PRAGMA cache_size = -2048")
+        connection.exec_driver_sql("PRAGMA mmap_size = 0")
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -550,6 +552,7 @@ def _lean_reading(connection: Connection) -> Iterator[None]:
             gc.enable()
         if sqlite:
             connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            connection.exec_driver_sql(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
 
 
 class _Streams:
