@@ -197,7 +197,10 @@ def query_where_in(
     """Rows of ``query`` (a select without parameters or conditions, joins allowed) whose
     ``column`` is one of ``values``, the same way as :func:`select_where_in`."""
     dialect = connection.dialect
-    head = f"{query.compile(dialect=dialect)} WHERE {column.compile(dialect=dialect)}"
+    compiled = query.compile(dialect=dialect)
+    if query.whereclause is not None or compiled.params or "%" in str(compiled):
+        raise ValueError("query_where_in adds the only condition and binds only the values")
+    head = f"{compiled} WHERE {column.compile(dialect=dialect)}"
     return _where_in(connection, head, values)
 
 

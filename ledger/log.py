@@ -332,7 +332,8 @@ class Log:
             entry_rows.append(
                 (index, leaf, data, event.actor, event.idempotency_key, digests.get(position))
             )
-            for subject, state in zip(event.subjects, heads, strict=True):
+            for subject in event.subjects:
+                state = states.get(subject.id)  # again: a subject may be listed twice
                 if state is None:
                     states[subject.id] = _SubjectState(0, index, leaf, False)
                     link_rows.append((subject.id, 0, index, subject.role))

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ledger.db import create_engine, schema_is_current
+from ledger.db import create_engine, query_where_in, schema_is_current
 from ledger.log import Log
-from ledger.models import APPEND_ONLY_TABLES, metadata
+from ledger.models import APPEND_ONLY_TABLES, ENTRY, metadata
 from tests.conftest import user_triggers
 from tests.factories import event
 
@@ -61,6 +61,37 @@ def test_history_tables_refuse_update_and_delete(populated: Log, table: str) -> 
     _refused(populated, f"DELETE FROM {table}")
 
 
+DOMAIN_HISTORY_TABLES = ("recorded_event", "lot_edge", "safety_interval", "master_version")
+
+
+@pytest.mark.parametrize("table", DOMAIN_HISTORY_TABLES)
+def test_domain_history_keeps_its_triggers_through_every_migration(
+    populated: Log, table: str
+) -> None:
+    """Migrations that rebuild a table (SQLite cannot alter one in place) must put back the
+    triggers that dropping the old table took with it."""
+    with populated.engine.begin() as connection:
+        names = set(user_triggers(connection, table))
+    if populated.engine.dialect.name == "sqlite":
+        assert {f"{table}_no_update", f"{table}_no_delete"} <= names
+    else:
+        assert {f"{table}_append_only", f"{table}_no_truncate"} <= names
+
+
+def test_a_recorded_event_cannot_be_rewritten(populated: Log) -> None:
+    with populated.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO recorded_event (entry_idx, event_type, event_time_utc, actor,"
+                " command_digest) VALUES (1000000, 'loss', '2026-07-15T00:00:00.000Z',"
+                " '8930000000012', :digest)"
+            ),
+            {"digest": b"\x00" * 32},
+        )
+    _refused(populated, "UPDATE recorded_event SET event_type = 'sell'")
+    _refused(populated, "DELETE FROM recorded_event")
+
+
 def test_tree_head_tiles_and_subject_heads_only_move_forward(populated: Log) -> None:
     _refused(populated, "UPDATE tree_head SET size = size - 1")
     _refused(populated, "UPDATE tree_head SET size = size")
@@ -83,3 +114,13 @@ def test_truncate_is_refused_on_postgresql(populated: Log) -> None:
         pytest.skip("SQLite has no TRUNCATE")
     for table in (*APPEND_ONLY_TABLES, "tile", "tree_head", "subject_head", "private_value"):
         _refused(populated, f"TRUNCATE {table} CASCADE")
+
+
+def test_reads_by_key_list_refuse_a_query_with_its_own_condition(populated: Log) -> None:
+    with populated.engine.connect() as connection:
+        found = query_where_in(connection, sa.select(ENTRY.c.idx), ENTRY.c.idx, [0, 1, 99])
+        assert sorted(row.idx for row in found) == [0, 1]
+        with pytest.raises(ValueError, match="only condition"):
+            query_where_in(
+                connection, sa.select(ENTRY.c.idx).where(ENTRY.c.idx > 0), ENTRY.c.idx, [1]
+            )

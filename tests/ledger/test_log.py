@@ -60,6 +60,20 @@ def test_an_event_with_several_subjects_heads_each_of_them(log: Log) -> None:
     assert log.subject_chain("flock:multi-b").head_index == merged.index
 
 
+@pytest.mark.parametrize("known", [False, True])
+def test_a_subject_listed_twice_in_one_event_takes_two_links(log: Log, known: bool) -> None:
+    """The schema refuses such an event; the log, which internal callers reach without the
+    schema, still chains it rather than failing on its own primary key."""
+    subject = f"flock:twice-{known}"
+    if known:
+        log.append(simple_event(subject))
+    doubled = simple_event(subject)
+    twice = log.append(doubled._replace(subjects=(*doubled.subjects, *doubled.subjects)))
+    chain = log.subject_chain(subject)
+    assert [link.entry.index for link in chain.links][-2:] == [twice.index, twice.index]
+    assert chain.length == (3 if known else 2)
+
+
 def test_chain_pages(log: Log) -> None:
     indexes = [log.append(simple_event("flock:paged")).index for _ in range(5)]
     page = log.subject_chain("flock:paged", limit=2)
