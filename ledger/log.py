@@ -309,6 +309,8 @@ class Log:
             event = events[position]
             heads = [states.get(subject.id) for subject in event.subjects]
             try:
+                if len(heads) > 1:
+                    _refuse_repeated_subjects(event.subjects)
                 prevs = [state.leaf_hash if state else None for state in heads]
                 for subject, state, prev in zip(event.subjects, heads, prevs, strict=True):
                     if subject.check_prev and subject.expect_prev != prev:
@@ -332,8 +334,7 @@ class Log:
             entry_rows.append(
                 (index, leaf, data, event.actor, event.idempotency_key, digests.get(position))
             )
-            for subject in event.subjects:
-                state = states.get(subject.id)  # again: a subject may be listed twice
+            for subject, state in zip(event.subjects, heads, strict=True):
                 if state is None:
                     states[subject.id] = _SubjectState(0, index, leaf, False)
                     link_rows.append((subject.id, 0, index, subject.role))
@@ -997,6 +998,17 @@ class LogTransaction:
         )
         self.appended += sum(1 for result in results if not result.repeated)
         return results
+
+
+def _refuse_repeated_subjects(subjects: Sequence[SubjectRef]) -> None:
+    """A subject listed twice would need two links to one entry, which no chain can verify."""
+    seen: set[str] = set()
+    for subject in subjects:
+        if subject.id in seen:
+            raise InvalidInputError(
+                errors={"subjects": [Message(N_("Subject {id} is listed twice."), id=subject.id)]}
+            )
+        seen.add(subject.id)
 
 
 def _as_repeat(result: Appended | None) -> Appended:
