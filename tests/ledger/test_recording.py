@@ -79,26 +79,25 @@ def entry(log: Log, index: int) -> dict[str, Any]:
     return envelope_of(log.entry(index).data)
 
 
+def spray_data(plot: str = PLOT_A, days: int = 7) -> dict[str, Any]:
+    return {
+        "plot": plot,
+        "product": "Regent 800WG",
+        "registration_no": "VN-1234",
+        "active_ingredients": ["Fipronil"],
+        "dose": "0.5",
+        "dose_unit": "g/bình 16 l",
+        "area_ha": "0.8",
+        "phi_days": days,
+        "operator": "op-0042",
+        "data_source": "measured",
+    }
+
+
 def spray(
     world: World, who: Any = FARMER_A, plot: str = PLOT_A, days: int = 7, **extra: Any
 ) -> Any:
-    return world.record(
-        who,
-        "farm_input.pesticide",
-        {
-            "plot": plot,
-            "product": "Regent 800WG",
-            "registration_no": "VN-1234",
-            "active_ingredients": ["Fipronil"],
-            "dose": "0.5",
-            "dose_unit": "g/bình 16 l",
-            "area_ha": "0.8",
-            "phi_days": days,
-            "operator": "op-0042",
-            "data_source": "measured",
-        },
-        **extra,
-    )
+    return world.record(who, "farm_input.pesticide", spray_data(plot, days), **extra)
 
 
 # --- lots come into being ----------------------------------------------------------------------
@@ -217,18 +216,7 @@ def test_late_sprays_in_one_batch_hold_harvests_of_this_batch_and_of_earlier_one
     harvested_now = lot(FRESH_LONGAN, world.code("NH"))
 
     def late_spray(hours_ago: float) -> Command:
-        data = {
-            "plot": PLOT_A,
-            "product": "Regent 800WG",
-            "registration_no": "VN-1234",
-            "active_ingredients": ["Fipronil"],
-            "dose": "0.5",
-            "dose_unit": "g/bình 16 l",
-            "area_ha": "0.8",
-            "phi_days": 7,
-            "operator": "op-0042",
-            "data_source": "measured",
-        }
+        data = spray_data()
         return world.command(
             "farm_input.pesticide", data, event_time=world.time(hours_ago=hours_ago)
         )
