@@ -118,10 +118,10 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
 IN_CHUNK = 500
 
 
-def _known_columns(table: sa.Table, row: dict[str, Any]) -> list[str]:
-    """The row's column names, all checked against the model: only values are ever bound, and
-    names come from here, so the statements built below cannot carry input."""
-    columns = list(row)
+def _known_columns(table: sa.Table, names: Iterable[str]) -> list[str]:
+    """Column names (a row's keys, say), all checked against the model: only values are ever
+    bound, and names come from here, so the statements built below cannot carry input."""
+    columns = list(names)
     unknown = set(columns) - set(table.c.keys())
     if unknown:
         raise ValueError(f"{table.name} has no columns {sorted(unknown)}")
@@ -133,7 +133,7 @@ def insert_rows(connection: Connection, table: sa.Table, rows: list[dict[str, An
     :func:`insert_values`)."""
     if not rows:
         return
-    columns = _known_columns(table, rows[0])
+    columns = list(rows[0])  # checked by insert_values
     values = operator.itemgetter(*columns)
     insert_values(
         connection,
@@ -155,7 +155,7 @@ def insert_values(
     """
     if not rows:
         return
-    _known_columns(table, dict.fromkeys(columns))
+    _known_columns(table, columns)
     mark = _mark(connection)
     names, marks = ", ".join(columns), ", ".join([mark] * len(columns))
     statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - see above
@@ -177,7 +177,7 @@ def select_where_in(
     renders an expanding ``IN`` parameter by parameter at every execution, which costs more than
     the query. Rows come back as the driver gives them (text, integers, bytes, None).
     """
-    _known_columns(table, {column: None, **({since[0]: None} if since else {})})
+    _known_columns(table, [column, since[0]] if since else [column])
     mark = _mark(connection)
     return _where_in(
         connection,
