@@ -29,8 +29,8 @@ from ledger.checkpoint import parse_checkpoint
 from ledger.db import SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES
 from ledger.envelope import LEDGER_ACTOR
 from ledger.errors import AuditError, LedgerError
-from ledger.keys import ROLE_LOG, KeyRecord, SignedHead, load_keys, read_public_key
-from ledger.log import KEY_ROTATED, Log
+from ledger.keys import ROLE_LABEL, ROLE_LOG, KeyRecord, SignedHead, load_keys, read_public_key
+from ledger.log import KEY_ROTATED, LABEL_KEY_ENDED, LABEL_KEY_REGISTERED, Log
 from ledger.messages import N_, Message
 from ledger.models import CHECKPOINT, ENTRY, TILE, TREE_HEAD
 from ledger.note import Verifier, open_note, parse_note
@@ -86,7 +86,8 @@ class _KeyChain:
     pinned key and carried forward only through handover checkpoints the old key co-signed.
     """
 
-    def __init__(self, keys: list[KeyRecord]) -> None:
+    def __init__(self, keys: list[KeyRecord], label_keys: list[KeyRecord] | None = None) -> None:
+        self.label_keys = _LabelKeys(label_keys or [])
         self.keys = sorted(keys, key=lambda k: k.row_id)
         self.latest: tuple[int, frozenset[Verifier]] | None = None
         self._verified_at: dict[int, frozenset[Verifier]] = {}
@@ -126,6 +127,13 @@ class _KeyChain:
             and k.valid_until is not None
             and k.valid_until <= size < self._successor_from[k.verifier]
         ]
+
+    def check_own_entry(self, index: int, envelope: dict[str, Any]) -> None:
+        """The ledger's own entries are key events; each must match the key registry."""
+        if envelope.get("type") in (LABEL_KEY_REGISTERED, LABEL_KEY_ENDED):
+            self.label_keys.check(index, envelope)
+        else:
+            self.check_rotation(index, envelope)
 
     def check_rotation(self, index: int, envelope: dict[str, Any]) -> None:
         """A rotation entry must state exactly what the registry says about the two keys."""
@@ -477,8 +485,7 @@ def audit(
         with connection.begin(), contextlib.ExitStack() as streams:
             streams.enter_context(_lean_reading(connection))
             head = connection.execute(sa.select(TREE_HEAD)).one()
-            keys = load_keys(connection, ROLE_LOG)
-            chain = _KeyChain(keys)
+            chain = _KeyChain(load_keys(connection, ROLE_LOG), load_keys(connection, ROLE_LABEL))
             _check_rotation_entries(connection, chain)
             known = _known_roots(log, chain, known_checkpoints, pinned)
             _check_idempotency(connection)
@@ -493,6 +500,7 @@ def audit(
                 known,
                 signed,
             )
+            chain.label_keys.check_all_seen()
             chain.check_anchor(pinned)
             if head.size > chain.latest_size():
                 report.warnings.append(
@@ -507,6 +515,81 @@ def audit(
             _check_subject_indexes(_Streams(connection, streams), heads)
             report.subjects = len(heads)
     return report
+
+
+class _LabelKeys:
+    """The label keys as the registry states them, checked against the entries that registered
+    and ended them: a key without its entry, or an entry that disagrees with its key, fails."""
+
+    def __init__(self, keys: list[KeyRecord]) -> None:
+        self.keys = keys
+        self.by_entry = {k.entry_idx: k for k in keys}
+        self.by_end = {k.ended_by: k for k in keys if k.ended_by is not None}
+        if None in self.by_entry or len(self.by_entry) != len(keys):
+            raise _fail(Message(N_("label keys")), N_("no ledger entry registers it"))
+        if len(self.by_end) != sum(1 for k in keys if k.valid_until is not None):
+            raise _fail(
+                Message(N_("label keys")),
+                N_("the end of the label key disagrees with the key registry"),
+            )
+        self.seen: set[int] = set()
+        self.ended: set[int] = set()
+
+    def check(self, index: int, envelope: dict[str, Any]) -> None:
+        where = _entry(index)
+        payload = envelope.get("payload")
+        if not isinstance(payload, dict):
+            raise _fail(where, N_("the stored bytes are not an envelope"))
+        if envelope.get("type") == LABEL_KEY_REGISTERED:
+            key = self.by_entry.get(index)
+            if key is None:
+                raise _fail(where, N_("the key registry has no label key registered by it"))
+            replaced = self.by_end.get(index)
+            if (
+                payload.get("key") != key.verifier.vkey
+                or payload.get("organisation") != key.organisation
+                or payload.get("valid_from") != key.valid_from
+                or payload.get("valid_from") != index + 1
+                or tuple(payload.get("company_prefixes", ())) != key.company_prefixes
+                or payload.get("replaces") != (replaced.verifier.vkey if replaced else None)
+                or (
+                    replaced is not None and (replaced.revoked or replaced.valid_until != index + 1)
+                )
+            ):
+                raise _fail(where, N_("the label key registration disagrees with the key registry"))
+            self.seen.add(index)
+            if replaced is not None:
+                self.ended.add(replaced.row_id)
+            return
+        key = self.by_end.get(index)
+        if (
+            key is None
+            or payload.get("key") != key.verifier.vkey
+            or payload.get("organisation") != key.organisation
+            or payload.get("valid_until") != key.valid_until
+            or payload.get("revoked") != key.revoked
+            or key.valid_until is None
+            # Retired from the next position; revoked from a position inside its range.
+            or (not key.revoked and key.valid_until != index + 1)
+            or (key.revoked and not key.valid_from <= key.valid_until <= index)
+        ):
+            raise _fail(where, N_("the end of the label key disagrees with the key registry"))
+        self.ended.add(key.row_id)
+
+    def check_all_seen(self) -> None:
+        """Every registered label key was introduced by an entry the audit read."""
+        for index, key in self.by_entry.items():
+            if index not in self.seen:
+                raise _fail(
+                    Message(N_("label key {vkey}"), vkey=key.verifier.vkey),
+                    N_("no ledger entry registers it"),
+                )
+        for key in self.keys:
+            if key.valid_until is not None and key.row_id not in self.ended:
+                raise _fail(
+                    Message(N_("label key {vkey}"), vkey=key.verifier.vkey),
+                    N_("the end of the label key disagrees with the key registry"),
+                )
 
 
 def _check_rotation_entries(connection: Connection, chain: _KeyChain) -> None:
@@ -705,7 +788,7 @@ def _stream_entries(
             if envelope.get("actor") != actor or envelope.get("idempotency_key") != key:
                 raise _fail(_entry(index), N_("the entry's columns disagree with its stored bytes"))
             if actor == LEDGER_ACTOR:
-                chain.check_rotation(index, envelope)
+                chain.check_own_entry(index, envelope)
             recorded_at = envelope.get("recorded_at")
             if not isinstance(recorded_at, str) or recorded_at < last_recorded:
                 raise _fail(_entry(index), N_("recorded_at goes back in time"))

@@ -9,7 +9,11 @@
 * Key validity is stated in ledger positions: a log key signs checkpoints of sizes in
   ``[valid_from, valid_until)``. Rotation and revocation are ledger events; the key tables only
   ever gain rows.
-* The trust list, a signed note by the current log key, publishes every key with its range.
+* Label keys (role ``label``) belong to one organisation each and sign the QR labels it issues
+  (see :mod:`labels.signature`); each is registered with the GS1 company prefixes it may sign
+  for. They share the registry and its ledger events with the log key.
+* The trust list, a signed note by the current log key, publishes every key with its range, and
+  every label key with its organisation and company prefixes.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from ledger.models import KEY_END, LOG_KEY
 from ledger.note import Verifier
 
 ROLE_LOG = "log"
+ROLE_LABEL = "label"
 TRUST_LIST_HEADER = "hyt-ledger/trust/v1"
 
 
@@ -202,6 +207,8 @@ class KeyRecord:
     entry_idx: int | None = None
     #: The ledger entry that ended the key's validity.
     ended_by: int | None = None
+    #: Label keys: the GS1 company prefixes whose GTINs the key may sign.
+    company_prefixes: tuple[str, ...] = ()
 
     def valid_at(self, position: int) -> bool:
         return self.valid_from <= position and (
@@ -226,6 +233,7 @@ def load_keys(connection: Connection, role: str | None = None) -> list[KeyRecord
             keys.c.organisation,
             keys.c.valid_from,
             keys.c.entry_idx,
+            keys.c.company_prefixes,
             ends.c.valid_until,
             ends.c.revoked,
             ends.c.reason,
@@ -248,6 +256,7 @@ def load_keys(connection: Connection, role: str | None = None) -> list[KeyRecord
             reason=row.reason,
             entry_idx=row.entry_idx,
             ended_by=row.ended_by,
+            company_prefixes=tuple((row.company_prefixes or "").split()),
         )
         for row in connection.execute(query)
     ]
@@ -262,6 +271,7 @@ def register_key(
     created_at: str,
     entry_idx: int | None = None,
     organisation: str | None = None,
+    company_prefixes: tuple[str, ...] = (),
 ) -> int:
     result = connection.execute(
         sa.insert(LOG_KEY).values(
@@ -274,6 +284,7 @@ def register_key(
             valid_from=valid_from,
             entry_idx=entry_idx,
             created_at=created_at,
+            company_prefixes=" ".join(company_prefixes) or None,
         )
     )
     primary_key = result.inserted_primary_key
@@ -316,6 +327,8 @@ def trust_list_text(origin: str, records: list[KeyRecord]) -> str:
         tokens.append(f"status={record.status}")
         if record.organisation:
             tokens.append(f"org={record.organisation}")
+        if record.company_prefixes:
+            tokens.append(f"prefixes={','.join(record.company_prefixes)}")
         tokens.append(f"vkey={record.verifier.vkey}")
         lines.append("key " + " ".join(tokens))
     return "\n".join(lines) + "\n"
@@ -329,6 +342,7 @@ class TrustedKey:
     valid_until: int | None
     status: str
     organisation: str | None
+    company_prefixes: tuple[str, ...] = ()
 
     def valid_at(self, position: int) -> bool:
         return self.valid_from <= position and (
@@ -358,6 +372,7 @@ def parse_trust_list(text: str) -> tuple[str, list[TrustedKey]]:
                     valid_until=int(tokens["until"]) if "until" in tokens else None,
                     status=tokens.get("status", "active"),
                     organisation=tokens.get("org"),
+                    company_prefixes=tuple(filter(None, tokens.get("prefixes", "").split(","))),
                 )
             )
         except (KeyError, ValueError):

@@ -48,6 +48,7 @@ from ledger.errors import (
     SignerUnavailableError,
 )
 from ledger.keys import (
+    ROLE_LABEL,
     ROLE_LOG,
     KeyRecord,
     SignedHead,
@@ -69,7 +70,7 @@ from ledger.models import (
     TILE,
     TREE_HEAD,
 )
-from ledger.note import Signer, sign_note
+from ledger.note import Signer, Verifier, sign_note
 from ledger.private import commitment_of_bytes, new_salt, value_bytes
 from ledger.settings import LedgerSettings
 from ledger.tiles import FullTileCache, RightEdge, TileReader, fetch_tiles
@@ -81,6 +82,10 @@ META = LEDGER_META
 
 #: Type of the ledger's own event that records a log key rotation.
 KEY_ROTATED = "ledger.log_key_rotated"
+#: Types of the ledger's own events that register a label key (new or replacing the
+#: organisation's current one) and end one (retired or revoked).
+LABEL_KEY_REGISTERED = "ledger.label_key_registered"
+LABEL_KEY_ENDED = "ledger.label_key_ended"
 
 #: Key in ``Connection.info`` where a transaction collects the checkpoints it signed.
 _SIGNED = "hyt_signed_checkpoints"
@@ -685,18 +690,7 @@ class Log:
                     detail=Message(N_("the loaded key is not the ledger's active log key")),
                 )
             old = active[0]
-            if revoke_from is not None and not old.valid_from <= revoke_from <= head.size:
-                raise InvalidInputError(
-                    errors={
-                        "revoke_from": [
-                            Message(
-                                N_("Must be between {low} and {high}."),
-                                low=old.valid_from,
-                                high=head.size,
-                            )
-                        ]
-                    }
-                )
+            _check_revoke_from(revoke_from, old, head.size)
             new = new_signer.verifier()
             payload: dict[str, Any] = {
                 "old_key": old.verifier.vkey,
@@ -752,6 +746,186 @@ class Log:
                 },
             )
         self.signer = new_signer
+        return appended
+
+    def active_label_key(self, organisation: str) -> KeyRecord | None:
+        """The organisation's label key that signs labels issued from now on, if it has one."""
+        active = [
+            k
+            for k in self.keys(ROLE_LABEL)
+            if k.organisation == organisation and k.valid_until is None
+        ]
+        return active[0] if active else None
+
+    def register_label_key(
+        self,
+        organisation: str,
+        verifier: Verifier,
+        company_prefixes: Sequence[str],
+        reason: str,
+        *,
+        by: str = "cli",
+    ) -> Appended:
+        """Register an organisation's label key, as a ledger event; it replaces the current one.
+
+        The entry at index ``i`` makes the key valid for labels issued by entries ``i + 1`` and
+        later; a replaced key stays valid for the labels issued before (it is retired, not
+        revoked). ``company_prefixes`` are the GS1 company prefixes whose GTINs it may sign.
+        """
+        if verifier.name != f"{self.origin}/label/{organisation}":
+            raise InvalidInputError(
+                errors={
+                    "key": [
+                        Message(
+                            N_("A label key of {organisation} must be named {name}."),
+                            organisation=organisation,
+                            name=f"{self.origin}/label/{organisation}",
+                        )
+                    ]
+                }
+            )
+        prefixes = tuple(dict.fromkeys(company_prefixes))
+        bad = [p for p in prefixes if not (p.isascii() and p.isdigit() and 4 <= len(p) <= 12)]
+        if not prefixes or bad:
+            raise InvalidInputError(
+                errors={
+                    "company_prefixes": [
+                        Message(
+                            N_(
+                                "Give one or more GS1 company prefixes of 4 to 12 digits, "
+                                "not {bad}."
+                            ),
+                            bad=", ".join(bad) or "none",
+                        )
+                    ]
+                }
+            )
+        with self._write() as (connection, head):
+            keys = load_keys(connection)
+            if any(k.verifier.public_key == verifier.public_key for k in keys):
+                raise ConflictError(N_("The key {vkey} is already registered."), vkey=verifier.vkey)
+            old = next(
+                (
+                    k
+                    for k in keys
+                    if k.role == ROLE_LABEL
+                    and k.organisation == organisation
+                    and k.valid_until is None
+                ),
+                None,
+            )
+            now = self.now()
+            payload: dict[str, Any] = {
+                "organisation": organisation,
+                "key": verifier.vkey,
+                "valid_from": head.size + 1,
+                "company_prefixes": list(prefixes),
+                "reason": reason,
+            }
+            subjects = [SubjectRef(key_subject(verifier), "output")]
+            if old is not None:
+                payload["replaces"] = old.verifier.vkey
+                subjects.insert(0, SubjectRef(key_subject(old.verifier), "input"))
+            event = NewEvent(
+                type=LABEL_KEY_REGISTERED,
+                biz_step="key_management",
+                event_time=now,
+                actor=LEDGER_ACTOR,
+                subjects=tuple(subjects),
+                payload=payload,
+            )
+            [appended] = self._append_locked(connection, head, [event])
+            if old is not None:
+                end_key(
+                    connection,
+                    row_id=old.row_id,
+                    valid_until=head.size,
+                    revoked=False,
+                    reason=reason,
+                    created_at=now,
+                    entry_idx=appended.index,
+                )
+            register_key(
+                connection,
+                role=ROLE_LABEL,
+                verifier=verifier,
+                valid_from=head.size,
+                created_at=now,
+                entry_idx=appended.index,
+                organisation=organisation,
+                company_prefixes=prefixes,
+            )
+            record_admin_action(
+                connection,
+                now,
+                by,
+                "label_key.register",
+                key_subject(verifier),
+                {"entry": appended.index, "organisation": organisation, "reason": reason},
+            )
+        return appended
+
+    def end_label_key(
+        self,
+        organisation: str,
+        reason: str,
+        revoke_from: int | None = None,
+        *,
+        by: str = "cli",
+    ) -> Appended:
+        """End the organisation's label key, as a ledger event.
+
+        Without ``revoke_from`` the key is retired: labels issued before this entry stay valid.
+        With it the key is revoked from that ledger position on (its ``valid_from`` revokes every
+        label it signed): use it when the private key may have leaked.
+        """
+        with self._write() as (connection, head):
+            active = [
+                k
+                for k in load_keys(connection, ROLE_LABEL)
+                if k.organisation == organisation and k.valid_until is None
+            ]
+            if not active:
+                raise NotFoundError(
+                    N_("Organisation {organisation} has no active label key."),
+                    organisation=organisation,
+                )
+            key = active[0]
+            _check_revoke_from(revoke_from, key, head.size)
+            now = self.now()
+            valid_until = head.size + 1 if revoke_from is None else revoke_from
+            event = NewEvent(
+                type=LABEL_KEY_ENDED,
+                biz_step="key_management",
+                event_time=now,
+                actor=LEDGER_ACTOR,
+                subjects=(SubjectRef(key_subject(key.verifier), "input"),),
+                payload={
+                    "organisation": organisation,
+                    "key": key.verifier.vkey,
+                    "valid_until": valid_until,
+                    "revoked": revoke_from is not None,
+                    "reason": reason,
+                },
+            )
+            [appended] = self._append_locked(connection, head, [event])
+            end_key(
+                connection,
+                row_id=key.row_id,
+                valid_until=valid_until,
+                revoked=revoke_from is not None,
+                reason=reason,
+                created_at=now,
+                entry_idx=appended.index,
+            )
+            record_admin_action(
+                connection,
+                now,
+                by,
+                "label_key.revoke" if revoke_from is not None else "label_key.retire",
+                key_subject(key.verifier),
+                {"entry": appended.index, "organisation": organisation, "reason": reason},
+            )
         return appended
 
     def trust_note(self) -> bytes:
@@ -1014,3 +1188,15 @@ def _refuse_repeated_subjects(subjects: Sequence[SubjectRef]) -> None:
 def _as_repeat(result: Appended | None) -> Appended:
     assert result is not None
     return Appended(result.index, result.leaf_hash, result.recorded_at, repeated=True)
+
+
+def _check_revoke_from(revoke_from: int | None, key: KeyRecord, size: int) -> None:
+    """A key is revoked from a position inside its range: after its start, not in the future."""
+    if revoke_from is not None and not key.valid_from <= revoke_from <= size:
+        raise InvalidInputError(
+            errors={
+                "revoke_from": [
+                    Message(N_("Must be between {low} and {high}."), low=key.valid_from, high=size)
+                ]
+            }
+        )

@@ -145,6 +145,8 @@ class LogKey(Base):
     valid_from: Mapped[int] = mapped_column(BigInteger)
     entry_idx: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[str] = mapped_column(String(32))
+    #: Label keys only: the GS1 company prefixes whose GTINs the key may sign, space-separated.
+    company_prefixes: Mapped[str | None] = mapped_column(Text)
 
 
 class KeyEnd(Base):

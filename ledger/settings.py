@@ -28,6 +28,8 @@ class LedgerSettings:
     tile_height: int = DEFAULT_TILE_HEIGHT
     busy_timeout_ms: int = 10_000
     lock_timeout_ms: int = 10_000
+    #: Where the organisations' label keys live; by default ``label-keys/`` beside the log key.
+    label_key_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not _ORIGIN.fullmatch(self.origin):
@@ -45,6 +47,10 @@ class LedgerSettings:
             raise ConfigurationError(
                 detail=Message(N_("CHECKPOINT_INTERVAL must not be negative")),
             )
+
+    @property
+    def label_keys_directory(self) -> Path:
+        return self.label_key_dir or self.key_file.parent / "label-keys"
 
     @property
     def state_file(self) -> Path:

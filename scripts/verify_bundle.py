@@ -37,6 +37,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 ENTRY_PREFIX = b"hyt-ledger/event/v1\n"
 ROTATION_TYPE = "ledger.log_key_rotated"
+LABEL_KEY_REGISTERED = "ledger.label_key_registered"
+LABEL_KEY_ENDED = "ledger.label_key_ended"
 COMMITMENT_PREFIX = b"hyt-ledger/private/v1\n"
 TRUST_HEADER = "hyt-ledger/trust/v1"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -194,10 +196,17 @@ def parse_checkpoint(text: str, what: str) -> tuple[str, int, bytes]:
 
 class TrustedKey:
     def __init__(
-        self, key: Key, role: str, valid_from: int, valid_until: int | None, status: str
+        self,
+        key: Key,
+        role: str,
+        valid_from: int,
+        valid_until: int | None,
+        status: str,
+        organisation: str | None = None,
+        prefixes: tuple[str, ...] = (),
     ) -> None:
         self.key, self.role, self.valid_from, self.valid_until = key, role, valid_from, valid_until
-        self.status = status
+        self.status, self.organisation, self.prefixes = status, organisation, prefixes
 
     def valid_at(self, size: int) -> bool:
         return self.valid_from <= size and (self.valid_until is None or size < self.valid_until)
@@ -220,6 +229,8 @@ def parse_trust(text: str) -> tuple[str, list[TrustedKey]]:
                     int(tokens["from"]),
                     int(tokens["until"]) if "until" in tokens else None,
                     tokens.get("status", "active"),
+                    tokens.get("org"),
+                    tuple(filter(None, tokens.get("prefixes", "").split(","))),
                 )
             )
         except (KeyError, ValueError):
@@ -372,6 +383,66 @@ class LogKeys:
         self.rotations[index] = (old.key.vkey, new.key.vkey)
 
 
+class LabelKeys:
+    """The label keys of the trust list, each checked against the entry that registered it and
+    the entry that ended it."""
+
+    def __init__(self, listed: list[TrustedKey]) -> None:
+        self.keys = {k.key.vkey: k for k in listed if k.role == "label"}
+        self.seen: set[str] = set()
+        self.ended: set[str] = set()
+
+    def check(self, index: int, envelope: dict[str, Any]) -> None:
+        payload = envelope.get("payload")
+        if not isinstance(payload, dict) or payload.get("key") not in self.keys:
+            raise BundleError(f"entry {index}: a label key the trust list does not show")
+        key = self.keys[payload["key"]]
+        if payload.get("organisation") != key.organisation:
+            raise BundleError(f"entry {index}: the label key's organisation disagrees")
+        if envelope.get("type") == LABEL_KEY_REGISTERED:
+            if (
+                payload.get("valid_from") != index + 1
+                or key.valid_from != index + 1
+                or tuple(payload.get("company_prefixes") or ()) != key.prefixes
+            ):
+                raise BundleError(f"entry {index}: the label key disagrees with the trust list")
+            self.seen.add(key.key.vkey)
+            replaced = payload.get("replaces")
+            if replaced is not None:
+                old = self.keys.get(replaced)
+                if (
+                    old is None
+                    or old.organisation != key.organisation
+                    or old.valid_until != index + 1
+                    or old.status != "retired"
+                ):
+                    raise BundleError(f"entry {index}: the replaced label key disagrees")
+                self.ended.add(replaced)
+            return
+        revoked = key.status == "revoked"
+        if (
+            payload.get("valid_until") != key.valid_until
+            or payload.get("revoked") != revoked
+            or key.valid_until is None
+            # Retired from the next position; revoked from a position inside its range.
+            or (not revoked and key.valid_until != index + 1)
+            or (revoked and not key.valid_from <= key.valid_until <= index)
+        ):
+            raise BundleError(
+                f"entry {index}: the end of a label key disagrees with the trust list"
+            )
+        self.ended.add(key.key.vkey)
+
+    def check_all_seen(self, size: int) -> None:
+        for vkey, key in self.keys.items():
+            if key.valid_from <= size and vkey not in self.seen:
+                raise BundleError(f"trust: label key {key.key.label()} has no registering entry")
+            # A retirement's entry lies just before its end; a revocation's may lie later.
+            retired = key.status == "retired" and key.valid_until is not None
+            if retired and key.valid_until <= size and vkey not in self.ended:
+                raise BundleError(f"trust: label key {key.key.label()} ends without an entry")
+
+
 def verify(
     bundle: Bundle,
     pinned: list[Key],
@@ -379,6 +450,7 @@ def verify(
     disclosures: list[dict[str, Any]],
 ) -> str:
     keys = LogKeys(bundle.require("trust"), pinned)
+    label_keys = LabelKeys(parse_trust(unverified_text(keys.note))[1])
     size, root, latest_signers = keys.open_checkpoint(bundle.require("checkpoint"), "checkpoint")
     height_text = bundle.read("tile-height")
     height = 8
@@ -477,7 +549,10 @@ def verify(
                     )
                 chains[subject["id"]] = leaf.hex()
             if envelope.get("actor") == "ledger":
-                keys.check_rotation(index, envelope)
+                if envelope.get("type") in (LABEL_KEY_REGISTERED, LABEL_KEY_ENDED):
+                    label_keys.check(index, envelope)
+                else:
+                    keys.check_rotation(index, envelope)
             if not isinstance(envelope.get("private") or {}, dict):
                 raise BundleError(f"entry {index}: not an envelope")
             for disclosure in wanted.pop(index, []):
@@ -488,6 +563,7 @@ def verify(
             raise BundleError(f"{name}: has bytes after its last entry")
     if wanted:
         raise BundleError(f"a disclosure names entry {min(wanted)}, which is not in the bundle")
+    label_keys.check_all_seen(size)
     if expected:
         raise BundleError(f"checkpoint sizes {sorted(expected)} are not covered by the entries")
     missing = [

@@ -12,7 +12,7 @@ from ledger.clock import Clock
 
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
     """Application factory. ``config`` overrides what the environment says (tests use it)."""
-    from web import api, auth, cli, domain_cli, errors, i18n, ledger_api, pages
+    from web import api, auth, cli, domain_cli, errors, i18n, labels_cli, ledger_api, pages
     from web import log as ledger_log
     from web.config import from_environment
     from web.jsonio import StrictJSONProvider, StrictRequest
@@ -33,4 +33,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.register_blueprint(pages.bp)
     cli.init_app(app)
     domain_cli.init_app(app)
+    labels_cli.init_app(app)
     return app

@@ -30,6 +30,7 @@ def from_environment(
         "LEDGER_ORIGIN": env.get("LEDGER_ORIGIN", DEFAULT_ORIGIN),
         "LEDGER_KEY_FILE": env.get("LEDGER_KEY_FILE") or str(instance / "log-key.pem"),
         "LEDGER_KEY_PASSPHRASE": env.get("LEDGER_KEY_PASSPHRASE") or None,
+        "LEDGER_LABEL_KEY_DIR": env.get("LEDGER_LABEL_KEY_DIR") or None,
         "LEDGER_ALLOW_UNENCRYPTED_KEY": environment == "development"
         or _flag(env.get("LEDGER_ALLOW_UNENCRYPTED_KEY")),
         "CHECKPOINT_INTERVAL": float(env.get("CHECKPOINT_INTERVAL", "1")),
@@ -78,4 +79,7 @@ def ledger_settings(config: Mapping[str, Any]) -> LedgerSettings:
         tile_height=int(config["LEDGER_TILE_HEIGHT"]),
         busy_timeout_ms=int(config["DB_BUSY_TIMEOUT_MS"]),
         lock_timeout_ms=int(config["DB_LOCK_TIMEOUT_MS"]),
+        label_key_dir=Path(config["LEDGER_LABEL_KEY_DIR"])
+        if config.get("LEDGER_LABEL_KEY_DIR")
+        else None,
     )

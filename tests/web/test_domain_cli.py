@@ -12,7 +12,7 @@ from flask import Flask
 from ledger.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config
-from tests.world import FARM_A, FRESH_LONGAN, PLOT_A, World
+from tests.world import FARM_A, FRESH_LONGAN, PACKHOUSE, PLOT_A, World
 from web import create_app
 from web.log import get_log
 
@@ -125,3 +125,29 @@ def test_the_demo_season_is_recorded_through_the_rules(
     )
     assert signed_in.status_code == 200
     get_log(app).engine.dispose()
+
+
+def test_label_keys_from_the_shell(world_app: Flask) -> None:
+    runner = world_app.test_cli_runner()
+    created = runner.invoke(
+        args=["labels", "keys", "create", PACKHOUSE, "--prefix", "8938888", "--reason", "new"]
+    )
+    assert created.exit_code == 0, created.output
+    assert "/label/" + PACKHOUSE in created.output
+    listed = runner.invoke(args=["labels", "keys", "list"])
+    assert f"{PACKHOUSE}\tactive" in listed.output
+    assert "8938888" in listed.output
+    bad = runner.invoke(
+        args=["labels", "keys", "create", PACKHOUSE, "--prefix", "89x", "--reason", "typo"]
+    )
+    assert bad.exit_code == 1
+    assert "89x" in bad.output
+    not_a_gln = runner.invoke(
+        args=["labels", "keys", "create", "123", "--prefix", "8938888", "--reason", "x"]
+    )
+    assert not_a_gln.exit_code == 2
+    ended = runner.invoke(args=["labels", "keys", "end", PACKHOUSE, "--reason", "closing"])
+    assert ended.exit_code == 0, ended.output
+    assert f"{PACKHOUSE}\tretired" in runner.invoke(args=["labels", "keys", "list"]).output
+    again = runner.invoke(args=["labels", "keys", "end", PACKHOUSE, "--reason", "twice"])
+    assert again.exit_code == 1

@@ -1,0 +1,138 @@
+"""GS1 Digital Link URLs of labels: built for the QR code, parsed back when a phone opens one.
+
+``https://<public host>/01/<GTIN-14>/10/<lot>/21/<serial>?s=<signature>``: any phone camera opens
+it, and any GS1 resolver understands it. AI values are percent-encoded in the path (everything
+but the unreserved characters); the signature covers them decoded. The whole URL is at most 180
+bytes, which a QR code of version 9 at error correction M holds in byte mode with any library.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from biip import ParseError
+from biip.checksums import gs1_standard_check_digit
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+
+from labels.errors import LabelTooLongError, MalformedLabelError
+from labels.signature import ENCODED_SIGNATURE_LENGTH, LabelId
+from ledger.messages import N_, Message
+
+MAX_LABEL_URL_BYTES = 180
+MAX_LOT_LENGTH = 20
+MAX_SERIAL_DIGITS = 20
+#: GS1 AI encodable character set 82, which lot numbers are drawn from.
+_CHARACTER_SET_82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
+_SERIAL = re.compile(r"0|[1-9][0-9]*")
+_GTIN_14 = re.compile(r"[0-9]{14}")
+_PERCENT_ENCODED = re.compile(r"(?:[^%]|%[0-9A-Fa-f]{2})*")
+_BASE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~-]+)*")
+
+
+class LabelUrl(NamedTuple):
+    """A parsed label URL: the resolver base (scheme, host, optional path), the unit, and ``s``."""
+
+    base: str
+    label: LabelId
+    signature: str | None
+
+
+def check_label_id(label: LabelId) -> None:
+    """The shapes a label's AI values must have, whichever way they arrive."""
+    if (
+        not _GTIN_14.fullmatch(label.gtin)
+        or str(gs1_standard_check_digit(label.gtin[:-1])) != label.gtin[-1]
+    ):
+        raise MalformedLabelError(
+            detail=Message(
+                N_("{value!r} is not a 14-digit GTIN with a valid check digit"), value=label.gtin
+            )
+        )
+    if not 1 <= len(label.lot) <= MAX_LOT_LENGTH or not _CHARACTER_SET_82.fullmatch(label.lot):
+        raise MalformedLabelError(
+            detail=Message(
+                N_("lot {value!r} must be 1 to {limit} characters of GS1 character set 82"),
+                value=label.lot,
+                limit=MAX_LOT_LENGTH,
+            )
+        )
+    if len(label.serial) > MAX_SERIAL_DIGITS or not _SERIAL.fullmatch(label.serial):
+        raise MalformedLabelError(
+            detail=Message(
+                N_("serial {value!r} must be a decimal number of at most {limit} digits"),
+                value=label.serial,
+                limit=MAX_SERIAL_DIGITS,
+            )
+        )
+
+
+def label_path(label: LabelId) -> str:
+    return f"/01/{label.gtin}/10/{quote(label.lot, safe='')}/21/{label.serial}"
+
+
+def label_url(base: str, label: LabelId, signature: str) -> str:
+    """The URL printed in the QR code; refused, naming the part to shorten, above 180 bytes."""
+    base = base.rstrip("/")
+    if not _BASE.fullmatch(base):
+        raise MalformedLabelError(
+            detail=Message(
+                N_("{value!r} is not an http(s) address without query or fragment"), value=base
+            )
+        )
+    check_label_id(label)
+    url = f"{base}{label_path(label)}?s={signature}"
+    length = len(url.encode())
+    if length > MAX_LABEL_URL_BYTES:
+        part = "host" if len(base) > 40 else "lot" if len(label.lot) > 10 else "serial"
+        raise LabelTooLongError(length=length, limit=MAX_LABEL_URL_BYTES, part=part)
+    return url
+
+
+def longest_url_bytes(base: str, lot: str, serial_digits: int) -> int:
+    """How long a label URL of this host and lot gets with serials of that many digits."""
+    probe = LabelId("0" * 14, lot, "9" * serial_digits)
+    return len(f"{base.rstrip('/')}{label_path(probe)}?s={'A' * ENCODED_SIGNATURE_LENGTH}".encode())
+
+
+def parse_label_url(url: str) -> LabelUrl:
+    """Parse a label URL as a phone would open it; the signature, if present, is not checked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise MalformedLabelError(detail=Message(N_("not a URL"))) from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise MalformedLabelError(detail=Message(N_("not an http(s) URL")))
+    segments = parts.path.split("/")
+    if (
+        len(segments) < 7
+        or (segments[-6], segments[-4], segments[-2]) != ("01", "10", "21")
+        # The GTIN and serial are written as digits, never percent-encoded or shortened (a
+        # resolver may pad a GTIN-13, but a label is signed over the GTIN-14 it shows).
+        or not _GTIN_14.fullmatch(segments[-5])
+        or not _SERIAL.fullmatch(segments[-1])
+        or not _PERCENT_ENCODED.fullmatch(segments[-3])
+    ):
+        raise MalformedLabelError(
+            detail=Message(
+                N_("the path must end in /01/<GTIN-14>/10/<lot>/21/<serial>, percent-encoded")
+            )
+        )
+    try:
+        link = GS1DigitalLinkURI.parse(f"https://resolver.invalid{'/'.join(['', *segments[-6:]])}")
+    except (ParseError, ValueError, UnicodeDecodeError) as error:
+        raise MalformedLabelError(detail=str(error)) from None
+    values = {element.ai.ai: element for element in link.element_strings}
+    gtin = values["01"]
+    if gtin.gtin_error:
+        raise MalformedLabelError(detail=gtin.gtin_error)
+    label = LabelId(gtin.value, values["10"].value, values["21"].value)
+    check_label_id(label)
+    signatures = [
+        value for name, value in parse_qsl(parts.query, keep_blank_values=True) if name == "s"
+    ]
+    if len(signatures) > 1:
+        raise MalformedLabelError(detail=Message(N_("the signature parameter s appears twice")))
+    base = f"{parts.scheme}://{parts.netloc}{'/'.join(segments[:-6])}"
+    return LabelUrl(base, label, signatures[0] if signatures else None)

@@ -1,0 +1,182 @@
+"""Label keys: registered, rotated, retired and revoked as ledger events, published in the trust
+list with their organisation and company prefixes, and checked by the audit and the bundle
+verifier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from labels import errors
+from labels.digital_link import label_url
+from labels.keys import active_label_signer, create_label_key, end_label_key, key_path
+from labels.signature import LabelId, label_key_name, sign_label
+from labels.verify import verify_label_url
+from ledger.audit import audit
+from ledger.canonical import envelope_of
+from ledger.errors import AuditError, ConflictError, InvalidInputError, NotFoundError
+from ledger.export import export_bundle
+from ledger.keys import ROLE_LABEL, parse_trust_list
+from ledger.log import LABEL_KEY_ENDED, LABEL_KEY_REGISTERED
+from ledger.models import KEY_END, LOG_KEY
+from ledger.note import open_note
+from tests.ledger.test_tampering import drop_triggers, run_verify_bundle
+from tests.world import COLLECTOR, PACKHOUSE, RETAILER, World
+
+PREFIX = "8938888"
+
+
+def trusted(world: World) -> list:
+    log = world.log
+    note = open_note(log.trust_note(), [log.active_log_key().verifier])
+    origin, keys = parse_trust_list(note.text)
+    assert origin == log.origin
+    return keys
+
+
+def test_a_label_key_is_a_ledger_event_and_in_the_trust_list(world: World) -> None:
+    log = world.log
+    appended, verifier = create_label_key(log, PACKHOUSE, [PREFIX], "first key", by="admin")
+    assert verifier.name == label_key_name(log.origin, PACKHOUSE)
+    envelope = envelope_of(log.entry(appended.index).data)
+    assert envelope["type"] == LABEL_KEY_REGISTERED
+    assert envelope["payload"]["valid_from"] == appended.index + 1
+    assert envelope["payload"]["company_prefixes"] == [PREFIX]
+    listed = [k for k in trusted(world) if k.role == ROLE_LABEL and k.organisation == PACKHOUSE]
+    assert [(k.verifier, k.company_prefixes, k.status) for k in listed] == [
+        (verifier, (PREFIX,), "active")
+    ]
+    assert key_path(log.settings.label_keys_directory, PACKHOUSE, verifier).exists()
+    signer, record = active_label_signer(log, PACKHOUSE)
+    assert signer.verifier() == verifier
+    assert record.valid_from == appended.index + 1
+    audit(log)
+
+
+def test_a_signed_label_verifies_against_the_published_trust_list(world: World) -> None:
+    signer, record = active_label_signer(world.log, PACKHOUSE)
+    label = LabelId("0" + PREFIX + "000022", "NL-1", "42")
+    url = label_url("https://t.example", label, sign_label(signer, world.log.origin, label))
+    verified = verify_label_url(url, world.log.origin, trusted(world), issued_at=record.valid_from)
+    assert verified.key.organisation == PACKHOUSE
+
+
+def test_rotation_retires_the_old_key_for_later_positions_only(world: World) -> None:
+    log = world.log
+    old_signer, old = active_label_signer(log, PACKHOUSE)
+    appended, new = create_label_key(log, PACKHOUSE, [PREFIX], "yearly rotation")
+    envelope = envelope_of(log.entry(appended.index).data)
+    assert envelope["payload"]["replaces"] == old.verifier.vkey
+    keys = {k.verifier: k for k in trusted(world)}
+    assert keys[old.verifier].status == "retired"
+    assert keys[old.verifier].valid_until == appended.index + 1
+    assert keys[new].valid_from == appended.index + 1
+    label = LabelId("0" + PREFIX + "000022", "NL-1", "43")
+    url = label_url("https://t.example", label, sign_label(old_signer, log.origin, label))
+    verify_label_url(url, log.origin, list(keys.values()), issued_at=old.valid_from)
+    with pytest.raises(errors.LabelKeyNotValidError):
+        verify_label_url(url, log.origin, list(keys.values()), issued_at=appended.index + 1)
+    audit(log)
+
+
+def test_revocation_invalidates_labels_from_its_position_and_sets_the_file_aside(
+    world: World,
+) -> None:
+    log = world.log
+    create_label_key(log, COLLECTOR, [PREFIX], "collector key")
+    signer, record = active_label_signer(log, COLLECTOR)
+    appended = end_label_key(log, COLLECTOR, "laptop stolen", revoke_from=record.valid_from)
+    assert envelope_of(log.entry(appended.index).data)["type"] == LABEL_KEY_ENDED
+    assert log.active_label_key(COLLECTOR) is None
+    assert not key_path(log.settings.label_keys_directory, COLLECTOR, record.verifier).exists()
+    label = LabelId("0" + PREFIX + "000022", "NL-2", "1")
+    url = label_url("https://t.example", label, sign_label(signer, log.origin, label))
+    with pytest.raises(errors.LabelKeyRevokedError):
+        verify_label_url(url, log.origin, trusted(world))
+    with pytest.raises(errors.LabelKeyRevokedError):
+        verify_label_url(url, log.origin, trusted(world), issued_at=record.valid_from)
+    with pytest.raises(NotFoundError):
+        active_label_signer(log, COLLECTOR)
+    audit(log)
+
+
+@pytest.mark.parametrize(
+    ("prefixes", "organisation", "error"),
+    [
+        ([], RETAILER, InvalidInputError),
+        (["89a"], RETAILER, InvalidInputError),
+        ([PREFIX], "8930000000001", NotFoundError),
+    ],
+)
+def test_bad_registrations_are_refused_and_leave_no_file(
+    world: World, prefixes: list[str], organisation: str, error: type[Exception]
+) -> None:
+    log = world.log
+    size = log.size()
+    with pytest.raises(error):
+        create_label_key(log, organisation, prefixes, "bad")
+    assert log.size() == size
+    directory = log.settings.label_keys_directory
+    assert not list(directory.glob(f"{organisation}-*"))
+
+
+def test_a_key_cannot_be_registered_twice(world: World) -> None:
+    log = world.log
+    _, record = active_label_signer(log, PACKHOUSE)
+    with pytest.raises(ConflictError):
+        log.register_label_key(PACKHOUSE, record.verifier, [PREFIX], "copy")
+    # Another organisation's key name is refused: a key ID names one organisation only.
+    with pytest.raises(InvalidInputError):
+        log.register_label_key(RETAILER, record.verifier, [PREFIX], "copy")
+
+
+def test_ending_without_a_key_is_a_clear_404(world: World) -> None:
+    with pytest.raises(NotFoundError, match=RETAILER):
+        end_label_key(world.log, RETAILER, "none")
+
+
+def test_the_bundle_verifier_checks_label_key_entries(world: World, tmp_path: Path) -> None:
+    log = world.log
+    log.checkpoint()
+    export_bundle(log, tmp_path / "bundle")
+    status, output = run_verify_bundle(
+        tmp_path / "bundle", "--log-key", log.active_log_key().verifier.vkey
+    )
+    assert status == 0, output
+
+
+def test_the_audit_notices_a_label_key_end_moved_forward(world: World) -> None:
+    """Tampers with the key registry: run near the end of this module."""
+    log = world.log
+    retired = next(k for k in log.keys(ROLE_LABEL) if k.status == "retired")
+    drop_triggers(log, "key_end")
+    with log.engine.begin() as connection:
+        connection.execute(
+            sa.update(KEY_END).where(KEY_END.c.key == retired.row_id).values(valid_until=10**9)
+        )
+    with pytest.raises(AuditError, match="disagrees with the key registry"):
+        audit(log)
+    with log.engine.begin() as connection:
+        connection.execute(
+            sa.update(KEY_END)
+            .where(KEY_END.c.key == retired.row_id)
+            .values(valid_until=retired.valid_until)
+        )
+    audit(log)
+
+
+def test_the_audit_notices_a_label_key_the_ledger_never_registered(world: World) -> None:
+    """Run last in this module: it tampers with the key registry."""
+    log = world.log
+    _, record = active_label_signer(log, PACKHOUSE)
+    drop_triggers(log, "log_key")
+    with log.engine.begin() as connection:
+        connection.execute(
+            sa.update(LOG_KEY)
+            .where(LOG_KEY.c.id == record.row_id)
+            .values(company_prefixes="8938888 893")
+        )
+    with pytest.raises(AuditError, match="registration disagrees"):
+        audit(log)

@@ -1,0 +1,93 @@
+"""``flask labels keys …``: the organisations' label keys, from a shell.
+
+Each command calls one function of :mod:`labels.keys`; registration, rotation, retirement and
+revocation are ledger entries, and the trust list publishes the result.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from marshmallow import ValidationError
+
+from labels.keys import create_label_key, end_label_key
+from ledger.keys import ROLE_LABEL
+from ledger.messages import N_, Message
+from schemas.fields import check_gln
+from web.cli import refusals_exit_1, say
+from web.i18n import translate
+from web.log import get_log
+
+labels_cli = AppGroup("labels", help="Signed QR labels.")
+keys_cli = AppGroup("keys", help="The organisations' label keys.")
+labels_cli.add_command(keys_cli)
+
+
+def _organisation(value: str) -> str:
+    try:
+        return check_gln(value)
+    except ValidationError as error:
+        raise click.BadParameter(translate(error.messages[0])) from None
+
+
+@keys_cli.command("create")
+@click.argument("organisation")
+@click.option(
+    "--prefix",
+    "prefixes",
+    multiple=True,
+    required=True,
+    help="A GS1 company prefix whose GTINs the key may sign (repeat for several).",
+)
+@click.option("--reason", required=True, help="Why the key is created (recorded in the ledger).")
+@refusals_exit_1
+def create_command(organisation: str, prefixes: tuple[str, ...], reason: str) -> None:
+    """Create the organisation's label key; it replaces (retires) the current one."""
+    appended, verifier = create_label_key(
+        get_log(), _organisation(organisation), prefixes, reason, by="cli"
+    )
+    say(
+        Message(
+            N_("Registered label key {vkey} in entry {index}."),
+            vkey=verifier.vkey,
+            index=appended.index,
+        )
+    )
+
+
+@keys_cli.command("end")
+@click.argument("organisation")
+@click.option("--reason", required=True, help="Why the key ends (recorded in the ledger).")
+@click.option(
+    "--revoke-from",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    help="Declare the key compromised: labels issued from this ledger position on are invalid.",
+)
+@refusals_exit_1
+def end_command(organisation: str, reason: str, revoke_from: int | None) -> None:
+    """Retire the organisation's label key, or revoke it with --revoke-from."""
+    appended = end_label_key(get_log(), _organisation(organisation), reason, revoke_from, by="cli")
+    template = (
+        N_("Revoked the label key in entry {index}.")
+        if revoke_from is not None
+        else N_("Retired the label key in entry {index}.")
+    )
+    say(Message(template, index=appended.index))
+
+
+@keys_cli.command("list")
+@refusals_exit_1
+def list_command() -> None:
+    """List every label key with its organisation, range, status and company prefixes."""
+    for key in get_log().keys(ROLE_LABEL):
+        until = "" if key.valid_until is None else str(key.valid_until)
+        click.echo(
+            f"{key.organisation}\t{key.status}\t[{key.valid_from}, {until})\t"
+            f"{','.join(key.company_prefixes)}\t{key.verifier.vkey}"
+        )
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(labels_cli)
