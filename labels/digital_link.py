@@ -123,11 +123,8 @@ def parse_label_url(url: str) -> LabelUrl:
         link = GS1DigitalLinkURI.parse(f"https://resolver.invalid{'/'.join(['', *segments[-6:]])}")
     except (ParseError, ValueError, UnicodeDecodeError) as error:
         raise MalformedLabelError(detail=str(error)) from None
-    values = {element.ai.ai: element for element in link.element_strings}
-    gtin = values["01"]
-    if gtin.gtin_error:
-        raise MalformedLabelError(detail=gtin.gtin_error)
-    label = LabelId(gtin.value, values["10"].value, values["21"].value)
+    values = {element.ai.ai: element.value for element in link.element_strings}
+    label = LabelId(values["01"], values["10"], values["21"])
     check_label_id(label)
     signatures = [
         value for name, value in parse_qsl(parts.query, keep_blank_values=True) if name == "s"

@@ -21,9 +21,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from labels.signature import label_key_name
 from ledger.errors import KeyFileError, NotFoundError
-from ledger.keys import KeyRecord, load_key_file, write_key_file
+from ledger.keys import KeyRecord, label_key_name, load_key_file, write_key_file
 from ledger.log import Appended, Log
 from ledger.masterdata import MasterData
 from ledger.messages import N_, Message

@@ -34,9 +34,9 @@ from labels.errors import (
     UnknownLabelKeyError,
 )
 from ledger.errors import InvalidSignatureError
-from ledger.keys import ROLE_LABEL, TrustedKey
+from ledger.keys import ROLE_LABEL, TrustedKey, label_key_name
 from ledger.messages import N_, Message
-from ledger.note import Signer, key_id
+from ledger.note import Signer
 
 LABEL_CONTEXT = "hyt-label/v1\n"
 KEY_ID_BYTES = 4
@@ -56,11 +56,6 @@ class LabelId(NamedTuple):
     @property
     def element_string(self) -> str:
         return f"(01){self.gtin}(10){self.lot}(21){self.serial}"
-
-
-def label_key_name(origin: str, organisation: str) -> str:
-    """The signed-note name of an organisation's label key."""
-    return f"{origin}/label/{organisation}"
 
 
 def signed_message(origin: str, label: LabelId) -> bytes:
@@ -127,7 +122,6 @@ def verify_label_signature(
         and key.organisation is not None
         and key.verifier.key_id == wanted_id
         and key.verifier.name == label_key_name(origin, key.organisation)
-        and key.verifier.key_id == key_id(key.verifier.name, key.verifier.public_key)
     ]
     if not candidates:
         raise UnknownLabelKeyError(key_id=f"{wanted_id:08x}")
@@ -147,13 +141,11 @@ def verify_label_signature(
             gtin=label.gtin,
         )
     name = f"{key.verifier.name}+{key.verifier.key_id:08x}"
-    if issued_at is None:
-        if key.status == "revoked":
-            reason = (revocation_reasons or {}).get(key.verifier.vkey, "")
-            raise LabelKeyRevokedError(key=name, reason=reason or "-")
-    elif not key.valid_at(issued_at):
-        if key.status == "revoked" and key.valid_until is not None and issued_at >= key.valid_until:
-            reason = (revocation_reasons or {}).get(key.verifier.vkey, "")
-            raise LabelKeyRevokedError(key=name, reason=reason or "-")
+    if key.status == "revoked" and (
+        issued_at is None or (key.valid_until is not None and issued_at >= key.valid_until)
+    ):
+        reason = (revocation_reasons or {}).get(key.verifier.vkey) or "-"
+        raise LabelKeyRevokedError(key=name, reason=reason)
+    if issued_at is not None and not key.valid_at(issued_at):
         raise LabelKeyNotValidError(key=name, position=issued_at)
     return key

@@ -262,6 +262,23 @@ def load_keys(connection: Connection, role: str | None = None) -> list[KeyRecord
     ]
 
 
+def label_key_name(origin: str, organisation: str) -> str:
+    """The signed-note name of an organisation's label key."""
+    return f"{origin}/label/{organisation}"
+
+
+def active_label_key(keys: list[KeyRecord], organisation: str) -> KeyRecord | None:
+    """The organisation's label key that signs labels issued from now on, if it has one."""
+    return next(
+        (
+            k
+            for k in keys
+            if k.role == ROLE_LABEL and k.organisation == organisation and k.valid_until is None
+        ),
+        None,
+    )
+
+
 def register_key(
     connection: Connection,
     *,

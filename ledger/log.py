@@ -53,8 +53,10 @@ from ledger.keys import (
     KeyRecord,
     SignedHead,
     SignerState,
+    active_label_key,
     end_key,
     key_subject,
+    label_key_name,
     load_keys,
     register_key,
     trust_list_text,
@@ -701,16 +703,14 @@ class Log:
             if revoke_from is not None:
                 payload["old_key_revoked_from"] = revoke_from
             now = self.now()
-            event = NewEvent(
-                type=KEY_ROTATED,
-                biz_step="key_management",
-                event_time=now,
-                actor=LEDGER_ACTOR,
-                subjects=(
+            event = _key_event(
+                KEY_ROTATED,
+                now,
+                [
                     SubjectRef(key_subject(old.verifier), "input"),
                     SubjectRef(key_subject(new), "output"),
-                ),
-                payload=payload,
+                ],
+                payload,
             )
             [appended] = self._append_locked(connection, head, [event])
             end_key(
@@ -750,12 +750,7 @@ class Log:
 
     def active_label_key(self, organisation: str) -> KeyRecord | None:
         """The organisation's label key that signs labels issued from now on, if it has one."""
-        active = [
-            k
-            for k in self.keys(ROLE_LABEL)
-            if k.organisation == organisation and k.valid_until is None
-        ]
-        return active[0] if active else None
+        return active_label_key(self.keys(ROLE_LABEL), organisation)
 
     def register_label_key(
         self,
@@ -772,14 +767,15 @@ class Log:
         later; a replaced key stays valid for the labels issued before (it is retired, not
         revoked). ``company_prefixes`` are the GS1 company prefixes whose GTINs it may sign.
         """
-        if verifier.name != f"{self.origin}/label/{organisation}":
+        name = label_key_name(self.origin, organisation)
+        if verifier.name != name:
             raise InvalidInputError(
                 errors={
                     "key": [
                         Message(
                             N_("A label key of {organisation} must be named {name}."),
                             organisation=organisation,
-                            name=f"{self.origin}/label/{organisation}",
+                            name=name,
                         )
                     ]
                 }
@@ -804,16 +800,7 @@ class Log:
             keys = load_keys(connection)
             if any(k.verifier.public_key == verifier.public_key for k in keys):
                 raise ConflictError(N_("The key {vkey} is already registered."), vkey=verifier.vkey)
-            old = next(
-                (
-                    k
-                    for k in keys
-                    if k.role == ROLE_LABEL
-                    and k.organisation == organisation
-                    and k.valid_until is None
-                ),
-                None,
-            )
+            old = active_label_key(keys, organisation)
             now = self.now()
             payload: dict[str, Any] = {
                 "organisation": organisation,
@@ -826,14 +813,7 @@ class Log:
             if old is not None:
                 payload["replaces"] = old.verifier.vkey
                 subjects.insert(0, SubjectRef(key_subject(old.verifier), "input"))
-            event = NewEvent(
-                type=LABEL_KEY_REGISTERED,
-                biz_step="key_management",
-                event_time=now,
-                actor=LEDGER_ACTOR,
-                subjects=tuple(subjects),
-                payload=payload,
-            )
+            event = _key_event(LABEL_KEY_REGISTERED, now, subjects, payload)
             [appended] = self._append_locked(connection, head, [event])
             if old is not None:
                 end_key(
@@ -880,27 +860,20 @@ class Log:
         label it signed): use it when the private key may have leaked.
         """
         with self._write() as (connection, head):
-            active = [
-                k
-                for k in load_keys(connection, ROLE_LABEL)
-                if k.organisation == organisation and k.valid_until is None
-            ]
-            if not active:
+            key = active_label_key(load_keys(connection, ROLE_LABEL), organisation)
+            if key is None:
                 raise NotFoundError(
                     N_("Organisation {organisation} has no active label key."),
                     organisation=organisation,
                 )
-            key = active[0]
             _check_revoke_from(revoke_from, key, head.size)
             now = self.now()
             valid_until = head.size + 1 if revoke_from is None else revoke_from
-            event = NewEvent(
-                type=LABEL_KEY_ENDED,
-                biz_step="key_management",
-                event_time=now,
-                actor=LEDGER_ACTOR,
-                subjects=(SubjectRef(key_subject(key.verifier), "input"),),
-                payload={
+            event = _key_event(
+                LABEL_KEY_ENDED,
+                now,
+                [SubjectRef(key_subject(key.verifier), "input")],
+                {
                     "organisation": organisation,
                     "key": key.verifier.vkey,
                     "valid_until": valid_until,
@@ -1188,6 +1161,20 @@ def _refuse_repeated_subjects(subjects: Sequence[SubjectRef]) -> None:
 def _as_repeat(result: Appended | None) -> Appended:
     assert result is not None
     return Appended(result.index, result.leaf_hash, result.recorded_at, repeated=True)
+
+
+def _key_event(
+    event_type: str, now: str, subjects: Sequence[SubjectRef], payload: dict[str, Any]
+) -> NewEvent:
+    """The ledger's own entry about its keys."""
+    return NewEvent(
+        type=event_type,
+        biz_step="key_management",
+        event_time=now,
+        actor=LEDGER_ACTOR,
+        subjects=tuple(subjects),
+        payload=payload,
+    )
 
 
 def _check_revoke_from(revoke_from: int | None, key: KeyRecord, size: int) -> None:

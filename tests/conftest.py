@@ -29,6 +29,7 @@ from ledger.clock import FakeClock
 from ledger.db import create_engine, migrate
 from ledger.log import Log
 from ledger.settings import LedgerSettings
+from tests.world import World
 
 hypothesis_settings.register_profile(
     "ci",
@@ -223,6 +224,14 @@ def log(ledgers: LedgerFactory, database_url: str) -> Iterator[Log]:
     instance = ledgers.log(database_url)
     yield instance
     instance.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def world(ledgers: LedgerFactory, database_url: str) -> Iterator[World]:
+    """The small supply chain of the domain and label tests, on a fresh ledger per module."""
+    log = ledgers.log(database_url)
+    yield World(log).setup()
+    log.engine.dispose()
 
 
 @pytest.fixture
