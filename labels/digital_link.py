@@ -90,6 +90,11 @@ def label_url(base: str, label: LabelId, signature: str) -> str:
     return url
 
 
+def check_label_fits(base: str, gtin: str, lot: str, last_serial: int) -> None:
+    """Refuse to issue labels whose URLs, up to ``last_serial``, would not fit the QR code."""
+    label_url(base, LabelId(gtin, lot, str(last_serial)), "A" * ENCODED_SIGNATURE_LENGTH)
+
+
 def longest_url_bytes(base: str, lot: str, serial_digits: int) -> int:
     """How long a label URL of this host and lot gets with serials of that many digits."""
     probe = LabelId("0" * 14, lot, "9" * serial_digits)

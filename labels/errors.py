@@ -72,3 +72,23 @@ class LabelOutOfScopeError(LabelError):
     template = N_(
         "The key of {organisation} may sign GTINs of company prefixes {prefixes}, not {gtin}."
     )
+
+
+class LabelNotIssuedError(LabelError):
+    """No issuing entry allocated this serial of this GTIN to this lot: it was never issued."""
+
+    code = "label_not_issued"
+    status = 404
+    verdict = "not_issued"
+    template = N_("Serial {serial} of GTIN {gtin} was never issued for lot {lot}.")
+
+
+class LabelIssuerError(LabelError):
+    """The signing key is not the one the issuing entry named, so not the lot holder's."""
+
+    code = "label_wrong_issuer"
+    verdict = "wrong_issuer"
+    template = N_(
+        "The label is signed by {organisation}, but {issuer} issued it, holding the lot at entry "
+        "{index}."
+    )

@@ -22,7 +22,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.errors import KeyFileError, NotFoundError
-from ledger.keys import KeyRecord, label_key_name, load_key_file, write_key_file
+from ledger.keys import ROLE_LABEL, KeyRecord, label_key_name, load_key_file, write_key_file
 from ledger.log import Appended, Log
 from ledger.masterdata import MasterData
 from ledger.messages import N_, Message
@@ -70,13 +70,22 @@ def create_label_key(
 
 
 def end_label_key(
-    log: Log, organisation: str, reason: str, revoke_from: int | None = None, *, by: str = "cli"
+    log: Log,
+    organisation: str,
+    reason: str,
+    revoke_from: int | None = None,
+    *,
+    key_id: int | None = None,
+    by: str = "cli",
 ) -> Appended:
-    """Retire or revoke the organisation's label key; a revoked key's file is set aside."""
-    active = log.active_label_key(organisation)
-    appended = log.end_label_key(organisation, reason, revoke_from, by=by)
-    if revoke_from is not None and active is not None:
-        path = key_path(log.settings.label_keys_directory, organisation, active.verifier)
+    """Retire or revoke one of the organisation's label keys; a revoked key's file is set aside
+    (renamed ``….revoked``, not deleted: an investigation may need to know what it signed)."""
+    appended = log.end_label_key(organisation, reason, revoke_from, key_id=key_id, by=by)
+    if revoke_from is not None:
+        ended = next(
+            k for k in log.keys(ROLE_LABEL) if appended.index in (k.revoked_by, k.ended_by)
+        )
+        path = key_path(log.settings.label_keys_directory, organisation, ended.verifier)
         with contextlib.suppress(FileNotFoundError):
             os.replace(path, path.with_name(path.name + ".revoked"))
     return appended

@@ -34,7 +34,7 @@ from labels.errors import (
     UnknownLabelKeyError,
 )
 from ledger.errors import InvalidSignatureError
-from ledger.keys import ROLE_LABEL, TrustedKey, label_key_name
+from ledger.keys import ROLE_LABEL, TrustedKey, gtin_in_scope, label_key_name
 from ledger.messages import N_, Message
 from ledger.note import Signer
 
@@ -92,11 +92,6 @@ def sign_label(signer: Signer, origin: str, label: LabelId) -> str:
     return encode_signature(signer.key_id, signature)
 
 
-def in_scope(gtin: str, company_prefixes: Sequence[str]) -> bool:
-    """Whether a GTIN-14 lies under one of the company prefixes (after its indicator digit)."""
-    return any(gtin[1:].startswith(prefix) for prefix in company_prefixes)
-
-
 def verify_label_signature(
     origin: str,
     label: LabelId,
@@ -134,7 +129,7 @@ def verify_label_signature(
         break
     else:
         raise LabelSignatureError()
-    if not in_scope(label.gtin, key.company_prefixes):
+    if not gtin_in_scope(label.gtin, key.company_prefixes):
         raise LabelOutOfScopeError(
             organisation=key.organisation,
             prefixes=", ".join(key.company_prefixes) or "-",

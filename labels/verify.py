@@ -1,4 +1,11 @@
-"""Verify a label URL end to end: parse it, then check its signature against the trust list."""
+"""Verify a label URL end to end.
+
+:func:`verify_label_url` is what anyone can do with the trust list alone: parse the URL and check
+the signature. :func:`check_issued_label` is what the server does besides, with the ledger: the
+serial was issued for that lot, by the entry that names the signing key, and that key was valid at
+the entry's position and belongs to the organisation that held the lot when the entry was
+appended (the recording rules let only the holder issue labels).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,11 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from labels.digital_link import LabelUrl, parse_label_url
-from labels.errors import MalformedLabelError
+from labels.errors import LabelIssuerError, LabelNotIssuedError, MalformedLabelError
 from labels.signature import verify_label_signature
-from ledger.keys import TrustedKey
+from ledger.keys import ROLE_LABEL, KeyRecord, TrustedKey
+from ledger.label_issues import IssuedLabel, issued_label
+from ledger.log import Log
 from ledger.messages import N_, Message
 
 
@@ -38,3 +47,55 @@ def verify_label_url(
         revocation_reasons=revocation_reasons,
     )
     return VerifiedLabel(parsed, key)
+
+
+class CheckedLabel(NamedTuple):
+    url: LabelUrl
+    key: TrustedKey
+    issued: IssuedLabel
+
+
+def trusted_keys(records: Sequence[KeyRecord]) -> list[TrustedKey]:
+    """The registry's keys as a trust list states them."""
+    return [
+        TrustedKey(
+            role=record.role,
+            verifier=record.verifier,
+            valid_from=record.valid_from,
+            valid_until=record.valid_until,
+            status=record.status,
+            organisation=record.organisation,
+            company_prefixes=record.company_prefixes,
+            retired_until=record.retired_until,
+        )
+        for record in records
+    ]
+
+
+def check_issued_label(log: Log, url: str) -> CheckedLabel:
+    """Raise a :class:`~labels.errors.LabelError` unless the URL is a label this ledger issued,
+    signed by the key its issuing entry named."""
+    parsed = parse_label_url(url)
+    label = parsed.label
+    with log.engine.connect() as connection:
+        issued = issued_label(connection, label.gtin, label.serial)
+    if issued is None or issued.issue.lot != f"lot:{label.gtin}/{label.lot}":
+        raise LabelNotIssuedError(serial=label.serial, gtin=label.gtin, lot=label.lot)
+    records = log.keys(ROLE_LABEL)
+    verified = verify_label_url(
+        url,
+        log.origin,
+        trusted_keys(records),
+        issued_at=issued.issue.entry_idx,
+        revocation_reasons={r.verifier.vkey: r.reason or "-" for r in records if r.revoked},
+    )
+    if (
+        verified.key.organisation != issued.issue.issuer
+        or verified.key.verifier.vkey != issued.issue.label_key
+    ):
+        raise LabelIssuerError(
+            organisation=verified.key.organisation,
+            issuer=issued.issue.issuer,
+            index=issued.issue.entry_idx,
+        )
+    return CheckedLabel(parsed, verified.key, issued)

@@ -519,21 +519,29 @@ def audit(
 
 class _LabelKeys:
     """The label keys as the registry states them, checked against the entries that registered
-    and ended them: a key without its entry, or an entry that disagrees with its key, fails."""
+    and ended them: a key without its entry, or an entry that disagrees with its key, fails.
+
+    A key may have two ends: its retirement (by its replacement, or on its own) and a later
+    revocation that tightens it; each has its entry.
+    """
 
     def __init__(self, keys: list[KeyRecord]) -> None:
         self.keys = keys
         self.by_entry = {k.entry_idx: k for k in keys}
         self.by_end = {k.ended_by: k for k in keys if k.ended_by is not None}
+        self.by_revocation = {k.revoked_by: k for k in keys if k.revoked_by is not None}
         if None in self.by_entry or len(self.by_entry) != len(keys):
             raise _fail(Message(N_("label keys")), N_("no ledger entry registers it"))
-        if len(self.by_end) != sum(1 for k in keys if k.valid_until is not None):
+        if len(self.by_end) != sum(1 for k in keys if k.valid_until is not None) or any(
+            k.ended_by is None or k.retired_until is None for k in self.by_revocation.values()
+        ):
             raise _fail(
                 Message(N_("label keys")),
                 N_("the end of the label key disagrees with the key registry"),
             )
         self.seen: set[int] = set()
         self.ended: set[int] = set()
+        self.revoked_later: set[int] = set()
 
     def check(self, index: int, envelope: dict[str, Any]) -> None:
         where = _entry(index)
@@ -552,29 +560,53 @@ class _LabelKeys:
                 or payload.get("valid_from") != index + 1
                 or tuple(payload.get("company_prefixes", ())) != key.company_prefixes
                 or payload.get("replaces") != (replaced.verifier.vkey if replaced else None)
-                or (
-                    replaced is not None and (replaced.revoked or replaced.valid_until != index + 1)
-                )
+                or (replaced is not None and _first_end(replaced) != (index + 1, False))
             ):
                 raise _fail(where, N_("the label key registration disagrees with the key registry"))
             self.seen.add(index)
             if replaced is not None:
                 self.ended.add(replaced.row_id)
             return
+        later = self.by_revocation.get(index)
+        if later is not None:
+            self._check_later_revocation(index, payload, later)
+            return
         key = self.by_end.get(index)
+        if key is None:
+            raise _fail(where, N_("the end of the label key disagrees with the key registry"))
+        valid_until, revoked = _first_end(key)
         if (
-            key is None
-            or payload.get("key") != key.verifier.vkey
+            payload.get("key") != key.verifier.vkey
             or payload.get("organisation") != key.organisation
-            or payload.get("valid_until") != key.valid_until
-            or payload.get("revoked") != key.revoked
-            or key.valid_until is None
+            or payload.get("valid_until") != valid_until
+            or payload.get("revoked") != revoked
+            or "retired_until" in payload
+            or valid_until is None
             # Retired from the next position; revoked from a position inside its range.
-            or (not key.revoked and key.valid_until != index + 1)
-            or (key.revoked and not key.valid_from <= key.valid_until <= index)
+            or (not revoked and valid_until != index + 1)
+            or (revoked and not key.valid_from <= valid_until <= index)
         ):
             raise _fail(where, N_("the end of the label key disagrees with the key registry"))
         self.ended.add(key.row_id)
+
+    def _check_later_revocation(self, index: int, payload: dict[str, Any], key: KeyRecord) -> None:
+        """A retired key revoked from a position inside the range its retirement left it."""
+        assert key.valid_until is not None
+        assert key.retired_until is not None
+        if (
+            payload.get("key") != key.verifier.vkey
+            or payload.get("organisation") != key.organisation
+            or payload.get("valid_until") != key.valid_until
+            or payload.get("revoked") is not True
+            or payload.get("retired_until") != key.retired_until
+            or not key.valid_from <= key.valid_until <= key.retired_until
+            or key.ended_by is None
+            or not key.ended_by < index
+        ):
+            raise _fail(
+                _entry(index), N_("the end of the label key disagrees with the key registry")
+            )
+        self.revoked_later.add(key.row_id)
 
     def check_all_seen(self) -> None:
         """Every registered label key was introduced by an entry the audit read."""
@@ -585,11 +617,74 @@ class _LabelKeys:
                     N_("no ledger entry registers it"),
                 )
         for key in self.keys:
-            if key.valid_until is not None and key.row_id not in self.ended:
+            if (key.valid_until is not None and key.row_id not in self.ended) or (
+                key.revoked_by is not None and key.row_id not in self.revoked_later
+            ):
                 raise _fail(
                     Message(N_("label key {vkey}"), vkey=key.verifier.vkey),
                     N_("the end of the label key disagrees with the key registry"),
                 )
+
+
+#: The domain's label-issuing entries, which the rows of ``label_issue`` must reproduce.
+LABEL_ISSUE_TYPE = "label.issue"
+
+
+class _LabelIssues:
+    """The serial ranges beside the log, checked against the entries that issued them, in one
+    pass beside the entries: each range is its entry's, contiguous with the GTIN's previous one,
+    and signed by the key that was the issuer's active label key when the entry was appended."""
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]], keys: list[KeyRecord]) -> None:
+        self.rows = rows
+        self.pending = next(rows, None)
+        self.keys = {k.verifier.vkey: k for k in keys}
+        self.last_serial: dict[str, int] = {}
+        self.ranges = 0
+
+    def check(self, index: int, envelope: dict[str, Any]) -> None:
+        row = self.pending
+        if row is None or row[0] != index:
+            raise _fail(_entry(index), N_("no label issue beside the log records its serials"))
+        _, gtin, lot, issuer, first, last, vkey = row
+        payload = envelope.get("payload")
+        key = self.keys.get(vkey)
+        if (
+            not isinstance(payload, dict)
+            or payload.get("lot") != lot
+            or not lot.startswith(f"lot:{gtin}/")
+            or envelope.get("actor") != f"org:{issuer}"
+            or payload.get("label_key") != vkey
+            or payload.get("first_serial") != str(first)
+            or payload.get("last_serial") != str(last)
+            or payload.get("count") != last - first + 1
+            or first != self.last_serial.get(gtin, 0) + 1
+            or key is None
+            or key.organisation != issuer
+            or key.entry_idx is None
+            or not key.entry_idx < index
+            or (key.ended_by is not None and index >= key.ended_by)
+        ):
+            raise _fail(
+                _entry(index), N_("the label issue beside the log disagrees with the entry")
+            )
+        self.last_serial[gtin] = last
+        self.ranges += 1
+        self.pending = next(self.rows, None)
+
+    def check_all_seen(self) -> None:
+        if self.pending is not None:
+            raise _fail(
+                _entry(self.pending[0]),
+                N_("a label issue is stored for an entry that issued no labels"),
+            )
+
+
+def _first_end(key: KeyRecord) -> tuple[int | None, bool]:
+    """Where the key's first end (``key_end``) put it and whether that end revoked it."""
+    if key.revoked_by is not None:
+        return key.retired_until, False
+    return key.valid_until, key.revoked
 
 
 def _check_rotation_entries(connection: Connection, chain: _KeyChain) -> None:
@@ -735,6 +830,14 @@ def _stream_entries(
     )
     pending_private = next(private_rows, None)
     private_at = pending_private[0] if pending_private is not None else -1
+    label_issues = _LabelIssues(
+        streams.raw(
+            "SELECT i.entry_idx, i.gtin, i.lot, i.issuer, i.first_serial, i.last_serial, k.vkey"
+            " FROM label_issue i JOIN log_key k ON k.id = i.label_key ORDER BY i.entry_idx",
+            "label_issues",
+        ),
+        chain.label_keys.keys,
+    )
 
     # subject -> [leaf hash hex of its newest entry, that entry's index, number of entries]
     heads: dict[str, list[Any]] = {}
@@ -789,6 +892,8 @@ def _stream_entries(
                 raise _fail(_entry(index), N_("the entry's columns disagree with its stored bytes"))
             if actor == LEDGER_ACTOR:
                 chain.check_own_entry(index, envelope)
+            elif envelope.get("type") == LABEL_ISSUE_TYPE:
+                label_issues.check(index, envelope)
             recorded_at = envelope.get("recorded_at")
             if not isinstance(recorded_at, str) or recorded_at < last_recorded:
                 raise _fail(_entry(index), N_("recorded_at goes back in time"))
@@ -877,6 +982,7 @@ def _stream_entries(
             _entry(pending_private[0]),
             N_("a private value is stored for an entry that does not exist"),
         )
+    label_issues.check_all_seen()
     if expected != head.size:
         raise _fail(
             _entry(expected),

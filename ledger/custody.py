@@ -23,6 +23,7 @@ from ledger.canonical import canonical_decimal, parse_time, utc_timestamp
 from ledger.db import insert_rows, select_where_in, update_rows
 from ledger.models import (
     CERTIFICATE,
+    LABEL_ISSUE,
     LOCATION,
     LOT,
     LOT_BLOCK,
@@ -188,6 +189,10 @@ class CustodyState:
         self.lifted_recalls: dict[int, int] = {}
         #: Corrections made earlier in this transaction: (corrected entry, changes).
         self.corrections: list[tuple[int, dict[str, Any]]] = []
+        #: Label serials: the next one per GTIN, labels issued per lot, and new issues.
+        self._next_serial: dict[str, int] = {}
+        self._labels_issued: dict[str, int] = {}
+        self.label_issues: list[dict[str, Any]] = []
 
     # --- master data, read once per transaction -----------------------------------------------
 
@@ -448,6 +453,38 @@ class CustodyState:
             result["lifted_entry"] = self.lifted_recalls[entry_idx]
         return result
 
+    # --- labels -----------------------------------------------------------------------------
+
+    def next_serial(self, gtin: str) -> int:
+        """The next unissued serial of a GTIN: one past the largest issued (serials start at 1).
+
+        Read under the append lock, so two transactions never allocate the same serial."""
+        if gtin not in self._next_serial:
+            largest = self.connection.execute(
+                sa.select(sa.func.max(LABEL_ISSUE.c.last_serial)).where(LABEL_ISSUE.c.gtin == gtin)
+            ).scalar()
+            self._next_serial[gtin] = (largest or 0) + 1
+        return self._next_serial[gtin]
+
+    def labels_issued(self, lot_id: str) -> int:
+        """How many labels were issued for a lot so far."""
+        if lot_id not in self._labels_issued:
+            issued = self.connection.execute(
+                sa.select(
+                    sa.func.sum(LABEL_ISSUE.c.last_serial - LABEL_ISSUE.c.first_serial + 1)
+                ).where(LABEL_ISSUE.c.lot == lot_id)
+            ).scalar()
+            self._labels_issued[lot_id] = int(issued or 0)
+        return self._labels_issued[lot_id]
+
+    def add_label_issue(self, issue: dict[str, Any]) -> None:
+        """Issue the serials ``[first_serial, last_serial]`` of a GTIN for a lot."""
+        self.next_serial(issue["gtin"])
+        self.labels_issued(issue["lot"])
+        self._next_serial[issue["gtin"]] = issue["last_serial"] + 1
+        self._labels_issued[issue["lot"]] += issue["last_serial"] - issue["first_serial"] + 1
+        self.label_issues.append(issue)
+
     # --- writing back --------------------------------------------------------------------------
 
     def flush(self) -> None:
@@ -474,6 +511,7 @@ class CustodyState:
             (SAFETY_INTERVAL, self.intervals),
             (RECORDED_EVENT, self.recorded),
             (RECALL, self.new_recalls),
+            (LABEL_ISSUE, self.label_issues),
         ):
             insert_rows(self.connection, table, rows)
             rows.clear()

@@ -13,7 +13,9 @@
   (see :mod:`labels.signature`); each is registered with the GS1 company prefixes it may sign
   for. They share the registry and its ledger events with the log key.
 * The trust list, a signed note by the current log key, publishes every key with its range, and
-  every label key with its organisation and company prefixes.
+  every label key with its organisation and company prefixes. A label key replaced by a newer one
+  and revoked later shows both ends: ``retired=`` where the replacement ended it and ``until=``
+  where the revocation did.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +37,7 @@ from sqlalchemy.engine import Connection
 
 from ledger.errors import KeyFileError, MalformedNoteError
 from ledger.messages import N_, Message
-from ledger.models import KEY_END, LOG_KEY
+from ledger.models import KEY_END, KEY_REVOCATION, LOG_KEY
 from ledger.note import Verifier
 
 ROLE_LOG = "log"
@@ -209,6 +211,9 @@ class KeyRecord:
     ended_by: int | None = None
     #: Label keys: the GS1 company prefixes whose GTINs the key may sign.
     company_prefixes: tuple[str, ...] = ()
+    #: A retired key revoked later: where its retirement ended it, and the revoking entry.
+    retired_until: int | None = None
+    revoked_by: int | None = None
 
     def valid_at(self, position: int) -> bool:
         return self.valid_from <= position and (
@@ -223,7 +228,8 @@ class KeyRecord:
 
 
 def load_keys(connection: Connection, role: str | None = None) -> list[KeyRecord]:
-    keys, ends = LOG_KEY, KEY_END
+    """The registry's keys; a key's range ends at its revocation when one tightened its end."""
+    keys, ends, revocations = LOG_KEY, KEY_END, KEY_REVOCATION
     query = (
         sa.select(
             keys.c.id,
@@ -238,33 +244,50 @@ def load_keys(connection: Connection, role: str | None = None) -> list[KeyRecord
             ends.c.revoked,
             ends.c.reason,
             ends.c.entry_idx.label("ended_by"),
+            revocations.c.revoked_from,
+            revocations.c.reason.label("revocation_reason"),
+            revocations.c.entry_idx.label("revoked_by"),
         )
-        .select_from(keys.outerjoin(ends, ends.c.key == keys.c.id))
+        .select_from(
+            keys.outerjoin(ends, ends.c.key == keys.c.id).outerjoin(
+                revocations, revocations.c.key == keys.c.id
+            )
+        )
         .order_by(keys.c.id)
     )
     if role is not None:
         query = query.where(keys.c.role == role)
-    return [
-        KeyRecord(
-            row_id=row.id,
-            role=row.role,
-            verifier=Verifier.from_public_key(row.name, bytes(row.public_key)),
-            organisation=row.organisation,
-            valid_from=row.valid_from,
-            valid_until=row.valid_until,
-            revoked=bool(row.revoked),
-            reason=row.reason,
-            entry_idx=row.entry_idx,
-            ended_by=row.ended_by,
-            company_prefixes=tuple((row.company_prefixes or "").split()),
+    records = []
+    for row in connection.execute(query):
+        later = row.revoked_by is not None
+        records.append(
+            KeyRecord(
+                row_id=row.id,
+                role=row.role,
+                verifier=Verifier.from_public_key(row.name, bytes(row.public_key)),
+                organisation=row.organisation,
+                valid_from=row.valid_from,
+                valid_until=row.revoked_from if later else row.valid_until,
+                revoked=later or bool(row.revoked),
+                reason=row.revocation_reason if later else row.reason,
+                entry_idx=row.entry_idx,
+                ended_by=row.ended_by,
+                company_prefixes=tuple((row.company_prefixes or "").split()),
+                retired_until=row.valid_until if later else None,
+                revoked_by=row.revoked_by,
+            )
         )
-        for row in connection.execute(query)
-    ]
+    return records
 
 
 def label_key_name(origin: str, organisation: str) -> str:
     """The signed-note name of an organisation's label key."""
     return f"{origin}/label/{organisation}"
+
+
+def gtin_in_scope(gtin: str, company_prefixes: Sequence[str]) -> bool:
+    """Whether a GTIN-14 lies under one of the company prefixes (after its indicator digit)."""
+    return any(gtin[1:].startswith(prefix) for prefix in company_prefixes)
 
 
 def active_label_key(keys: list[KeyRecord], organisation: str) -> KeyRecord | None:
@@ -331,6 +354,26 @@ def end_key(
     )
 
 
+def revoke_retired_key(
+    connection: Connection,
+    *,
+    row_id: int,
+    revoked_from: int,
+    reason: str,
+    created_at: str,
+    entry_idx: int,
+) -> None:
+    connection.execute(
+        sa.insert(KEY_REVOCATION).values(
+            key=row_id,
+            revoked_from=revoked_from,
+            reason=reason,
+            entry_idx=entry_idx,
+            created_at=created_at,
+        )
+    )
+
+
 # --- the trust list ------------------------------------------------------------------------------
 
 
@@ -342,6 +385,8 @@ def trust_list_text(origin: str, records: list[KeyRecord]) -> str:
         if record.valid_until is not None:
             tokens.append(f"until={record.valid_until}")
         tokens.append(f"status={record.status}")
+        if record.retired_until is not None:
+            tokens.append(f"retired={record.retired_until}")
         if record.organisation:
             tokens.append(f"org={record.organisation}")
         if record.company_prefixes:
@@ -360,6 +405,8 @@ class TrustedKey:
     status: str
     organisation: str | None
     company_prefixes: tuple[str, ...] = ()
+    #: Where the key's retirement ended it, when it was revoked after being retired.
+    retired_until: int | None = None
 
     def valid_at(self, position: int) -> bool:
         return self.valid_from <= position and (
@@ -390,6 +437,7 @@ def parse_trust_list(text: str) -> tuple[str, list[TrustedKey]]:
                     status=tokens.get("status", "active"),
                     organisation=tokens.get("org"),
                     company_prefixes=tuple(filter(None, tokens.get("prefixes", "").split(","))),
+                    retired_until=int(tokens["retired"]) if "retired" in tokens else None,
                 )
             )
         except (KeyError, ValueError):

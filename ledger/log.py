@@ -59,6 +59,7 @@ from ledger.keys import (
     label_key_name,
     load_keys,
     register_key,
+    revoke_retired_key,
     trust_list_text,
 )
 from ledger.messages import N_, Message
@@ -851,46 +852,76 @@ class Log:
         reason: str,
         revoke_from: int | None = None,
         *,
+        key_id: int | None = None,
         by: str = "cli",
     ) -> Appended:
-        """End the organisation's label key, as a ledger event.
+        """End one of the organisation's label keys, as a ledger event.
 
-        Without ``revoke_from`` the key is retired: labels issued before this entry stay valid.
-        With it the key is revoked from that ledger position on (its ``valid_from`` revokes every
-        label it signed): use it when the private key may have leaked.
+        Without ``revoke_from`` the active key is retired: labels issued before this entry stay
+        valid. With it a key is revoked from that ledger position on (its ``valid_from`` revokes
+        every label it signed): use it when the private key may have leaked. ``key_id`` picks a
+        key other than the active one: a key already replaced by a newer one can still be
+        revoked, from a position inside the range its retirement left it.
         """
         with self._write() as (connection, head):
-            key = active_label_key(load_keys(connection, ROLE_LABEL), organisation)
+            keys = [k for k in load_keys(connection, ROLE_LABEL) if k.organisation == organisation]
+            if key_id is None:
+                key = active_label_key(keys, organisation)
+            else:
+                key = next((k for k in keys if k.verifier.key_id == key_id), None)
             if key is None:
                 raise NotFoundError(
-                    N_("Organisation {organisation} has no active label key."),
+                    N_("Organisation {organisation} has no active label key.")
+                    if key_id is None
+                    else N_("Organisation {organisation} has no label key {key_id}."),
                     organisation=organisation,
+                    key_id=f"{key_id or 0:08x}",
                 )
-            _check_revoke_from(revoke_from, key, head.size)
+            retired = key.valid_until is not None
+            if key.revoked or (retired and revoke_from is None):
+                raise ConflictError(
+                    N_("The label key {vkey} is already {status}."),
+                    vkey=key.verifier.vkey,
+                    status=Message(N_("revoked") if key.revoked else N_("retired")),
+                )
+            _check_revoke_from(
+                revoke_from, key, head.size if key.valid_until is None else key.valid_until
+            )
             now = self.now()
             valid_until = head.size + 1 if revoke_from is None else revoke_from
+            payload: dict[str, Any] = {
+                "organisation": organisation,
+                "key": key.verifier.vkey,
+                "valid_until": valid_until,
+                "revoked": revoke_from is not None,
+                "reason": reason,
+            }
+            if retired:
+                payload["retired_until"] = key.valid_until
             event = _key_event(
-                LABEL_KEY_ENDED,
-                now,
-                [SubjectRef(key_subject(key.verifier), "input")],
-                {
-                    "organisation": organisation,
-                    "key": key.verifier.vkey,
-                    "valid_until": valid_until,
-                    "revoked": revoke_from is not None,
-                    "reason": reason,
-                },
+                LABEL_KEY_ENDED, now, [SubjectRef(key_subject(key.verifier), "input")], payload
             )
             [appended] = self._append_locked(connection, head, [event])
-            end_key(
-                connection,
-                row_id=key.row_id,
-                valid_until=valid_until,
-                revoked=revoke_from is not None,
-                reason=reason,
-                created_at=now,
-                entry_idx=appended.index,
-            )
+            if retired:
+                assert revoke_from is not None
+                revoke_retired_key(
+                    connection,
+                    row_id=key.row_id,
+                    revoked_from=revoke_from,
+                    reason=reason,
+                    created_at=now,
+                    entry_idx=appended.index,
+                )
+            else:
+                end_key(
+                    connection,
+                    row_id=key.row_id,
+                    valid_until=valid_until,
+                    revoked=revoke_from is not None,
+                    reason=reason,
+                    created_at=now,
+                    entry_idx=appended.index,
+                )
             record_admin_action(
                 connection,
                 now,

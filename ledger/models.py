@@ -162,6 +162,19 @@ class KeyEnd(Base):
     created_at: Mapped[str] = mapped_column(String(32))
 
 
+class KeyRevocation(Base):
+    """A revocation that tightens an earlier retirement: a label key replaced by a newer one and
+    later found to have leaked is revoked from a position inside its former range."""
+
+    __tablename__ = "key_revocation"
+
+    key: Mapped[int] = mapped_column(ForeignKey("log_key.id"), primary_key=True)
+    revoked_from: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    entry_idx: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
 class PrivateValue(Base):
     """The value and salt behind a private-field commitment; erasable, never rewritten."""
 
@@ -437,6 +450,25 @@ class Recall(Base):
     lifted_entry: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class LabelIssue(Base):
+    """The serials ``[first_serial, last_serial]`` of a GTIN that entry ``entry_idx`` issued for a
+    lot, signed by ``label_key``. Serials are unique per GTIN: ranges never overlap."""
+
+    __tablename__ = "label_issue"
+    __table_args__ = (
+        Index("ix_label_issue_gtin_last_serial", "gtin", "last_serial", unique=True),
+        Index("ix_label_issue_lot", "lot"),
+    )
+
+    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    gtin: Mapped[str] = mapped_column(String(14))
+    lot: Mapped[str] = mapped_column(String(256))
+    issuer: Mapped[str] = mapped_column(String(13))
+    first_serial: Mapped[int] = mapped_column(BigInteger)
+    last_serial: Mapped[int] = mapped_column(BigInteger)
+    label_key: Mapped[int] = mapped_column(ForeignKey("log_key.id"))
+
+
 metadata = Base.metadata
 
 
@@ -453,6 +485,7 @@ SUBJECT_HEAD = table_of(SubjectHead)
 CHECKPOINT = table_of(Checkpoint)
 LOG_KEY = table_of(LogKey)
 KEY_END = table_of(KeyEnd)
+KEY_REVOCATION = table_of(KeyRevocation)
 PRIVATE_VALUE = table_of(PrivateValue)
 LEDGER_META = table_of(LedgerMeta)
 ORGANISATION = table_of(Organisation)
@@ -469,6 +502,7 @@ LOT_EDGE = table_of(LotEdge)
 SAFETY_INTERVAL = table_of(SafetyInterval)
 RECALL = table_of(Recall)
 LOT_BLOCK = table_of(LotBlock)
+LABEL_ISSUE = table_of(LabelIssue)
 
 #: Tables whose rows may never change or disappear.
 APPEND_ONLY_TABLES = (
@@ -478,9 +512,11 @@ APPEND_ONLY_TABLES = (
     "checkpoint",
     "log_key",
     "key_end",
+    "key_revocation",
     "master_version",
     "admin_audit",
     "recorded_event",
     "lot_edge",
     "safety_interval",
+    "label_issue",
 )

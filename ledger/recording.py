@@ -20,6 +20,7 @@ from __future__ import annotations
 import decimal
 import itertools
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -55,6 +56,8 @@ from ledger.errors import (
     NotFoundError,
     RuleViolationError,
 )
+from ledger.keys import ROLE_LABEL, active_label_key, gtin_in_scope, load_keys
+from ledger.label_issues import MAX_SERIAL
 from ledger.log import Log
 from ledger.messages import N_, Message
 from ledger.models import CERTIFICATE, ENTRY, PRIVATE_VALUE, RECORDED_EVENT
@@ -87,6 +90,11 @@ class DomainSettings:
     slaughter_kg_per_head: tuple[Decimal, Decimal] = (Decimal("0.9"), Decimal("2.8"))
     drying_yield: tuple[Decimal, Decimal] = (Decimal("0.08"), Decimal("0.30"))
     ripening_yield: tuple[Decimal, Decimal] = (Decimal("0.85"), Decimal("1"))
+    #: Labels a lot may have beyond one per unit (torn or misprinted ones), as a fraction.
+    label_spare: Decimal = Decimal("0.02")
+    #: Refuses (raising a LedgerError) a lot whose labels, up to the given serial, would not fit
+    #: the QR code: ``(gtin, lot code, last serial)``. The web app passes the public host's.
+    label_fits: Callable[[str, str, int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -900,6 +908,83 @@ def _loss(ctx: _Context) -> None:
     ctx.subject(lot.id, "input")
 
 
+# --- labels ------------------------------------------------------------------------------------
+
+
+def label_limit(units: int, spare: Decimal) -> int:
+    """How many labels a lot of ``units`` units may have: one each, plus the spare, rounded up
+    (a lot of 10 units with a 2 % spare may have 11: a torn label can be replaced)."""
+    return units + math.ceil(units * spare)
+
+
+def _label_issue(ctx: _Context) -> None:
+    """Allocate the next serials of the lot's GTIN to the lot, signed by the holder's label key.
+
+    Only the lot's holder issues labels, while it may move the lot (not recalled, on hold or in
+    transit), and at most one per packed unit plus the spare. The entry names the label key, so
+    that a verifier can check that the key's organisation held the lot when it issued them.
+    """
+    lot = ctx.held_lot("lot", N_("issue labels for"))
+    ctx.subject(lot.id, "observed")
+    if lot.status == DEPLETED:
+        raise _rule("lot", N_("Lot {lot} is used up; it needs no more labels."), lot=lot.id)
+    if lot.units is None:
+        raise _rule(
+            "lot",
+            N_("Lot {lot} has no unit count; labels are issued for packed lots, one per unit."),
+            lot=lot.id,
+        )
+    key = active_label_key(load_keys(ctx.connection, ROLE_LABEL), ctx.org)
+    if key is None:
+        raise _rule(
+            "lot",
+            N_("{organisation} has no label key; an administrator creates one first."),
+            organisation=ctx.org,
+        )
+    if not gtin_in_scope(lot.gtin, key.company_prefixes):
+        raise _rule(
+            "lot",
+            N_("The label key of {organisation} signs GTINs under {prefixes} only, not {gtin}."),
+            organisation=ctx.org,
+            prefixes=", ".join(key.company_prefixes),
+            gtin=lot.gtin,
+        )
+    count = int(ctx.data["count"])
+    issued = ctx.state.labels_issued(lot.id)
+    limit = label_limit(lot.units, ctx.settings.label_spare)
+    if issued + count > limit:
+        raise _rule(
+            "count",
+            N_(
+                "Lot {lot} has {units} units and may have {limit} labels with the spare; "
+                "{issued} are issued, so at most {left} more."
+            ),
+            lot=lot.id,
+            units=lot.units,
+            limit=limit,
+            issued=issued,
+            left=max(limit - issued, 0),
+        )
+    first = ctx.state.next_serial(lot.gtin)
+    last = first + count - 1
+    if last > MAX_SERIAL:  # pragma: no cover - 9.2 × 10^18 labels of one GTIN
+        raise _rule("count", N_("The serials of GTIN {gtin} are used up."), gtin=lot.gtin)
+    if ctx.settings.label_fits is not None:
+        ctx.settings.label_fits(lot.gtin, lot.lot_code, last)
+    ctx.payload.update(first_serial=str(first), last_serial=str(last), label_key=key.verifier.vkey)
+    ctx.state.add_label_issue(
+        {
+            "entry_idx": ctx.index,
+            "gtin": lot.gtin,
+            "lot": lot.id,
+            "issuer": ctx.org,
+            "first_serial": first,
+            "last_serial": last,
+            "label_key": key.row_id,
+        }
+    )
+
+
 def _money(ctx: _Context) -> None:
     lot = ctx.lot("lot")
     counterparty = ctx.organisation("counterparty")
@@ -1256,6 +1341,7 @@ HANDLERS: dict[str, Handler] = {
     "complaint": _complaint,
     "sell": _sell,
     "loss": _loss,
+    "label.issue": _label_issue,
     "purchase": _money,
     "payment": _money,
     "training": _training,

@@ -140,6 +140,8 @@ EVENT_TYPES: dict[str, EventType] = _types(
     EventType("internal_audit", OBJECT, "OBSERVE", "inspecting", _HOLDERS | _OVERSIGHT),
     EventType("non_conformity", OBJECT, "OBSERVE", "inspecting", _HOLDERS | _OVERSIGHT),
     EventType("complaint", OBJECT, "OBSERVE", own("complaint"), _CHAIN),
+    # serialised labels of a packed lot: instance identifiers associated with its units
+    EventType("label.issue", OBJECT, "ADD", "commissioning", _HOLDERS),
     # leaving the chain
     EventType("sell", OBJECT, "DELETE", "retail_selling", _HOLDERS),
     EventType("loss", OBJECT, "DELETE", "destroying", _HOLDERS),

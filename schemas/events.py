@@ -561,6 +561,13 @@ class LossData(_Strict):
     reason = Text(max_length=500, required=True)
 
 
+class LabelIssueData(_Strict):
+    """Labels for a packed lot: the ledger allocates ``count`` serials of its GTIN."""
+
+    lot = LotId(required=True)
+    count = count(low=1, high=100_000, required=True)
+
+
 class MoneyData(_Strict):
     lot = LotId(required=True)
     counterparty = Gln(required=True)
@@ -699,6 +706,7 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "complaint": ComplaintData,
     "sell": SellData,
     "loss": LossData,
+    "label.issue": LabelIssueData,
     "purchase": MoneyData,
     "payment": MoneyData,
     "training": TrainingData,

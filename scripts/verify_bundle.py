@@ -204,9 +204,18 @@ class TrustedKey:
         status: str,
         organisation: str | None = None,
         prefixes: tuple[str, ...] = (),
+        retired_until: int | None = None,
     ) -> None:
         self.key, self.role, self.valid_from, self.valid_until = key, role, valid_from, valid_until
         self.status, self.organisation, self.prefixes = status, organisation, prefixes
+        #: A label key revoked after its retirement: where the retirement ended it.
+        self.retired_until = retired_until
+
+    def first_end(self) -> tuple[int | None, bool]:
+        """Where the key's first end put it, and whether that end was a revocation."""
+        if self.retired_until is not None:
+            return self.retired_until, False
+        return self.valid_until, self.status == "revoked"
 
     def valid_at(self, size: int) -> bool:
         return self.valid_from <= size and (self.valid_until is None or size < self.valid_until)
@@ -231,6 +240,7 @@ def parse_trust(text: str) -> tuple[str, list[TrustedKey]]:
                     tokens.get("status", "active"),
                     tokens.get("org"),
                     tuple(filter(None, tokens.get("prefixes", "").split(","))),
+                    int(tokens["retired"]) if "retired" in tokens else None,
                 )
             )
         except (KeyError, ValueError):
@@ -385,12 +395,13 @@ class LogKeys:
 
 class LabelKeys:
     """The label keys of the trust list, each checked against the entry that registered it and
-    the entry that ended it."""
+    the entries that ended it: a retirement, and for a retired key a later revocation."""
 
     def __init__(self, listed: list[TrustedKey]) -> None:
         self.keys = {k.key.vkey: k for k in listed if k.role == "label"}
         self.seen: set[str] = set()
         self.ended: set[str] = set()
+        self.revoked_later: set[str] = set()
 
     def check(self, index: int, envelope: dict[str, Any]) -> None:
         payload = envelope.get("payload")
@@ -413,20 +424,36 @@ class LabelKeys:
                 if (
                     old is None
                     or old.organisation != key.organisation
-                    or old.valid_until != index + 1
-                    or old.status != "retired"
+                    or old.first_end() != (index + 1, False)
                 ):
                     raise BundleError(f"entry {index}: the replaced label key disagrees")
                 self.ended.add(replaced)
             return
-        revoked = key.status == "revoked"
+        if "retired_until" in payload:
+            # A retired key revoked later, from a position inside the range it was left.
+            if (
+                key.status != "revoked"
+                or payload.get("revoked") is not True
+                or payload.get("retired_until") != key.retired_until
+                or payload.get("valid_until") != key.valid_until
+                or key.valid_until is None
+                or key.retired_until is None
+                or not key.valid_from <= key.valid_until <= key.retired_until
+                or key.key.vkey not in self.ended
+            ):
+                raise BundleError(
+                    f"entry {index}: the revocation of a label key disagrees with the trust list"
+                )
+            self.revoked_later.add(key.key.vkey)
+            return
+        valid_until, revoked = key.first_end()
         if (
-            payload.get("valid_until") != key.valid_until
+            payload.get("valid_until") != valid_until
             or payload.get("revoked") != revoked
-            or key.valid_until is None
+            or valid_until is None
             # Retired from the next position; revoked from a position inside its range.
-            or (not revoked and key.valid_until != index + 1)
-            or (revoked and not key.valid_from <= key.valid_until <= index)
+            or (not revoked and valid_until != index + 1)
+            or (revoked and not key.valid_from <= valid_until <= index)
         ):
             raise BundleError(
                 f"entry {index}: the end of a label key disagrees with the trust list"
@@ -438,8 +465,13 @@ class LabelKeys:
             if key.valid_from <= size and vkey not in self.seen:
                 raise BundleError(f"trust: label key {key.key.label()} has no registering entry")
             # A retirement's entry lies just before its end; a revocation's may lie later.
-            retired = key.status == "retired" and key.valid_until is not None
-            if retired and key.valid_until <= size and vkey not in self.ended:
+            retired_at, revoked = key.first_end()
+            if (
+                not revoked
+                and retired_at is not None
+                and retired_at <= size
+                and vkey not in self.ended
+            ):
                 raise BundleError(f"trust: label key {key.key.label()} ends without an entry")
 
 

@@ -47,6 +47,9 @@ def from_environment(
         "YIELD_SLAUGHTER_KG_PER_HEAD": env.get("YIELD_SLAUGHTER_KG_PER_HEAD", "0.9..2.8"),
         "YIELD_DRYING": env.get("YIELD_DRYING", "0.08..0.30"),
         "YIELD_RIPENING": env.get("YIELD_RIPENING", "0.85..1"),
+        "LABEL_SPARE_PERCENT": env.get("LABEL_SPARE_PERCENT", "2"),
+        "LABEL_BASE_URL": env.get("LABEL_BASE_URL")
+        or "https://" + env.get("LEDGER_ORIGIN", DEFAULT_ORIGIN).split("/")[0],
     }
 
 

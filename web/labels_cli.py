@@ -6,6 +6,8 @@ revocation are ledger entries, and the trust list publishes the result.
 
 from __future__ import annotations
 
+import re
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -65,10 +67,37 @@ def create_command(organisation: str, prefixes: tuple[str, ...], reason: str) ->
     default=None,
     help="Declare the key compromised: labels issued from this ledger position on are invalid.",
 )
+@click.option(
+    "--key",
+    "key_id",
+    default=None,
+    help="The key ID (8 hex digits, as `list` shows) of an older, replaced key to revoke.",
+)
 @refusals_exit_1
-def end_command(organisation: str, reason: str, revoke_from: int | None) -> None:
-    """Retire the organisation's label key, or revoke it with --revoke-from."""
-    appended = end_label_key(get_log(), _organisation(organisation), reason, revoke_from, by="cli")
+def end_command(
+    organisation: str, reason: str, revoke_from: int | None, key_id: str | None
+) -> None:
+    """Retire the organisation's label key, or revoke it (or an older one) with --revoke-from."""
+    if key_id is not None and not re.fullmatch(r"[0-9a-fA-F]{8}", key_id):
+        raise click.BadParameter(
+            translate(
+                Message(N_("A key ID is 8 hexadecimal digits, not {value!r}."), value=key_id)
+            ),
+            param_hint="--key",
+        )
+    if key_id is not None and revoke_from is None:
+        raise click.BadParameter(
+            translate(Message(N_("An older key can only be revoked: give --revoke-from."))),
+            param_hint="--key",
+        )
+    appended = end_label_key(
+        get_log(),
+        _organisation(organisation),
+        reason,
+        revoke_from,
+        key_id=None if key_id is None else int(key_id, 16),
+        by="cli",
+    )
     template = (
         N_("Revoked the label key in entry {index}.")
         if revoke_from is not None
@@ -84,7 +113,8 @@ def list_command() -> None:
     for key in get_log().keys(ROLE_LABEL):
         until = "" if key.valid_until is None else str(key.valid_until)
         click.echo(
-            f"{key.organisation}\t{key.status}\t[{key.valid_from}, {until})\t"
+            f"{key.organisation}\t{key.verifier.key_id:08x}\t{key.status}\t"
+            f"[{key.valid_from}, {until})\t"
             f"{','.join(key.company_prefixes)}\t{key.verifier.vkey}"
         )
 

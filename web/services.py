@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app
 
+from labels.digital_link import check_label_fits
 from ledger.accounts import Accounts
 from ledger.masterdata import MasterData
 from ledger.recording import DomainSettings, Recorder
@@ -34,6 +36,14 @@ def domain_settings(config: Any) -> DomainSettings:
         ),
         drying_yield=_range(config.get("YIELD_DRYING"), defaults.drying_yield),
         ripening_yield=_range(config.get("YIELD_RIPENING"), defaults.ripening_yield),
+        label_fits=functools.partial(check_label_fits, config["LABEL_BASE_URL"])
+        if config.get("LABEL_BASE_URL")
+        else None,
+        label_spare=(
+            Decimal(str(config["LABEL_SPARE_PERCENT"])) / 100
+            if config.get("LABEL_SPARE_PERCENT") not in (None, "")
+            else defaults.label_spare
+        ),
     )
 
 

@@ -20,10 +20,11 @@ from ledger.errors import AuditError, ConflictError, InvalidInputError, NotFound
 from ledger.export import export_bundle
 from ledger.keys import ROLE_LABEL, parse_trust_list
 from ledger.log import LABEL_KEY_ENDED, LABEL_KEY_REGISTERED
-from ledger.models import KEY_END, LOG_KEY
+from ledger.models import KEY_END, KEY_REVOCATION, LOG_KEY
 from ledger.note import open_note
+from tests.factories import event
 from tests.ledger.test_tampering import drop_triggers, run_verify_bundle
-from tests.world import COLLECTOR, PACKHOUSE, RETAILER, World
+from tests.world import COLLECTOR, PACKHOUSE, RETAILER, SLAUGHTERHOUSE, World
 
 PREFIX = "8938888"
 
@@ -102,11 +103,56 @@ def test_revocation_invalidates_labels_from_its_position_and_sets_the_file_aside
     audit(log)
 
 
+def test_a_replaced_key_can_still_be_revoked_later(world: World) -> None:
+    """A key found to have leaked after its replacement: the revocation tightens the
+    retirement, and labels it signed before the revocation position stay valid."""
+    log = world.log
+    create_label_key(log, RETAILER, [PREFIX], "first retailer key")
+    signer, old = active_label_signer(log, RETAILER)
+    log.append(event())
+    log.append(event())
+    create_label_key(log, RETAILER, [PREFIX], "rotation")
+    retired = next(k for k in log.keys(ROLE_LABEL) if k.verifier == old.verifier)
+    assert retired.status == "retired"
+    assert retired.valid_until is not None
+    with pytest.raises(ConflictError, match="retired"):
+        log.end_label_key(RETAILER, "no revocation position", key_id=old.verifier.key_id)
+    with pytest.raises(InvalidInputError):
+        log.end_label_key(
+            RETAILER, "after its end", retired.valid_until + 1, key_id=old.verifier.key_id
+        )
+    revoke_from = old.valid_from + 1
+    appended = end_label_key(
+        log, RETAILER, "found on a stolen laptop", revoke_from, key_id=old.verifier.key_id
+    )
+    payload = envelope_of(log.entry(appended.index).data)["payload"]
+    assert payload["retired_until"] == retired.valid_until
+    assert payload["valid_until"] == revoke_from
+    assert not key_path(log.settings.label_keys_directory, RETAILER, old.verifier).exists()
+    keys = {k.verifier: k for k in trusted(world)}
+    listed = keys[old.verifier]
+    assert (listed.status, listed.valid_until, listed.retired_until) == (
+        "revoked",
+        revoke_from,
+        retired.valid_until,
+    )
+    label = LabelId("0" + PREFIX + "000022", "NL-3", "7")
+    url = label_url("https://t.example", label, sign_label(signer, log.origin, label))
+    verify_label_url(url, log.origin, list(keys.values()), issued_at=old.valid_from)
+    with pytest.raises(errors.LabelKeyRevokedError):
+        verify_label_url(url, log.origin, list(keys.values()), issued_at=revoke_from)
+    with pytest.raises(errors.LabelKeyRevokedError):
+        verify_label_url(url, log.origin, list(keys.values()))
+    with pytest.raises(ConflictError, match="revoked"):
+        log.end_label_key(RETAILER, "twice", old.valid_from, key_id=old.verifier.key_id)
+    audit(log)
+
+
 @pytest.mark.parametrize(
     ("prefixes", "organisation", "error"),
     [
-        ([], RETAILER, InvalidInputError),
-        (["89a"], RETAILER, InvalidInputError),
+        ([], SLAUGHTERHOUSE, InvalidInputError),
+        (["89a"], SLAUGHTERHOUSE, InvalidInputError),
         ([PREFIX], "8930000000001", NotFoundError),
     ],
 )
@@ -133,8 +179,10 @@ def test_a_key_cannot_be_registered_twice(world: World) -> None:
 
 
 def test_ending_without_a_key_is_a_clear_404(world: World) -> None:
-    with pytest.raises(NotFoundError, match=RETAILER):
-        end_label_key(world.log, RETAILER, "none")
+    with pytest.raises(NotFoundError, match=COLLECTOR):
+        end_label_key(world.log, COLLECTOR, "none")
+    with pytest.raises(NotFoundError, match="0badc0de"):
+        end_label_key(world.log, PACKHOUSE, "none", 1, key_id=0x0BADC0DE)
 
 
 def test_the_bundle_verifier_checks_label_key_entries(world: World, tmp_path: Path) -> None:
@@ -147,7 +195,7 @@ def test_the_bundle_verifier_checks_label_key_entries(world: World, tmp_path: Pa
     assert status == 0, output
 
 
-def test_the_audit_notices_a_label_key_end_moved_forward(world: World) -> None:
+def test_the_audit_notices_a_label_key_end_moved_forward(world: World, tmp_path: Path) -> None:
     """Tampers with the key registry: run near the end of this module."""
     log = world.log
     retired = next(k for k in log.keys(ROLE_LABEL) if k.status == "retired")
@@ -158,11 +206,42 @@ def test_the_audit_notices_a_label_key_end_moved_forward(world: World) -> None:
         )
     with pytest.raises(AuditError, match="disagrees with the key registry"):
         audit(log)
+    # The trust list now states the moved end, signed by the log key: the bundle verifier
+    # compares it with the ledger's own entries and refuses it too.
+    log.checkpoint()
+    export_bundle(log, tmp_path / "bundle")
+    status, output = run_verify_bundle(
+        tmp_path / "bundle", "--log-key", log.active_log_key().verifier.vkey
+    )
+    assert status == 1
+    assert "label key disagrees" in output or "end of a label key disagrees" in output
     with log.engine.begin() as connection:
         connection.execute(
             sa.update(KEY_END)
             .where(KEY_END.c.key == retired.row_id)
             .values(valid_until=retired.valid_until)
+        )
+    audit(log)
+
+
+def test_the_audit_notices_a_later_revocation_moved(world: World) -> None:
+    """Tampers with the key registry: run near the end of this module."""
+    log = world.log
+    revoked = next(k for k in log.keys(ROLE_LABEL) if k.revoked_by is not None)
+    drop_triggers(log, "key_revocation")
+    with log.engine.begin() as connection:
+        connection.execute(
+            sa.update(KEY_REVOCATION)
+            .where(KEY_REVOCATION.c.key == revoked.row_id)
+            .values(revoked_from=revoked.valid_from)
+        )
+    with pytest.raises(AuditError, match="disagrees with the key registry"):
+        audit(log)
+    with log.engine.begin() as connection:
+        connection.execute(
+            sa.update(KEY_REVOCATION)
+            .where(KEY_REVOCATION.c.key == revoked.row_id)
+            .values(revoked_from=revoked.valid_until)
         )
     audit(log)
 

@@ -135,8 +135,10 @@ def test_label_keys_from_the_shell(world_app: Flask) -> None:
     assert created.exit_code == 0, created.output
     assert "/label/" + PACKHOUSE in created.output
     listed = runner.invoke(args=["labels", "keys", "list"])
-    assert f"{PACKHOUSE}\tactive" in listed.output
-    assert "8938888" in listed.output
+    [row] = [line.split("\t") for line in listed.output.splitlines() if PACKHOUSE in line]
+    assert row[2] == "active"
+    assert row[4] == "8938888"
+    key_id = row[1]
     bad = runner.invoke(
         args=["labels", "keys", "create", PACKHOUSE, "--prefix", "89x", "--reason", "typo"]
     )
@@ -148,6 +150,35 @@ def test_label_keys_from_the_shell(world_app: Flask) -> None:
     assert not_a_gln.exit_code == 2
     ended = runner.invoke(args=["labels", "keys", "end", PACKHOUSE, "--reason", "closing"])
     assert ended.exit_code == 0, ended.output
-    assert f"{PACKHOUSE}\tretired" in runner.invoke(args=["labels", "keys", "list"]).output
+    assert (
+        f"{PACKHOUSE}\t{key_id}\tretired" in runner.invoke(args=["labels", "keys", "list"]).output
+    )
     again = runner.invoke(args=["labels", "keys", "end", PACKHOUSE, "--reason", "twice"])
     assert again.exit_code == 1
+    assert "has no active label key" in again.output
+    not_hex = runner.invoke(
+        args=[
+            "labels",
+            "keys",
+            "end",
+            PACKHOUSE,
+            "--key",
+            "xyz",
+            "--reason",
+            "x",
+            "--revoke-from",
+            "1",
+        ]
+    )
+    assert not_hex.exit_code == 2
+    assert "xyz" in not_hex.output
+    start = int(row[3].strip("[").split(",")[0])
+    revoked = runner.invoke(
+        args=[
+            "labels", "keys", "end", PACKHOUSE, "--key", key_id,
+            "--revoke-from", str(start), "--reason", "leaked after retirement",
+        ]
+    )  # fmt: skip
+    assert revoked.exit_code == 0, revoked.output
+    listed = runner.invoke(args=["labels", "keys", "list"]).output
+    assert f"{PACKHOUSE}\t{key_id}\trevoked\t[{start}, {start})" in listed

@@ -1,0 +1,237 @@
+"""Issuing labels: serials allocated per GTIN by the lot's holder inside a ledger entry, at most one
+per packed unit plus the spare, and checked on verification against the issuing entry."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from labels import errors
+from labels.digital_link import check_label_fits, label_url
+from labels.keys import create_label_key, end_label_key, label_signer
+from labels.signature import LabelId, sign_label
+from labels.verify import check_issued_label
+from ledger.audit import audit
+from ledger.canonical import envelope_of
+from ledger.errors import AuditError, ForbiddenError, LotBlockedError, RuleViolationError
+from ledger.keys import ROLE_LABEL
+from ledger.label_issues import issued_label, lot_label_issues
+from ledger.models import LABEL_ISSUE
+from ledger.recording import Recorder, label_limit
+from tests.ledger.test_tampering import drop_triggers
+from tests.world import (
+    AUDITOR,
+    COLLECTOR,
+    COLLECTOR_USER,
+    FARMER_A,
+    PACKED_LONGAN,
+    PACKER,
+    PACKHOUSE,
+    RETAILER,
+    SHOP,
+    World,
+    lot,
+)
+
+BASE = "https://trace.hungyen.example"
+PREFIX = "8930000"
+
+
+def packed_lot(world: World, units: int = 100) -> str:
+    """A lot of ``units`` 1 kg boxes held by the packhouse."""
+    harvested = world.harvest(quantity=str(units + 50))
+    world.ship(FARMER_A, harvested, str(units + 50), PACKHOUSE)
+    world.receive(PACKER, harvested, str(units + 50))
+    packed = lot(PACKED_LONGAN, world.code("P"))
+    world.record(
+        PACKER,
+        "pack",
+        {"input": harvested, "outputs": [{"lot": packed, "quantity": str(units), "units": units}]},
+    )
+    return packed
+
+
+def issue(world: World, lot_id: str, count: int, who=PACKER):  # type: ignore[no-untyped-def]
+    return world.record(who, "label.issue", {"lot": lot_id, "count": count})
+
+
+def signed_url(world: World, lot_id: str, serial: int, key_vkey: str | None = None) -> str:
+    log = world.log
+    records = log.keys(ROLE_LABEL)
+    record = next(
+        r
+        for r in records
+        if (r.verifier.vkey == key_vkey if key_vkey else r.valid_until is None)
+        and r.organisation == PACKHOUSE
+    )
+    gtin, _, code = lot_id[4:].partition("/")
+    label = LabelId(gtin, code, str(serial))
+    return label_url(BASE, label, sign_label(label_signer(log, record), log.origin, label))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def label_key(world: World) -> None:
+    create_label_key(world.log, PACKHOUSE, [PREFIX], "packhouse labels")
+
+
+def test_the_holder_issues_serials_from_a_counter_per_gtin(world: World) -> None:
+    first_lot = packed_lot(world)
+    recorded = issue(world, first_lot, 60)
+    payload = envelope_of(world.log.entry(recorded.index).data)["payload"]
+    assert (payload["first_serial"], payload["last_serial"]) == ("1", "60")
+    assert payload["label_key"] == world.log.active_label_key(PACKHOUSE).verifier.vkey
+    second_lot = packed_lot(world)
+    issue(world, second_lot, 10)
+    again = issue(world, first_lot, 42)
+    payload = envelope_of(world.log.entry(again.index).data)["payload"]
+    assert (payload["first_serial"], payload["last_serial"]) == ("71", "112")
+    with world.log.engine.connect() as connection:
+        issues = lot_label_issues(connection, first_lot)
+        assert [(i.first_serial, i.last_serial) for i in issues] == [(1, 60), (71, 112)]
+        label = issued_label(connection, PACKED_LONGAN, "75")
+        assert label is not None
+        assert (label.issue.lot, label.number, label.of) == (first_lot, 65, 102)
+        assert issued_label(connection, PACKED_LONGAN, "65").issue.lot == second_lot
+        for never in ("0", "113", "075", "99999999999999999999", "x"):
+            assert issued_label(connection, PACKED_LONGAN, never) is None
+
+
+def test_labels_are_limited_to_the_units_and_the_spare(world: World) -> None:
+    assert label_limit(100, Decimal("0.02")) == 102
+    assert label_limit(10, Decimal("0.02")) == 11
+    assert label_limit(10, Decimal("0")) == 10
+    lot_id = packed_lot(world, units=100)
+    issue(world, lot_id, 100)
+    size = world.log.size()
+    with pytest.raises(RuleViolationError, match="at most 2 more") as caught:
+        issue(world, lot_id, 3)
+    assert caught.value.errors is not None
+    assert "count" in caught.value.errors
+    assert world.log.size() == size
+    issue(world, lot_id, 2)
+    strict = dataclasses.replace(world.recorder.settings, label_spare=Decimal("0"))
+    other = packed_lot(world, units=5)
+    with pytest.raises(RuleViolationError, match="at most 5 more"):
+        Recorder(world.log, strict).record(
+            PACKER, world.command("label.issue", {"lot": other, "count": 6})
+        )
+
+
+def test_only_the_holder_issues_labels_for_a_movable_packed_lot(world: World) -> None:
+    lot_id = packed_lot(world, units=20)
+    with pytest.raises(ForbiddenError, match="only its holder"):
+        issue(world, lot_id, 1, who=COLLECTOR_USER)
+    world.ship(PACKER, lot_id, "20", COLLECTOR)
+    with pytest.raises(LotBlockedError, match="in transit"):
+        issue(world, lot_id, 1)
+    world.receive(COLLECTOR_USER, lot_id, "20")
+    # The collector holds it now, but has no label key.
+    with pytest.raises(RuleViolationError, match="no label key"):
+        issue(world, lot_id, 1, who=COLLECTOR_USER)
+    with pytest.raises(ForbiddenError):
+        issue(world, lot_id, 1, who=AUDITOR)
+    bulk = world.harvest(quantity="300")
+    world.ship(FARMER_A, bulk, "300", PACKHOUSE)
+    world.receive(PACKER, bulk, "300")
+    with pytest.raises(RuleViolationError, match="no unit count"):
+        issue(world, bulk, 1)
+
+
+def test_a_key_signs_only_its_company_prefixes(world: World) -> None:
+    lot_id = packed_lot(world, units=5)
+    world.ship(PACKER, lot_id, "5", RETAILER)
+    world.record(SHOP, "retail_receive", {"lot": lot_id, "quantity": "5"})
+    create_label_key(world.log, RETAILER, ["8938888"], "own brand only")
+    with pytest.raises(RuleViolationError, match="8938888"):
+        issue(world, lot_id, 1, who=SHOP)
+
+
+def test_issuing_refuses_labels_that_would_not_fit_the_qr_code() -> None:
+    check_label_fits(BASE, PACKED_LONGAN, "NH-2026-07-15", 10**12)
+    with pytest.raises(errors.LabelTooLongError, match="lot"):
+        check_label_fits(BASE, PACKED_LONGAN, "NH-2026-07-15", 10**19)
+    with pytest.raises(errors.LabelTooLongError, match="host"):
+        check_label_fits("https://" + "h" * 70 + ".example", PACKED_LONGAN, "A" * 20, 10**19)
+
+
+def test_the_server_checks_a_label_against_its_issuing_entry(world: World) -> None:
+    lot_id = packed_lot(world, units=10)
+    recorded = issue(world, lot_id, 10)
+    first = int(envelope_of(world.log.entry(recorded.index).data)["payload"]["first_serial"])
+    url = signed_url(world, lot_id, first + 3)
+    checked = check_issued_label(world.log, url)
+    assert checked.issued.issue.entry_idx == recorded.index
+    assert (checked.issued.number, checked.issued.of) == (4, 10)
+    assert checked.key.organisation == PACKHOUSE
+    # A serial never issued, or issued for another lot, is not a label of this ledger.
+    with pytest.raises(errors.LabelNotIssuedError):
+        check_issued_label(world.log, signed_url(world, lot_id, first + 10))
+    other = packed_lot(world, units=3)
+    issue(world, other, 3)
+    with world.log.engine.connect() as connection:
+        [other_issue] = lot_label_issues(connection, other)
+    # Well signed, but the serial belongs to the other lot.
+    with pytest.raises(errors.LabelNotIssuedError):
+        check_issued_label(world.log, signed_url(world, lot_id, other_issue.first_serial))
+    # A flipped bit of the signature fails.
+    tampered = url[:-2] + ("A" if url[-2] != "A" else "B") + url[-1]
+    with pytest.raises(errors.LabelSignatureError):
+        check_issued_label(world.log, tampered)
+
+
+def test_a_label_of_a_key_replaced_later_stays_valid_and_a_revocation_ends_it(
+    world: World,
+) -> None:
+    lot_id = packed_lot(world, units=4)
+    issue(world, lot_id, 4)
+    old = world.log.active_label_key(PACKHOUSE)
+    with world.log.engine.connect() as connection:
+        [issued] = lot_label_issues(connection, lot_id)
+    url = signed_url(world, lot_id, issued.first_serial, old.verifier.vkey)
+    create_label_key(world.log, PACKHOUSE, [PREFIX], "rotation")
+    assert check_issued_label(world.log, url).key.verifier == old.verifier
+    # Signed with the new key, the label disagrees with the key its issuing entry named.
+    with pytest.raises((errors.LabelIssuerError, errors.LabelKeyNotValidError)):
+        check_issued_label(world.log, signed_url(world, lot_id, issued.first_serial))
+    end_label_key(world.log, PACKHOUSE, "leaked", issued.entry_idx, key_id=old.verifier.key_id)
+    with pytest.raises(errors.LabelKeyRevokedError, match="leaked"):
+        check_issued_label(world.log, url)
+
+
+def test_the_audit_reads_every_label_issue_beside_its_entry(world: World) -> None:
+    report = audit(world.log)
+    assert report.entries == world.log.size()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("lot", "lot:08930000000026/FORGED"), ("first_serial", 2), ("issuer", COLLECTOR)],
+)
+def test_the_audit_notices_a_label_issue_changed_beside_the_log(
+    world: World, column: str, value: object
+) -> None:
+    """Tampers with ``label_issue`` and puts it back: run last in this module."""
+    drop_triggers(world.log, "label_issue")
+    with world.log.engine.begin() as connection:
+        row = connection.execute(
+            sa.select(LABEL_ISSUE).order_by(LABEL_ISSUE.c.entry_idx).limit(1)
+        ).one()
+        connection.execute(
+            sa.update(LABEL_ISSUE)
+            .where(LABEL_ISSUE.c.entry_idx == row.entry_idx)
+            .values({column: value})
+        )
+    try:
+        with pytest.raises(AuditError, match="label issue beside the log disagrees"):
+            audit(world.log)
+    finally:
+        with world.log.engine.begin() as connection:
+            connection.execute(
+                sa.update(LABEL_ISSUE)
+                .where(LABEL_ISSUE.c.entry_idx == row.entry_idx)
+                .values({column: getattr(row, column)})
+            )
+    audit(world.log)
