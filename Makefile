@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 export FLASK_APP := web
 
-.PHONY: run test lint install install-test translations extract-messages bench clean
+.PHONY: run test lint install install-test system-tools translations extract-messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,10 @@ lint: install-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+system-tools:
+	bash scripts/system_tools.sh
+
+test: lint system-tools
 	$(BIN)/pytest --durations=15 $(PYTEST_ARGS)
 
 extract-messages: install

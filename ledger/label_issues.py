@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
-from ledger.models import LABEL_ISSUE, LOG_KEY
+from ledger.errors import NotFoundError
+from ledger.messages import N_
+from ledger.models import LABEL_ISSUE, LOG_KEY, LOT
 
 #: The largest serial the ledger can issue (a 64-bit integer); longer ones were never issued.
 MAX_SERIAL = 2**63 - 1
@@ -108,3 +110,26 @@ def issued_label(connection: Connection, gtin: str, serial: str) -> IssuedLabel 
     return IssuedLabel(
         serial=number, issue=issue, number=before + number - issue.first_serial + 1, of=total
     )
+
+
+def lot_labels(engine: Engine, lot_id: str) -> dict[str, object]:
+    """The labels issued for a lot: each issue's serial range, and how many in all."""
+    with engine.connect() as connection:
+        if connection.execute(sa.select(LOT.c.id).where(LOT.c.id == lot_id)).first() is None:
+            raise NotFoundError(N_("There is no lot {lot}."), lot=lot_id)
+        issues = lot_label_issues(connection, lot_id)
+    return {
+        "lot": lot_id,
+        "issued": sum(issue.count for issue in issues),
+        "issues": [
+            {
+                "entry": issue.entry_idx,
+                "first_serial": str(issue.first_serial),
+                "last_serial": str(issue.last_serial),
+                "count": issue.count,
+                "issuer": issue.issuer,
+                "label_key": issue.label_key,
+            }
+            for issue in issues
+        ],
+    }

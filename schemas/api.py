@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields
 
+from labels.layouts import DEFAULT_LAYOUT, LAYOUTS
 from schemas.events import Choice, CommandSchema, Gln, between, item_count
 from schemas.fields import CanonicalTime, Text, check_gtin
 
@@ -225,3 +226,41 @@ class SessionSchema(Schema):
     role = fields.String(required=True)
     organisation = fields.String(allow_none=True, required=True)
     csrf_token = fields.String(required=True)
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+
+class LabelIssueSchema(Schema):
+    entry = fields.Integer(required=True)
+    first_serial = fields.String(required=True)
+    last_serial = fields.String(required=True)
+    count = fields.Integer(required=True)
+    issuer = fields.String(required=True)
+    label_key = fields.String(required=True)
+
+
+class LotLabelsSchema(Schema):
+    lot = fields.String(required=True)
+    issued = fields.Integer(required=True)
+    issues = fields.List(fields.Nested(LabelIssueSchema), required=True)
+
+
+class PrintRequestSchema(_Query):
+    layout = Choice(tuple(LAYOUTS), load_default=DEFAULT_LAYOUT)
+
+
+class PrintJobSchema(Schema):
+    id = fields.String(required=True)
+    lot = fields.String(required=True)
+    layout = fields.String(required=True)
+    status = fields.String(
+        required=True, metadata={"enum": ["queued", "running", "done", "failed", "interrupted"]}
+    )
+    done = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    files = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    error = fields.String(allow_none=True, required=True)
+    download = fields.String(allow_none=True, required=True)

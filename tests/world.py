@@ -226,3 +226,19 @@ class World:
 
     def receive(self, who: Principal, lot_id: str, quantity: str, **data: Any) -> Recorded:
         return self.record(who, "receive", {"lot": lot_id, "quantity": quantity, **data})
+
+    def packed_lot(self, units: int = 100) -> str:
+        """A lot of ``units`` 1 kg boxes of longan from farm A, held by the packhouse."""
+        harvested = self.harvest(quantity=str(units + 50))
+        self.ship(FARMER_A, harvested, str(units + 50), PACKHOUSE)
+        self.receive(PACKER, harvested, str(units + 50))
+        packed = lot(PACKED_LONGAN, self.code("P"))
+        self.record(
+            PACKER,
+            "pack",
+            {
+                "input": harvested,
+                "outputs": [{"lot": packed, "quantity": str(units), "units": units}],
+            },
+        )
+        return packed

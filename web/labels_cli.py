@@ -1,22 +1,25 @@
-"""``flask labels keys …``: the organisations' label keys, from a shell.
+"""``flask labels …``: the organisations' label keys, and printing a lot's labels, from a shell.
 
-Each command calls one function of :mod:`labels.keys`; registration, rotation, retirement and
-revocation are ledger entries, and the trust list publishes the result.
+Each command calls one function of :mod:`labels.keys` or :mod:`labels.printing`; registration,
+rotation, retirement and revocation are ledger entries, and the trust list publishes the result.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
 from labels.keys import create_label_key, end_label_key
+from labels.layouts import LAYOUTS
+from labels.printing import count_labels, print_lot_labels
 from ledger.keys import ROLE_LABEL
 from ledger.messages import N_, Message
-from schemas.fields import check_gln
+from schemas.fields import check_gln, check_subject_id
 from web.cli import refusals_exit_1, say
 from web.i18n import translate
 from web.log import get_log
@@ -104,6 +107,51 @@ def end_command(
         else N_("Retired the label key in entry {index}.")
     )
     say(Message(template, index=appended.index))
+
+
+@labels_cli.command("print")
+@click.argument("lot")
+@click.option(
+    "--layout",
+    type=click.Choice(sorted(LAYOUTS)),
+    default="a4-3x7",
+    show_default=True,
+    help="The paper: an A4 sheet of adhesive labels or a thermal roll.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="The zip to write: PDFs of at most 1,000 labels each.",
+)
+@refusals_exit_1
+def print_command(lot: str, layout: str, output: Path) -> None:
+    """Print every issued label of LOT (lot:<GTIN-14>/<lot code>) into a zip of PDFs."""
+    try:
+        lot_id = check_subject_id(lot)
+    except ValidationError as error:
+        raise click.BadParameter(translate(error.messages[0]), param_hint="LOT") from None
+    log = get_log()
+    total = count_labels(log, lot_id)
+    with click.progressbar(length=total, label=translate(Message(N_("Labels")))) as bar:
+        shown = 0
+
+        def progress(done: int, _total: int) -> None:
+            nonlocal shown
+            bar.update(done - shown)
+            shown = done
+
+        printed = print_lot_labels(
+            log, lot_id, layout, current_app.config["LABEL_BASE_URL"], output, progress=progress
+        )
+    say(
+        Message(
+            N_("Wrote {count} labels in {files} PDF files to {path}."),
+            count=printed.labels,
+            files=len(printed.files),
+            path=str(output),
+        )
+    )
 
 
 @keys_cli.command("list")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import threading
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 
 from labels.digital_link import check_label_fits
+from labels.jobs import PrintJobs, background
 from ledger.accounts import Accounts
 from ledger.masterdata import MasterData
 from ledger.recording import DomainSettings, Recorder
@@ -53,6 +55,13 @@ class Services:
         self.recorder = Recorder(log, domain_settings(app.config))
         self.accounts = Accounts(log.engine, log.clock)
         self.masterdata = MasterData(log.engine, log.clock)
+        self.print_jobs = PrintJobs(
+            log,
+            Path(app.config.get("LABEL_PRINT_DIR") or Path(app.instance_path) / "label-prints"),
+            app.config["LABEL_BASE_URL"],
+            log.clock,
+            app.config.get("LABEL_PRINT_SUBMIT") or background,
+        )
 
 
 def services(app: Flask | None = None) -> Services:

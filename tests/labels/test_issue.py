@@ -33,25 +33,10 @@ from tests.world import (
     RETAILER,
     SHOP,
     World,
-    lot,
 )
 
 BASE = "https://trace.hungyen.example"
 PREFIX = "8930000"
-
-
-def packed_lot(world: World, units: int = 100) -> str:
-    """A lot of ``units`` 1 kg boxes held by the packhouse."""
-    harvested = world.harvest(quantity=str(units + 50))
-    world.ship(FARMER_A, harvested, str(units + 50), PACKHOUSE)
-    world.receive(PACKER, harvested, str(units + 50))
-    packed = lot(PACKED_LONGAN, world.code("P"))
-    world.record(
-        PACKER,
-        "pack",
-        {"input": harvested, "outputs": [{"lot": packed, "quantity": str(units), "units": units}]},
-    )
-    return packed
 
 
 def issue(world: World, lot_id: str, count: int, who=PACKER):  # type: ignore[no-untyped-def]
@@ -78,12 +63,12 @@ def label_key(world: World) -> None:
 
 
 def test_the_holder_issues_serials_from_a_counter_per_gtin(world: World) -> None:
-    first_lot = packed_lot(world)
+    first_lot = world.packed_lot()
     recorded = issue(world, first_lot, 60)
     payload = envelope_of(world.log.entry(recorded.index).data)["payload"]
     assert (payload["first_serial"], payload["last_serial"]) == ("1", "60")
     assert payload["label_key"] == world.log.active_label_key(PACKHOUSE).verifier.vkey
-    second_lot = packed_lot(world)
+    second_lot = world.packed_lot()
     issue(world, second_lot, 10)
     again = issue(world, first_lot, 42)
     payload = envelope_of(world.log.entry(again.index).data)["payload"]
@@ -103,7 +88,7 @@ def test_labels_are_limited_to_the_units_and_the_spare(world: World) -> None:
     assert label_limit(100, Decimal("0.02")) == 102
     assert label_limit(10, Decimal("0.02")) == 11
     assert label_limit(10, Decimal("0")) == 10
-    lot_id = packed_lot(world, units=100)
+    lot_id = world.packed_lot(units=100)
     issue(world, lot_id, 100)
     size = world.log.size()
     with pytest.raises(RuleViolationError, match="at most 2 more") as caught:
@@ -113,7 +98,7 @@ def test_labels_are_limited_to_the_units_and_the_spare(world: World) -> None:
     assert world.log.size() == size
     issue(world, lot_id, 2)
     strict = dataclasses.replace(world.recorder.settings, label_spare=Decimal("0"))
-    other = packed_lot(world, units=5)
+    other = world.packed_lot(units=5)
     with pytest.raises(RuleViolationError, match="at most 5 more"):
         Recorder(world.log, strict).record(
             PACKER, world.command("label.issue", {"lot": other, "count": 6})
@@ -121,7 +106,7 @@ def test_labels_are_limited_to_the_units_and_the_spare(world: World) -> None:
 
 
 def test_only_the_holder_issues_labels_for_a_movable_packed_lot(world: World) -> None:
-    lot_id = packed_lot(world, units=20)
+    lot_id = world.packed_lot(units=20)
     with pytest.raises(ForbiddenError, match="only its holder"):
         issue(world, lot_id, 1, who=COLLECTOR_USER)
     world.ship(PACKER, lot_id, "20", COLLECTOR)
@@ -141,7 +126,7 @@ def test_only_the_holder_issues_labels_for_a_movable_packed_lot(world: World) ->
 
 
 def test_a_key_signs_only_its_company_prefixes(world: World) -> None:
-    lot_id = packed_lot(world, units=5)
+    lot_id = world.packed_lot(units=5)
     world.ship(PACKER, lot_id, "5", RETAILER)
     world.record(SHOP, "retail_receive", {"lot": lot_id, "quantity": "5"})
     create_label_key(world.log, RETAILER, ["8938888"], "own brand only")
@@ -158,7 +143,7 @@ def test_issuing_refuses_labels_that_would_not_fit_the_qr_code() -> None:
 
 
 def test_the_server_checks_a_label_against_its_issuing_entry(world: World) -> None:
-    lot_id = packed_lot(world, units=10)
+    lot_id = world.packed_lot(units=10)
     recorded = issue(world, lot_id, 10)
     first = int(envelope_of(world.log.entry(recorded.index).data)["payload"]["first_serial"])
     url = signed_url(world, lot_id, first + 3)
@@ -169,7 +154,7 @@ def test_the_server_checks_a_label_against_its_issuing_entry(world: World) -> No
     # A serial never issued, or issued for another lot, is not a label of this ledger.
     with pytest.raises(errors.LabelNotIssuedError):
         check_issued_label(world.log, signed_url(world, lot_id, first + 10))
-    other = packed_lot(world, units=3)
+    other = world.packed_lot(units=3)
     issue(world, other, 3)
     with world.log.engine.connect() as connection:
         [other_issue] = lot_label_issues(connection, other)
@@ -185,7 +170,7 @@ def test_the_server_checks_a_label_against_its_issuing_entry(world: World) -> No
 def test_a_label_of_a_key_replaced_later_stays_valid_and_a_revocation_ends_it(
     world: World,
 ) -> None:
-    lot_id = packed_lot(world, units=4)
+    lot_id = world.packed_lot(units=4)
     issue(world, lot_id, 4)
     old = world.log.active_label_key(PACKHOUSE)
     with world.log.engine.connect() as connection:

@@ -15,6 +15,9 @@ from ledger.log import Log
 from tests.conftest import ORIGIN, DatabaseFactory
 from web import create_app
 from web.log import get_log
+from web.services import services
+
+PASSWORD = "mật-khẩu-thử-nghiệm"
 
 
 def app_config(database_url: str, directory: Path, **overrides: Any) -> dict[str, Any]:
@@ -56,3 +59,26 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+def create_accounts(app: Flask, accounts: tuple[tuple[str, str, str | None], ...]) -> None:
+    """Accounts ``(username, role, organisation)``, each with the password :data:`PASSWORD`."""
+    with app.app_context():
+        for username, role, organisation in accounts:
+            services().accounts.create_account(
+                username=username,
+                password=PASSWORD,
+                role=role,
+                organisation=organisation,
+                display_name=username,
+                by="test",
+            )
+
+
+def create_tokens(app: Flask, usernames: tuple[str, ...]) -> dict[str, str]:
+    """An API token per username."""
+    with app.app_context():
+        accounts = services().accounts
+        return {
+            name: accounts.create_token(name, label="test", by="test").secret for name in usernames
+        }

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from ledger.clock import FakeClock
 from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config
+from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
 from tests.world import (
     COLLECTOR,
     FARM_A,
@@ -24,9 +24,6 @@ from tests.world import (
 )
 from web import create_app
 from web.log import get_log
-from web.services import services
-
-PASSWORD = "mật-khẩu-thử-nghiệm"
 
 
 @pytest.fixture(scope="module")
@@ -40,33 +37,22 @@ def api_app(
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     with app.app_context():
         World(get_log()).setup()
-        accounts = services().accounts
-        for username, role, organisation in (
+    create_accounts(
+        app,
+        (
             ("an", "farmer", FARM_A),
             ("binh", "farmer", FARM_B),
             ("thu-gom", "distributor", COLLECTOR),
             ("quan-tri", "admin", None),
-        ):
-            accounts.create_account(
-                username=username,
-                password=PASSWORD,
-                role=role,
-                organisation=organisation,
-                display_name=username,
-                by="test",
-            )
+        ),
+    )
     yield app
     get_log(app).engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def tokens(api_app: Flask) -> dict[str, str]:
-    with api_app.app_context():
-        accounts = services().accounts
-        return {
-            name: accounts.create_token(name, label="test", by="test").secret
-            for name in ("an", "binh", "thu-gom", "quan-tri")
-        }
+    return create_tokens(api_app, ("an", "binh", "thu-gom", "quan-tri"))
 
 
 @pytest.fixture

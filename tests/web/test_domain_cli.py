@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from flask import Flask
 from ledger.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config
-from tests.world import FARM_A, FRESH_LONGAN, PACKHOUSE, PLOT_A, World
+from tests.world import FARM_A, FRESH_LONGAN, PACKER, PACKHOUSE, PLOT_A, World
 from web import create_app
 from web.log import get_log
 
@@ -182,3 +183,29 @@ def test_label_keys_from_the_shell(world_app: Flask) -> None:
     assert revoked.exit_code == 0, revoked.output
     listed = runner.invoke(args=["labels", "keys", "list"]).output
     assert f"{PACKHOUSE}\t{key_id}\trevoked\t[{start}, {start})" in listed
+
+
+def test_printing_a_lot_from_the_shell(world_app: Flask, tmp_path: Path) -> None:
+    runner = world_app.test_cli_runner()
+    created = runner.invoke(
+        args=["labels", "keys", "create", PACKHOUSE, "--prefix", "8930000", "--reason", "print"]
+    )
+    assert created.exit_code == 0, created.output
+    with world_app.app_context():
+        world = World(get_log())
+        lot_id = world.packed_lot(units=2)
+        world.record(PACKER, "label.issue", {"lot": lot_id, "count": 2})
+    output = tmp_path / "labels.zip"
+    printed = runner.invoke(
+        args=["labels", "print", lot_id, "--layout", "thermal-50x30", "--output", str(output)]
+    )
+    assert printed.exit_code == 0, printed.output
+    assert "2" in printed.output
+    with zipfile.ZipFile(output) as archive:
+        [name] = archive.namelist()
+    assert name.endswith("-thermal-50x30-000001-000002.pdf")
+    unknown = runner.invoke(args=["labels", "print", "lot:08930000000019/NONE", "--output", "x"])
+    assert unknown.exit_code == 1
+    assert "NONE" in unknown.output
+    bad_layout = runner.invoke(args=["labels", "print", lot_id, "--layout", "a3", "--output", "x"])
+    assert bad_layout.exit_code == 2

@@ -31,7 +31,7 @@ bp = ApiBlueprint(
 )
 
 
-def _lot_id(gtin: str, code: str) -> str:
+def lot_id_from_path(gtin: str, code: str) -> str:
     if "/" in code:
         # The path cannot tell "A/events" the lot from "A" and its events.
         raise InvalidInputError(
@@ -80,7 +80,7 @@ def search(query: dict[str, Any]) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def lot(gtin: str, code: str) -> dict[str, Any]:
     """One lot: holder, quantity, status, origin"""
-    return lots.lot(get_log().engine, _lot_id(gtin, code))
+    return lots.lot(get_log().engine, lot_id_from_path(gtin, code))
 
 
 @bp.route("/<gtin>/<path:code>/events", methods=["GET"])
@@ -89,7 +89,7 @@ def lot(gtin: str, code: str) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def events(query: dict[str, Any], gtin: str, code: str) -> dict[str, Any]:
     """The lot's events in order, each with its corrections"""
-    return lots.events(get_log(), _lot_id(gtin, code), query["after"], query["limit"])
+    return lots.events(get_log(), lot_id_from_path(gtin, code), query["after"], query["limit"])
 
 
 @bp.route("/<gtin>/<path:code>/trace/back", methods=["GET"])
@@ -97,7 +97,7 @@ def events(query: dict[str, Any], gtin: str, code: str) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def back(gtin: str, code: str) -> dict[str, Any]:
     """Everything the lot was made from, back to plots, flocks and their inputs"""
-    return trace_back(get_log().engine, _lot_id(gtin, code))
+    return trace_back(get_log().engine, lot_id_from_path(gtin, code))
 
 
 @bp.route("/<gtin>/<path:code>/trace/forward", methods=["GET"])
@@ -105,4 +105,4 @@ def back(gtin: str, code: str) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def forward(gtin: str, code: str) -> dict[str, Any]:
     """Everything made from the lot and who holds it"""
-    return trace_forward(get_log().engine, _lot_id(gtin, code))
+    return trace_forward(get_log().engine, lot_id_from_path(gtin, code))

@@ -1,0 +1,158 @@
+"""The labels API: issuing through the events API, the issued serials of a lot, and print jobs
+started by the holder, followed, and downloaded when done."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from labels.keys import create_label_key
+from ledger.clock import FakeClock
+from tests.conftest import DatabaseFactory
+from tests.web.conftest import app_config, create_accounts, create_tokens
+from tests.world import COLLECTOR, PACKHOUSE, World
+from web import create_app
+from web.log import get_log
+
+
+class ManualRunner:
+    """Holds submitted jobs until the test runs them: the test sees every state in turn."""
+
+    def __init__(self) -> None:
+        self.pending: list[Callable[[], None]] = []
+
+    def __call__(self, task: Callable[[], None]) -> None:
+        self.pending.append(task)
+
+    def run_all(self) -> None:
+        while self.pending:
+            self.pending.pop(0)()
+
+
+@pytest.fixture(scope="module")
+def runner() -> ManualRunner:
+    return ManualRunner()
+
+
+@pytest.fixture(scope="module")
+def labels_app(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory, runner: ManualRunner
+) -> Iterator[Flask]:
+    directory = tmp_path_factory.mktemp("labels-api")
+    app = create_app(
+        app_config(databases.sqlite(), directory, LABEL_PRINT_SUBMIT=runner), clock=FakeClock()
+    )
+    assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
+    with app.app_context():
+        log = get_log()
+        World(log).setup()
+        create_label_key(log, PACKHOUSE, ["8930000"], "packhouse labels")
+    create_accounts(
+        app, (("dong-goi", "processor", PACKHOUSE), ("thu-gom", "distributor", COLLECTOR))
+    )
+    yield app
+    get_log(app).engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def tokens(labels_app: Flask) -> dict[str, str]:
+    return create_tokens(labels_app, ("dong-goi", "thu-gom"))
+
+
+@pytest.fixture(scope="module")
+def packed(labels_app: Flask) -> str:
+    with labels_app.app_context():
+        return World(get_log()).packed_lot(units=5)
+
+
+@pytest.fixture
+def client(labels_app: Flask) -> FlaskClient:
+    return labels_app.test_client()
+
+
+def bearer(token: str, language: str = "en") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Accept-Language": language}
+
+
+def path(lot_id: str) -> str:
+    return "/api/v1/lots/" + lot_id.removeprefix("lot:")
+
+
+def test_the_holder_issues_labels_through_the_events_api(
+    client: FlaskClient, tokens: dict[str, str], packed: str, labels_app: Flask
+) -> None:
+    with labels_app.app_context():
+        event_time = World(get_log()).time()
+    answer = client.post(
+        "/api/v1/events",
+        json={"type": "label.issue", "event_time": event_time, "data": {"lot": packed, "count": 5}},
+        headers=bearer(tokens["dong-goi"]),
+    )
+    assert answer.status_code == 201, answer.json
+    too_many = client.post(
+        "/api/v1/events",
+        json={"type": "label.issue", "event_time": event_time, "data": {"lot": packed, "count": 9}},
+        headers=bearer(tokens["dong-goi"], "vi"),
+    )
+    assert too_many.status_code == 422
+    assert "tối đa" in too_many.json["message"]
+    listed = client.get(path(packed) + "/labels", headers=bearer(tokens["thu-gom"]))
+    assert listed.status_code == 200
+    assert listed.json["issued"] == 5
+    [issue] = listed.json["issues"]
+    assert (issue["first_serial"], issue["last_serial"], issue["issuer"]) == ("1", "5", PACKHOUSE)
+    missing = client.get(path(packed) + "X/labels", headers=bearer(tokens["thu-gom"]))
+    assert missing.status_code == 404
+
+
+def test_a_print_job_runs_in_the_background_and_is_downloaded_when_done(
+    client: FlaskClient, tokens: dict[str, str], packed: str, runner: ManualRunner
+) -> None:
+    started = client.post(
+        path(packed) + "/label-prints",
+        json={"layout": "thermal-50x30"},
+        headers=bearer(tokens["dong-goi"]),
+    )
+    assert started.status_code == 202, started.json
+    job = started.json
+    assert (job["status"], job["done"], job["total"], job["download"]) == ("queued", 0, 5, None)
+    status = client.get(f"/api/v1/label-prints/{job['id']}", headers=bearer(tokens["dong-goi"]))
+    assert status.json["status"] == "queued"
+    early = client.get(
+        f"/api/v1/label-prints/{job['id']}/labels.zip", headers=bearer(tokens["dong-goi"])
+    )
+    assert early.status_code == 409
+    # Another organisation does not see the job at all.
+    other = client.get(f"/api/v1/label-prints/{job['id']}", headers=bearer(tokens["thu-gom"]))
+    assert other.status_code == 404
+    runner.run_all()
+    done = client.get(f"/api/v1/label-prints/{job['id']}", headers=bearer(tokens["dong-goi"]))
+    assert (done.json["status"], done.json["done"], done.json["files"]) == ("done", 5, 1)
+    download = client.get(done.json["download"], headers=bearer(tokens["dong-goi"]))
+    assert download.status_code == 200
+    assert download.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+        [name] = archive.namelist()
+        assert archive.read(name).startswith(b"%PDF-")
+
+
+def test_only_the_holder_prints_and_bad_requests_are_clear(
+    client: FlaskClient, tokens: dict[str, str], packed: str
+) -> None:
+    refused = client.post(
+        path(packed) + "/label-prints", json={}, headers=bearer(tokens["thu-gom"], "vi")
+    )
+    assert refused.status_code == 403
+    assert PACKHOUSE in refused.json["message"]
+    bad = client.post(
+        path(packed) + "/label-prints", json={"layout": "a0"}, headers=bearer(tokens["dong-goi"])
+    )
+    assert bad.status_code == 400
+    assert "layout" in bad.json["errors"]
+    unknown = client.get("/api/v1/label-prints/not-a-job", headers=bearer(tokens["dong-goi"]))
+    assert unknown.status_code == 404

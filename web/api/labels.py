@@ -1,0 +1,87 @@
+"""Labels of a lot: which serials were issued, and print jobs that turn them into PDFs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, send_file, url_for
+
+from labels.jobs import DONE, PrintJob
+from ledger.label_issues import lot_labels
+from schemas.api import LotLabelsSchema, PrintJobSchema, PrintRequestSchema
+from web.api import API_PREFIX
+from web.api.common import ApiBlueprint, documented_errors
+from web.api.lots import lot_id_from_path
+from web.auth import require_principal
+from web.i18n import translate
+from web.log import get_log
+from web.services import services
+
+bp = ApiBlueprint(
+    "labels",
+    __name__,
+    url_prefix=API_PREFIX,
+    description="Issued labels of a lot, and printing them (holders only).",
+)
+
+
+def rendered(job: PrintJob) -> dict[str, Any]:
+    error = job.error_message
+    return {
+        "id": job.id,
+        "lot": job.lot,
+        "layout": job.layout,
+        "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "files": job.files,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "error": translate(error) if error is not None else None,
+        "download": url_for("labels.download", job_id=job.id) if job.status == DONE else None,
+    }
+
+
+def _organisation() -> str:
+    return require_principal().actor.removeprefix("org:")
+
+
+@bp.route("/lots/<gtin>/<path:code>/labels", methods=["GET"])
+@bp.response(200, LotLabelsSchema)
+@documented_errors(bp, 400, 404)
+def issued(gtin: str, code: str) -> dict[str, Any]:
+    """The serials issued for the lot, issue by issue"""
+    return lot_labels(get_log().engine, lot_id_from_path(gtin, code))
+
+
+@bp.route("/lots/<gtin>/<path:code>/label-prints", methods=["POST"])
+@bp.arguments(PrintRequestSchema)
+@bp.response(202, PrintJobSchema)
+@documented_errors(bp, 400, 403, 404, 422)
+def start_print(request: dict[str, Any], gtin: str, code: str) -> dict[str, Any]:
+    """Start printing every issued label of the lot (its holder only); follow the job"""
+    job = services().print_jobs.start(
+        _organisation(), lot_id_from_path(gtin, code), request["layout"]
+    )
+    return rendered(job)
+
+
+@bp.route("/label-prints/<job_id>", methods=["GET"])
+@bp.response(200, PrintJobSchema)
+@documented_errors(bp, 403, 404)
+def job(job_id: str) -> dict[str, Any]:
+    """A print job's progress"""
+    return rendered(services().print_jobs.get(_organisation(), job_id))
+
+
+@bp.route("/label-prints/<job_id>/labels.zip", methods=["GET"])
+@bp.response(200, description="The labels: a zip of PDFs of at most 1,000 labels each.")
+@documented_errors(bp, 403, 404, 409)
+def download(job_id: str) -> Response:
+    """Download a finished print job"""
+    organisation = _organisation()
+    jobs = services().print_jobs
+    path = jobs.archive(organisation, job_id)
+    job = jobs.get(organisation, job_id)
+    name = job.lot.removeprefix("lot:").replace("/", "-") + f"-{job.layout}.zip"
+    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=name)
