@@ -111,7 +111,12 @@ def count_labels(log: Log, lot_id: str, holder: str | None = None) -> int:
     return sum(issue.count for issue in _issues_to_print(log, lot_id, holder))
 
 
-def _labels(log: Log, lot_id: str, issues: list[LabelIssue], base: str) -> Iterator[PrintedLabel]:
+def issued_labels(
+    log: Log, lot_id: str, base: str, issues: list[LabelIssue] | None = None
+) -> Iterator[PrintedLabel]:
+    """Every issued label of the lot (or of the given issues), signed, in serial order."""
+    if issues is None:
+        issues = _issues_to_print(log, lot_id, None)
     text = lot_label_text(log, lot_id)
     gtin, code = lot_parts(lot_id)
     keys = {k.verifier.vkey: k for k in log.keys(ROLE_LABEL)}
@@ -147,7 +152,7 @@ def print_lot_labels(
     total = sum(issue.count for issue in issues)
     gtin, code = lot_parts(lot_id)
     stem = f"{gtin}-{_file_safe(code)}-{layout.name}"
-    labels = _labels(log, lot_id, issues, base)
+    labels = issued_labels(log, lot_id, base, issues)
     done = 0
     files: list[str] = []
     partial = target.with_name(target.name + ".part")

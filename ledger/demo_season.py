@@ -112,7 +112,8 @@ GIVEN = (
 )
 LONGAN_COMMUNES = (("12337", "Thủ Sỹ"), ("12340", "Thiện Phiến"), ("12352", "Hải Triều"))
 BANANA_COMMUNES = (("12187", "Bình Minh"), ("12190", "Dạ Trạch"), ("12196", "Tứ Dân"))
-TIEN_LU, KHOAI_CHAU, PHU_CU, VAN_LAM = "329", "326", "331", "325"
+#: GSO district codes (Hưng Yên, before the 2025 reorganisation): see ledger.places.
+TIEN_LU, KHOAI_CHAU, PHU_CU, VAN_LAM = "332", "330", "333", "325"
 
 
 @dataclass
@@ -135,6 +136,10 @@ class Season:
     #: Lots by stage, for benchmarks and the README walk-through.
     farm_lots: list[str] = field(default_factory=list)
     retail_lots: list[str] = field(default_factory=list)
+    #: Organisations that sign QR labels, with the GS1 company prefixes their keys cover.
+    label_keys: dict[str, list[str]] = field(default_factory=dict)
+    #: Lots whose units carry signed labels.
+    labelled_lots: list[str] = field(default_factory=list)
 
 
 class _Writer:
@@ -428,7 +433,7 @@ def build_season(scale: int = 1, now: datetime | None = None, seed: int = 2026) 
     if scale < 1:
         raise ValueError("scale must be at least 1")
     now = now or datetime.now(VIETNAM)
-    season = Season()
+    season = Season(label_keys={PACKHOUSE: [COMPANY_PREFIX]})
     w = _Writer(season, now, random.Random(seed))  # noqa: S311 - demo data, not secrets
     longan_farms, banana_farms = _master_data(season, scale, w)
     houses = []
@@ -608,6 +613,9 @@ def build_season(scale: int = 1, now: datetime | None = None, seed: int = 2026) 
             hour=15,
         )
         boxes.append((box, Decimal(packed)))
+        # One signed QR label per box, issued by the packhouse that holds the lot.
+        w.step("so-che", "label.issue", {"lot": box, "count": packed}, 7, hour=16)
+        w.season.labelled_lots.append(box)
         _ship(w, "so-che", reject, str(rejects), DRYER_CO, 6.8, distance="8")
         w.step("say-nhan", "receive", {"lot": reject, "quantity": str(rejects)}, 6.8, hour=12)
         dried = _lot(DRIED_LONGAN, w.code("LN"))

@@ -12,7 +12,18 @@ from ledger.clock import Clock
 
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
     """Application factory. ``config`` overrides what the environment says (tests use it)."""
-    from web import api, auth, cli, domain_cli, errors, i18n, labels_cli, ledger_api, pages
+    from web import (
+        api,
+        auth,
+        cli,
+        domain_cli,
+        errors,
+        i18n,
+        labels_cli,
+        ledger_api,
+        pages,
+        resolver,
+    )
     from web import log as ledger_log
     from web.config import from_environment
     from web.jsonio import StrictJSONProvider, StrictRequest
@@ -31,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.register_blueprint(ledger_api.bp)
     api.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(resolver.bp)
     cli.init_app(app)
     domain_cli.init_app(app)
     labels_cli.init_app(app)

@@ -1,7 +1,8 @@
 """Recording the demo season through the same schema and services as the API.
 
 Used by ``flask demo seed`` and by ``scripts/bench.py api``. Master data and accounts go through
-:class:`~ledger.masterdata.MasterData` and :class:`~ledger.accounts.Accounts`; every event request
+:class:`~ledger.masterdata.MasterData` and :class:`~ledger.accounts.Accounts`, the packhouse's
+label key through :func:`labels.keys.create_label_key`; every event request
 is loaded by :func:`schemas.events.load_command` and recorded by the
 :class:`~ledger.recording.Recorder`, in batches of up to 1,000 across callers. Steps the season
 marks as refused must be refused, or seeding fails: the demo shows the rules working.
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from labels.keys import create_label_key
 from ledger.accounts import Accounts, Principal
 from ledger.demo_season import DEMO_PASSWORD, Season
 from ledger.errors import LedgerError
@@ -42,6 +44,9 @@ def save_master_data(log: Log, season: Season) -> None:
     ):
         for key, values in records.items():
             masterdata.save(SEED_ACTOR, kind, key, values, reason)
+    for organisation, prefixes in season.label_keys.items():
+        if log.active_label_key(organisation) is None:
+            create_label_key(log, organisation, prefixes, reason, by=SEED_ACTOR.username)
 
 
 def principals(log: Log, season: Season, *, create_accounts: bool) -> dict[str, Principal]:

@@ -1,0 +1,231 @@
+"""A lot's journey as the public page tells it: where it grew, who handled it, how cold it was kept.
+
+Read from the ledgered events of the lot and of every lot it was made from, with the corrections
+applied. Only what a shopper may see leaves this module: the cooperative, commune, district and
+GI area of the origin (never a household farm's name, a person or a price), the business names and
+sites of the packhouses, carriers' receivers, cold stores and shops, dates, and temperature
+summaries. Each step keeps its ledger entry index, so the page can link to the proof.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from ledger import lots
+from ledger.canonical import envelope_of
+from ledger.log import Log
+from ledger.models import CERTIFICATE, LOCATION, ORGANISATION, RECALL
+from ledger.trace import trace_back
+
+#: Event types on the journey, and the step each one is. Others (farm inputs, money, checks)
+#: stay in the ledger and the trace API.
+STEPS = {
+    "harvest": "harvest",
+    "slaughter": "slaughter",
+    "pack": "packing",
+    "merge": "packing",
+    "transform": "processing",
+    "ship": "shipping",
+    "receive": "receiving",
+    "retail_receive": "in_store",
+    "store": "storage",
+    "cooling": "cooling",
+    "label.issue": "labelling",
+    "recall": "recall",
+    "recall_lift": "recall_lift",
+}
+#: Where plants grow and animals are raised: shown by district, never by name.
+PRIVATE_SITES = frozenset({"farm_plot", "chicken_house"})
+#: Organisation roles whose names are people's (household farms): never shown.
+PRIVATE_ROLES = frozenset({"farm"})
+MAX_EVENTS_PER_LOT = 200
+
+
+def _rows(connection: Any, table: Any, key: Any, values: Iterable[str]) -> dict[str, Any]:
+    wanted = sorted(set(values))
+    if not wanted:
+        return {}
+    return {
+        getattr(row, key.name): row
+        for row in connection.execute(sa.select(table).where(key.in_(wanted)))
+    }
+
+
+class _Names:
+    """Organisations and locations by GLN, read once per page."""
+
+    def __init__(self, log: Log, organisations: set[str], locations: set[str]) -> None:
+        with log.engine.connect() as connection:
+            self.locations = _rows(connection, LOCATION, LOCATION.c.gln, locations)
+            organisations |= {row.organisation for row in self.locations.values()}
+            self.organisations = _rows(connection, ORGANISATION, ORGANISATION.c.gln, organisations)
+            members = {row.member_of for row in self.organisations.values() if row.member_of}
+            members -= set(self.organisations)
+            self.organisations.update(_rows(connection, ORGANISATION, ORGANISATION.c.gln, members))
+
+    def organisation(self, gln: str | None) -> str | None:
+        """A business's name; a household farm is named by its cooperative, if any."""
+        row = self.organisations.get(gln or "")
+        if row is None:
+            return None
+        if PRIVATE_ROLES & set(row.roles.split()):
+            cooperative = self.organisations.get(row.member_of or "")
+            return cooperative.name if cooperative is not None else None
+        return str(row.name)
+
+    def place(self, gln: str | None) -> dict[str, Any] | None:
+        row = self.locations.get(gln or "")
+        if row is None:
+            return None
+        private = row.kind in PRIVATE_SITES
+        return {
+            "name": None if private else row.name,
+            "kind": row.kind,
+            "district_code": row.district_code,
+            "commune_code": row.commune_code,
+            "in_gi_area": bool(row.in_gi_area),
+        }
+
+
+def _temperature(payload: dict[str, Any]) -> dict[str, str] | None:
+    summary = payload.get("temperature")
+    if not isinstance(summary, dict):
+        return None
+    return {"min": str(summary["min"]), "max": str(summary["max"])}
+
+
+def _site_of(payload: dict[str, Any]) -> str | None:
+    for name in ("site", "plot", "house", "location"):
+        if isinstance(payload.get(name), str):
+            return str(payload[name])
+    return None
+
+
+def journey(log: Log, lot_id: str) -> dict[str, Any]:
+    """The lot's origin, certificates, steps in time order, cold chain legs and recall notices."""
+    trace = trace_back(log.engine, lot_id)
+    events: dict[int, dict[str, Any]] = {}
+    for lot in trace["lots"]:
+        for event in lots.events(log, lot["id"], limit=MAX_EVENTS_PER_LOT)["events"]:
+            if event["type"] in STEPS:
+                events.setdefault(event["index"], {**event, "lot": lot["id"]})
+    ordered = sorted(events.values(), key=lambda e: (e["event_time"], e["index"]))
+    origin_facts = [facts for origin in trace["origins"] for facts in origin["facts"]]
+    organisations = {e["actor"].removeprefix("org:") for e in ordered}
+    organisations |= {e["corrected_payload"].get("receiver", "") for e in ordered}
+    organisations |= {f.get("cooperative") or "" for f in origin_facts}
+    organisations |= {f.get("producer") or "" for f in origin_facts}
+    sites = {_site_of(e["corrected_payload"]) or "" for e in ordered}
+    sites |= {f.get("plot") or f.get("house") or "" for f in origin_facts}
+    names = _Names(log, organisations - {""}, sites - {""})
+
+    steps = []
+    for event in ordered:
+        payload = event["corrected_payload"]
+        step = STEPS[event["type"]]
+        steps.append(
+            {
+                "entry": event["index"],
+                "step": payload.get("kind", step) if step == "processing" else step,
+                "event_time": event["event_time"],
+                "lot": event["lot"],
+                "organisation": names.organisation(event["actor"].removeprefix("org:")),
+                "place": names.place(_site_of(payload)),
+                "receiver": names.organisation(payload.get("receiver")),
+                "temperature": _temperature(payload),
+                "refrigerated": payload.get("refrigerated"),
+                "count": payload.get("count") if step == "labelling" else None,
+            }
+        )
+    return {
+        "lot": lot_id,
+        "origins": _origins(log, origin_facts, names),
+        "steps": steps,
+        "legs": _legs(steps),
+        "recalls": _recalls(log, trace["lots"]),
+        "truncated": trace["truncated"],
+    }
+
+
+def _origins(log: Log, facts: list[dict[str, Any]], names: _Names) -> list[dict[str, Any]]:
+    certificate_ids = {c for f in facts for c in f.get("certificates") or []}
+    with log.engine.connect() as connection:
+        certificates = _rows(connection, CERTIFICATE, CERTIFICATE.c.id, certificate_ids)
+    bodies = _Names(log, {row.body for row in certificates.values()}, set())
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for fact in facts:
+        origin = {
+            "cooperative": names.organisation(fact.get("cooperative") or fact.get("producer")),
+            "district_code": fact.get("district_code"),
+            "commune_code": fact.get("commune_code"),
+            "in_gi_area": bool(fact.get("in_gi_area")),
+            "certificates": [
+                {
+                    "scheme": row.scheme,
+                    "number": row.number,
+                    "body": bodies.organisation(row.body),
+                    "valid_from": row.valid_from,
+                    "valid_to": row.valid_to,
+                }
+                for row in (certificates.get(c) for c in fact.get("certificates") or [])
+                if row is not None
+            ],
+        }
+        key = tuple(sorted((k, str(v)) for k, v in origin.items()))
+        seen.setdefault(key, origin)
+    return list(seen.values())
+
+
+def _legs(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each shipment with its arrival: who sent it to whom, when, and the coldest and warmest
+    reading either end recorded."""
+    legs = []
+    for position, step in enumerate(steps):
+        if step["step"] != "shipping":
+            continue
+        arrival = next(
+            (
+                later
+                for later in steps[position + 1 :]
+                if later["step"] in ("receiving", "in_store") and later["lot"] == step["lot"]
+            ),
+            None,
+        )
+        readings = [s["temperature"] for s in (step, arrival) if s and s["temperature"]]
+        legs.append(
+            {
+                "from": step["organisation"],
+                "to": step["receiver"],
+                "departed": step["event_time"],
+                "arrived": arrival["event_time"] if arrival else None,
+                "refrigerated": step["refrigerated"],
+                "min": str(min(Decimal(r["min"]) for r in readings)) if readings else None,
+                "max": str(max(Decimal(r["max"]) for r in readings)) if readings else None,
+            }
+        )
+    return legs
+
+
+def _recalls(log: Log, lots_seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Active recalls of the lot or any lot it was made from, with what the consumer should do."""
+    entries = {lot["recalled_by"] for lot in lots_seen if lot["recalled_by"] is not None}
+    if not entries:
+        return []
+    notices = []
+    with log.engine.connect() as connection:
+        rows = connection.execute(sa.select(RECALL).where(RECALL.c.entry_idx.in_(entries)))
+        recalls = [row for row in rows if row.lifted_entry is None]
+    for row in recalls:
+        payload = envelope_of(log.entry(row.entry_idx).data)["payload"]
+        notices.append(
+            {
+                "entry": row.entry_idx,
+                "reason": row.reason,
+                "consumer_action": payload.get("consumer_action"),
+            }
+        )
+    return notices

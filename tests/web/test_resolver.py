@@ -1,0 +1,188 @@
+"""The public page a phone opens from a label, and the GS1 Digital Link resolver around it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from labels.keys import create_label_key
+from labels.printing import issued_labels
+from ledger.clock import FakeClock
+from tests.conftest import DatabaseFactory
+from tests.web.conftest import app_config
+from tests.world import AUDITOR, PACKER, PACKHOUSE, World
+from web import create_app
+from web.log import get_log
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def resolver_app(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    directory = tmp_path_factory.mktemp("resolver")
+    app = create_app(app_config(databases.sqlite(), directory), clock=FakeClock())
+    assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
+    yield app
+    get_log(app).engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def labels(resolver_app: Flask) -> dict[str, list[str]]:
+    """Five labels of a lot in good standing, and three of a lot that is then recalled."""
+    with resolver_app.app_context():
+        log = get_log()
+        world = World(log).setup()
+        create_label_key(log, PACKHOUSE, ["8930000"], "packhouse labels")
+        urls = {}
+        for name, units in (("good", 5), ("recalled", 3)):
+            lot_id = world.packed_lot(units=units)
+            world.record(PACKER, "label.issue", {"lot": lot_id, "count": units})
+            urls[name] = [label.url for label in issued_labels(log, lot_id, "http://localhost")]
+        recalled_lot = urls["recalled"][0].split("/10/")[1].split("/21/")[0]
+        world.record(
+            AUDITOR,
+            "recall",
+            {
+                "lots": [f"lot:{urls['recalled'][0].split('/01/')[1][:14]}/{recalled_lot}"],
+                "reason": "Dư lượng thuốc bảo vệ thực vật vượt mức cho phép",
+                "consumer_action": "Không ăn; mang trả lại cửa hàng để được hoàn tiền.",
+            },
+        )
+        return urls
+
+
+@pytest.fixture
+def client(resolver_app: Flask) -> FlaskClient:
+    return resolver_app.test_client()
+
+
+def path(url: str) -> str:
+    return url.removeprefix("http://localhost")
+
+
+def test_a_genuine_label_in_vietnamese_then_in_english(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    page = client.get(path(labels["good"][2]))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'lang="vi"' in html
+    assert "verdict-genuine" in html
+    assert "nhãn 3 / 5" in html
+    assert "Nhãn lồng hộp 1 kg" in html
+    assert "HTX Nhãn lồng Tiên Lữ" in html
+    assert "đầy đủ tính đến checkpoint" in html.lower()
+    english = client.get(path(labels["good"][2]), headers={"Accept-Language": "en"})
+    text = english.get_data(as_text=True)
+    assert "Genuine label" in text
+    assert "label 3 / 5" in text
+    toggled = client.get(path(labels["good"][2]) + "&lang=en")
+    assert "Genuine label" in toggled.get_data(as_text=True)
+    for answer in (page, english):
+        assert 'rel="linkset"' in answer.headers["Link"]
+
+
+def test_the_page_holds_no_personal_data_and_fetches_nothing_elsewhere(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    html = client.get(path(labels["good"][0])).get_data(as_text=True)
+    for private in ("Hộ Nguyễn Văn An", "Vườn nhãn An 1", "price", "giá"):
+        assert private not in html
+    external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+    assert external == []
+    css = (ROOT / "web" / "static" / "style.css").read_bytes()
+    assert len(html.encode()) + len(css) <= 150_000
+
+
+def test_the_json_answer_carries_the_three_checks(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    answer = client.get(path(labels["good"][0]), headers={"Accept": "application/json"})
+    assert answer.status_code == 200
+    body = answer.json
+    assert body["overall"] == "genuine"
+    assert body["label"]["signature"] == "valid"
+    assert body["label"]["signed_by"] == PACKHOUSE
+    assert (body["label"]["number"], body["label"]["of"]) == (1, 5)
+    assert body["ledger"]["status"] == "included"
+    assert body["ledger"]["checkpoint_size"] > body["label"]["issue_entry"]
+    steps = [step["step"] for step in body["journey"]["steps"]]
+    assert steps[0] == "harvest"
+    assert {"shipping", "receiving", "packing", "labelling"} <= set(steps)
+
+
+def test_the_linkset_and_the_traceability_link(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    url = path(labels["good"][0])
+    for request in (
+        client.get(url + "&linkType=linkset"),
+        client.get(url + "&linkType=all"),
+        client.get(url, headers={"Accept": "application/linkset+json"}),
+    ):
+        assert request.status_code == 200
+        assert request.mimetype == "application/linkset+json"
+        [links] = request.json["linkset"]
+        for link_type in ("pip", "traceability", "certificationInfo", "recallStatus"):
+            assert links[f"https://gs1.org/voc/{link_type}"][0]["href"]
+    moved = client.get(url + "&linkType=gs1:traceability")
+    assert moved.status_code == 307
+    journey = client.get(moved.headers["Location"])
+    assert journey.status_code == 200
+    assert journey.json["steps"]
+    described = client.get("/.well-known/gs1resolver")
+    assert described.json["supportedPrimaryKeys"] == ["01"]
+
+
+def test_short_gtins_redirect_to_fourteen_digits(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    url = path(labels["good"][0])
+    gtin = url.split("/")[2]
+    assert gtin.startswith("0")
+    short = url.replace(f"/01/{gtin}/", f"/01/{gtin[1:]}/")
+    moved = client.get(short)
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith(url)
+
+
+def test_labels_that_fail_say_so_plainly(client: FlaskClient, labels: dict[str, list[str]]) -> None:
+    url = path(labels["good"][1])
+    tampered = url[:-2] + ("A" if url[-2] != "A" else "B") + url[-1]
+    page = client.get(tampered, headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "verdict-invalid" in html
+    assert "may have been copied" in html
+    assert "counterfeit" not in html.lower()
+    unsigned = client.get(url.split("?")[0], headers={"Accept": "application/json"})
+    assert unsigned.json["label"]["signature"] == "unsigned"
+    never = client.get(url.split("/21/")[0] + "/21/999?s=" + url.split("s=")[1])
+    assert never.status_code == 404
+    assert "never issued" in never.get_data(as_text=True) or "chưa từng" in never.get_data(
+        as_text=True
+    )
+    unknown_lot = client.get("/01/08930000000026/10/NOPE")
+    assert unknown_lot.status_code == 404
+    unknown_gtin = client.get("/01/08930000099998/10/NOPE/21/1")
+    assert unknown_gtin.status_code == 404
+
+
+def test_a_recalled_lot_shows_the_reason_and_what_to_do(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    page = client.get(path(labels["recalled"][0]))
+    html = page.get_data(as_text=True)
+    assert "verdict-warning" in html
+    assert "Dư lượng thuốc bảo vệ thực vật" in html
+    assert "mang trả lại cửa hàng" in html
+    body = client.get(path(labels["recalled"][0]), headers={"Accept": "application/json"}).json
+    assert "recalled" in body["lot_status"]
+    assert body["journey"]["recalls"][0]["consumer_action"].startswith("Không ăn")

@@ -1,0 +1,253 @@
+"""The GS1 Digital Link resolver: the page a shopper's phone opens from a label, and its data.
+
+``/01/<GTIN>/10/<lot>/21/<serial>`` (a label) and ``/01/<GTIN>/10/<lot>`` (a lot) answer:
+
+* a server-rendered page, readable without JavaScript, Vietnamese unless the browser or the
+  toggle asks for English;
+* ``Accept: application/json``: the verification result as JSON;
+* ``?linkType=linkset`` or ``all``, or ``Accept: application/linkset+json``: an RFC 9264 linkset
+  (``gs1:pip`` this page, ``gs1:traceability`` the JSON journey, ``gs1:certificationInfo``,
+  ``gs1:recallStatus``);
+* ``?linkType=gs1:traceability``: a 307 to the JSON journey.
+
+Every answer carries a ``Link`` header to the linkset. GTIN-8, -12 and -13 redirect to the
+14-digit form. ``/.well-known/gs1resolver`` describes the resolver.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+
+from labels.errors import LabelNotIssuedError, MalformedLabelError
+from labels.verification import LabelVerification, verify_label, verify_lot
+from ledger.errors import NotFoundError
+from ledger.messages import N_
+from ledger.places import district_name
+from ledger.recording import VIETNAM
+from web.i18n import select_locale, translate
+from web.log import get_log
+
+bp = Blueprint("resolver", __name__)
+
+LINKSET = "application/linkset+json"
+GS1_VOCABULARY = "https://gs1.org/voc/"
+LINK_TYPES = ("gs1:pip", "gs1:traceability", "gs1:certificationInfo", "gs1:recallStatus")
+#: Where WSGI servers (gunicorn, Werkzeug) keep the request target as sent.
+_RAW_TARGET_KEYS = ("RAW_URI", "REQUEST_URI")
+_SHORT_GTIN = re.compile(r"[0-9]{8}|[0-9]{12,13}")
+
+
+def _raw_target() -> str:
+    """The path and query exactly as the client sent them: a lot code may hold a percent-encoded
+    '/', which the decoded path has lost."""
+    for key in _RAW_TARGET_KEYS:
+        raw = request.environ.get(key)
+        if raw:
+            return str(raw)
+    query = request.query_string.decode("latin-1")
+    return quote(request.path, safe="/%") + (f"?{query}" if query else "")
+
+
+def _page_path(gtin: str, lot: str, serial: str | None) -> str:
+    path = f"/01/{gtin}/10/{quote(lot, safe='')}"
+    return path + (f"/21/{serial}" if serial is not None else "")
+
+
+def _with_link_header(response: Response, page_path: str) -> Response:
+    linkset = f"{request.host_url.rstrip('/')}{page_path}?linkType=linkset"
+    response.headers["Link"] = f'<{linkset}>; rel="linkset"; type="{LINKSET}"'
+    response.vary.add("Accept")
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _linkset(page: LabelVerification, page_path: str) -> dict[str, Any]:
+    base = request.host_url.rstrip("/")
+    anchor = f"{base}{page_path}"
+    journey = f"{base}{url_for('resolver.journey_json', gtin=page.gtin, lot=page.lot_code)}"
+    title = page.product["name_vi"]
+    return {
+        "linkset": [
+            {
+                "anchor": anchor,
+                f"{GS1_VOCABULARY}pip": [
+                    {"href": anchor, "title": title, "type": "text/html", "hreflang": ["vi", "en"]}
+                ],
+                f"{GS1_VOCABULARY}traceability": [
+                    {"href": journey, "title": "Hành trình / Journey", "type": "application/json"}
+                ],
+                f"{GS1_VOCABULARY}certificationInfo": [
+                    {"href": f"{anchor}#certificates", "title": "Chứng nhận / Certificates"}
+                ],
+                f"{GS1_VOCABULARY}recallStatus": [
+                    {"href": f"{anchor}#status", "title": "Tình trạng lô / Lot status"}
+                ],
+            }
+        ]
+    }
+
+
+def _as_json(page: LabelVerification) -> dict[str, Any]:
+    return {
+        "gtin": page.gtin,
+        "lot": page.lot_code,
+        "serial": page.serial,
+        "overall": page.overall,
+        "product": page.product,
+        "label": None
+        if page.serial is None
+        else {
+            "signature": page.signature,
+            "problem": translate(page.signature_problem) if page.signature_problem else None,
+            "signed_by": page.signed_by,
+            "number": page.label_number,
+            "of": page.labels_in_lot,
+            "issue_entry": page.issue_entry,
+            "leaf_hash": page.leaf_hash,
+        },
+        "ledger": {"status": page.ledger, "checkpoint_size": page.checkpoint_size},
+        "lot_status": page.lot_status,
+        "journey": page.journey,
+    }
+
+
+def _today() -> Any:
+    return get_log().clock.now().astimezone(VIETNAM).date()
+
+
+def _answer(page: LabelVerification) -> Response:
+    page_path = _page_path(page.gtin, page.lot_code, page.serial)
+    link_type = request.args.get("linkType")
+    accepted = request.accept_mimetypes
+    if link_type in ("linkset", "all") or (
+        accepted.best_match([LINKSET, "text/html", "application/json"]) == LINKSET
+        and accepted[LINKSET] > accepted["text/html"]
+    ):
+        response = jsonify(_linkset(page, page_path))
+        response.mimetype = LINKSET
+        return _with_link_header(response, page_path)
+    if link_type == "gs1:traceability":
+        target = url_for("resolver.journey_json", gtin=page.gtin, lot=page.lot_code)
+        return _with_link_header(redirect(target, 307), page_path)
+    if link_type not in (None, "gs1:pip", "gs1:certificationInfo", "gs1:recallStatus"):
+        raise NotFoundError(N_("There is no link of type {link_type} here."), link_type=link_type)
+    if accepted.best_match(["text/html", "application/json"]) == "application/json":
+        return _with_link_header(jsonify(_as_json(page)), page_path)
+    log = get_log()
+    key = log.active_log_key()
+    body = render_template(
+        "label.html",
+        page=page,
+        language=select_locale(),
+        district_name=district_name,
+        fingerprint=key.verifier.fingerprint,
+        vkey=key.verifier.vkey,
+        page_path=page_path,
+        formatted_time=_formatted_time,
+        labels_linkset=f"{page_path}?linkType=linkset",
+    )
+    response = Response(body, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return _with_link_header(response, page_path)
+
+
+def _formatted_time(value: str) -> str:
+    """An event time as people in Vietnam read it: dd/mm/yyyy HH:MM, Vietnam time."""
+    return datetime.fromisoformat(value).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+
+
+def _canonical_gtin(gtin: str) -> str | None:
+    """The 14-digit form of a GTIN-8, -12 or -13 (zero-padded), else None."""
+    return gtin.zfill(14) if _SHORT_GTIN.fullmatch(gtin) else None
+
+
+def _redirect_to_14_digits(gtin: str) -> Response | None:
+    padded = _canonical_gtin(gtin)
+    if padded is None:
+        return None
+    target = _raw_target().replace(f"/01/{gtin}/", f"/01/{padded}/", 1)
+    return redirect(target, 301)
+
+
+@bp.get("/01/<gtin>/10/<path:lot>/21/<serial>")
+def label(gtin: str, lot: str, serial: str) -> Response:
+    """The page of a scanned label."""
+    moved = _redirect_to_14_digits(gtin)
+    if moved is not None:
+        return moved
+    url = request.host_url.rstrip("/") + _raw_target()
+    try:
+        page = verify_label(get_log(), url, _today())
+    except MalformedLabelError as error:
+        raise NotFoundError(
+            N_("This is not a label of Hưng Yên Trace: {detail}"), detail=error.message
+        ) from None
+    except LabelNotIssuedError as error:
+        return _not_found(error.message, copied=True)
+    except NotFoundError as error:
+        return _not_found(error.message)
+    return _answer(page)
+
+
+@bp.get("/01/<gtin>/10/<path:lot>")
+def lot_page(gtin: str, lot: str) -> Response:
+    """The page of a lot (a Digital Link without a serial)."""
+    moved = _redirect_to_14_digits(gtin)
+    if moved is not None:
+        return moved
+    try:
+        page = verify_lot(get_log(), gtin, lot, _today())
+    except NotFoundError as error:
+        return _not_found(error.message)
+    return _answer(page)
+
+
+@bp.get("/traceability/<gtin>/<path:lot>")
+def journey_json(gtin: str, lot: str) -> Response:
+    """The lot's public journey as JSON (the linkset's gs1:traceability)."""
+    try:
+        page = verify_lot(get_log(), gtin, lot, _today())
+    except NotFoundError as error:
+        return _not_found(error.message)
+    response = jsonify(page.journey)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _not_found(message: Any, *, copied: bool = False) -> Response:
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        response = jsonify({"code": "not_found", "message": translate(message), "errors": {}})
+    else:
+        response = Response(
+            render_template("label_missing.html", message=translate(message), copied=copied),
+            mimetype="text/html",
+        )
+    response.status_code = 404
+    return response
+
+
+@bp.get("/.well-known/gs1resolver")
+def resolver_description() -> Response:
+    """What this resolver serves, as GS1's resolver description document."""
+    root = request.host_url.rstrip("/")
+    return jsonify(
+        {
+            "name": "Hưng Yên Trace",
+            "resolverRoot": root,
+            "supportsSemanticWeb": False,
+            "linkTypeDefaultCanBeLinkset": False,
+            "supportedPrimaryKeys": ["01"],
+            "supportedContextKeys": ["10", "21"],
+            "supportedLinkType": [
+                {"namespace": GS1_VOCABULARY, "prefix": "gs1:", "profile": link_type}
+                for link_type in LINK_TYPES
+            ],
+            "validateDigitalLinkURI": True,
+            "linkset": f"{root}/01/{{gtin}}/10/{{lot}}?{urlencode({'linkType': 'linkset'})}",
+        }
+    )
