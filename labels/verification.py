@@ -24,7 +24,7 @@ from labels.verify import check_issued_label
 from ledger import lots, merkle
 from ledger.checkpoint import parse_checkpoint
 from ledger.errors import LedgerError
-from ledger.journey import journey
+from ledger.journey import journey, public_name
 from ledger.label_issues import IssuedLabel, issued_label
 from ledger.log import Log
 from ledger.masterdata import MasterData
@@ -48,6 +48,8 @@ class LabelVerification:
     signature: str | None = None
     signature_problem: Message | None = None
     signed_by: str | None = None
+    #: The signing organisation's public name (a household farm's is never shown).
+    signed_by_name: str | None = None
     label_number: int | None = None
     labels_in_lot: int | None = None
     issue_entry: int | None = None
@@ -123,6 +125,8 @@ def verify_label(log: Log, url: str, today: date) -> LabelVerification:
         return page
     page.signature = "valid"
     page.signed_by = checked.key.organisation
+    if page.signed_by is not None:
+        page.signed_by_name = public_name(log, page.signed_by)
     _fill_issue(page, checked.issued)
     _fill_ledger(log, page)
     return page

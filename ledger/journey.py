@@ -91,6 +91,11 @@ class _Names:
         }
 
 
+def public_name(log: Log, gln: str) -> str | None:
+    """An organisation's name as the public page may show it (see :class:`_Names`)."""
+    return _Names(log, {gln}, set()).organisation(gln)
+
+
 def _temperature(payload: dict[str, Any]) -> dict[str, str] | None:
     summary = payload.get("temperature")
     if not isinstance(summary, dict):

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The Debian tools the test suite drives for real: pdftoppm (poppler-utils) rasterises label PDFs.
+# The Debian tools the test suite drives for real: pdftoppm (poppler-utils) rasterises label PDFs,
+# and Chromium runs the public page in the browser tests.
 # Installed with apt-get when missing and this runs as root; otherwise the tests that need a
 # tool skip and say which package to install.
 set -uo pipefail
 
 missing=()
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+command -v chromium >/dev/null || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import subprocess
 import sys
@@ -96,3 +97,15 @@ def test_every_message_has_a_vietnamese_translation() -> None:
     for msgid in messages:
         translated = translations[msgid]
         assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(translated)), msgid
+
+
+def test_vendored_code_matches_its_recorded_hash() -> None:
+    vendor = ROOT / "web" / "static" / "vendor"
+    recorded = dict(
+        re.findall(
+            r"\| `([^`]+\.js)` \|.*\| `([0-9a-f]{64})` \|", (vendor / "README.md").read_text()
+        )
+    )
+    assert recorded, "the vendor README lists no file"
+    for name, digest in recorded.items():
+        assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name

@@ -8,6 +8,7 @@ formatted with the same parameters.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_translations
@@ -36,7 +37,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def languages() -> dict[str, Any]:
-        return {"languages": LANGUAGES, "current_language": select_locale()}
+        return {
+            "languages": LANGUAGES,
+            "current_language": select_locale(),
+            "in_language": in_language,
+        }
 
 
 def translate(message: Any) -> Any:
@@ -55,3 +60,15 @@ def translate(message: Any) -> Any:
     if isinstance(message, list | tuple):
         return [translate(item) for item in message]
     return message
+
+
+def in_language(language: str) -> str:
+    """This page's address in another language: the same path and query, ``lang`` replaced.
+
+    The query is kept as sent, so a label's signature parameter survives the switch."""
+    kept = [
+        f"{quote(key, safe='')}={quote(value, safe='')}"
+        for key, value in request.args.items(multi=True)
+        if key != "lang"
+    ]
+    return "?" + "&".join([*kept, f"lang={quote(language, safe='')}"])

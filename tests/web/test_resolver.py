@@ -10,12 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from labels.keys import create_label_key
-from labels.printing import issued_labels
 from ledger.clock import FakeClock
 from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config
-from tests.world import AUDITOR, PACKER, PACKHOUSE, World
+from tests.web.conftest import app_config, issue_labels
+from tests.world import PACKHOUSE
 from web import create_app
 from web.log import get_log
 
@@ -35,27 +33,7 @@ def resolver_app(
 
 @pytest.fixture(scope="module")
 def labels(resolver_app: Flask) -> dict[str, list[str]]:
-    """Five labels of a lot in good standing, and three of a lot that is then recalled."""
-    with resolver_app.app_context():
-        log = get_log()
-        world = World(log).setup()
-        create_label_key(log, PACKHOUSE, ["8930000"], "packhouse labels")
-        urls = {}
-        for name, units in (("good", 5), ("recalled", 3)):
-            lot_id = world.packed_lot(units=units)
-            world.record(PACKER, "label.issue", {"lot": lot_id, "count": units})
-            urls[name] = [label.url for label in issued_labels(log, lot_id, "http://localhost")]
-        recalled_lot = urls["recalled"][0].split("/10/")[1].split("/21/")[0]
-        world.record(
-            AUDITOR,
-            "recall",
-            {
-                "lots": [f"lot:{urls['recalled'][0].split('/01/')[1][:14]}/{recalled_lot}"],
-                "reason": "Dư lượng thuốc bảo vệ thực vật vượt mức cho phép",
-                "consumer_action": "Không ăn; mang trả lại cửa hàng để được hoàn tiền.",
-            },
-        )
-        return urls
+    return issue_labels(resolver_app)
 
 
 @pytest.fixture
@@ -186,3 +164,26 @@ def test_a_recalled_lot_shows_the_reason_and_what_to_do(
     body = client.get(path(labels["recalled"][0]), headers={"Accept": "application/json"}).json
     assert "recalled" in body["lot_status"]
     assert body["journey"]["recalls"][0]["consumer_action"].startswith("Không ăn")
+
+
+def test_the_language_toggle_keeps_the_label_signature(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    url = path(labels["good"][0])
+    html = client.get(url).get_data(as_text=True)
+    [english] = re.findall(r'<a href="([^"]+)" hreflang="en"', html)
+    toggled = client.get(url.split("?")[0] + english.replace("&amp;", "&"))
+    text = toggled.get_data(as_text=True)
+    assert "Genuine label" in text
+    assert "Nhà sơ chế Khoái Châu" in text
+
+
+def test_a_label_of_a_revoked_key_may_have_been_copied(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    page = client.get(path(labels["revoked"][0]), headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert "verdict-invalid" in html
+    assert "withdrawn because it may have leaked" in html
+    body = client.get(path(labels["revoked"][0]), headers={"Accept": "application/json"}).json
+    assert body["label"]["signature"] == "key_revoked"

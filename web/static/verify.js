@@ -1,0 +1,377 @@
+// Hưng Yên Trace: check a label on the shopper's own device.
+//
+// The same checks as scripts/verify_label.py and labels/signature.py, in plain JavaScript with
+// no dependency: the label's signature against the published trust list, and the inclusion of
+// its issuing entry in the signed checkpoint (RFC 9162 Merkle proof). Ed25519 runs in WebCrypto
+// where the browser has it, else in the vendored noble-ed25519 (static/vendor/README.md).
+// Every check throws a LabelCheckError whose `verdict` matches the committed test vectors.
+
+const encoder = new TextEncoder();
+export const LABEL_CONTEXT = "hyt-label/v1\n";
+export const SIGNATURE_CHARACTERS = 91; // base64url of 4 + 64 bytes, unpadded
+const NOBLE = "/static/vendor/noble-ed25519-3.2.0.js";
+const CHARACTER_SET_82 = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$/;
+
+export class LabelCheckError extends Error {
+  constructor(verdict, detail) {
+    super(detail || verdict);
+    this.verdict = verdict;
+  }
+}
+
+// --- bytes -------------------------------------------------------------------------------------
+
+export function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+export function hex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function fromHex(text) {
+  if (!/^([0-9a-f]{2})*$/.test(text)) throw new LabelCheckError("malformed", "not hex");
+  return Uint8Array.from(text.match(/../g) || [], (h) => parseInt(h, 16));
+}
+
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export function fromBase64(text) {
+  const binary = atob(text);
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+function toBase64(bytes) {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** Unpadded base64url, refused unless canonical (no second spelling of the same bytes). */
+export function fromBase64Url(text) {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new LabelCheckError("malformed", "not base64url");
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  let bytes;
+  try {
+    bytes = fromBase64(padded);
+  } catch {
+    throw new LabelCheckError("malformed", "not base64url");
+  }
+  const again = toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  if (again !== text) throw new LabelCheckError("malformed", "not canonical base64url");
+  return bytes;
+}
+
+export async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+// --- Ed25519: WebCrypto where present, else the vendored pure-JS implementation ------------------
+
+let implementation = null;
+
+/** Which Ed25519 runs: "webcrypto" or "noble-ed25519 3.2.0". ``force`` is for tests. */
+export async function ed25519(force) {
+  if (implementation && !force) return implementation;
+  if (force !== "noble") {
+    try {
+      const probe = await crypto.subtle.importKey("raw", new Uint8Array(32).fill(0x11), { name: "Ed25519" }, false, ["verify"]);
+      if (probe) {
+        implementation = {
+          name: "webcrypto",
+          async verify(publicKey, message, signature) {
+            const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+            return crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+          },
+        };
+        return implementation;
+      }
+    } catch {
+      // no Ed25519 in this browser's WebCrypto: fall through to the vendored implementation
+    }
+  }
+  const noble = await import(NOBLE);
+  implementation = {
+    name: "noble-ed25519 3.2.0",
+    async verify(publicKey, message, signature) {
+      try {
+        // RFC 8032 strictness, as the server's OpenSSL applies it.
+        return await noble.verifyAsync(signature, message, publicKey, { zip215: false });
+      } catch {
+        return false;
+      }
+    },
+  };
+  return implementation;
+}
+
+// --- signed notes and keys -----------------------------------------------------------------------
+
+/** ``<name>+<hex key ID>+<base64(0x01 || public key)>``, its key ID checked. */
+export async function parseVkey(vkey) {
+  // A key name never holds "+"; the base64 after the key ID may.
+  const match = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(vkey);
+  if (!match) throw new LabelCheckError("malformed", "bad key " + vkey);
+  const [, name, id, encoded] = match;
+  const raw = fromBase64(encoded);
+  if (raw.length !== 33 || raw[0] !== 1 || !/^[0-9a-f]{8}$/.test(id)) {
+    throw new LabelCheckError("malformed", "bad key " + vkey);
+  }
+  const publicKey = raw.slice(1);
+  const keyId = await computeKeyId(name, publicKey);
+  if (keyId !== parseInt(id, 16)) throw new LabelCheckError("malformed", "key ID mismatch " + vkey);
+  return { name, keyId, publicKey, vkey };
+}
+
+export async function computeKeyId(name, publicKey) {
+  const digest = await sha256(concat(encoder.encode(name + "\n"), Uint8Array.of(1), publicKey));
+  return ((digest[0] << 24) | (digest[1] << 16) | (digest[2] << 8) | digest[3]) >>> 0;
+}
+
+/** Open a signed note: its text, if one signature by ``keys`` verifies. */
+export async function openNote(note, keys) {
+  const split = note.lastIndexOf("\n\n");
+  if (split < 0 || !note.endsWith("\n")) throw new LabelCheckError("malformed", "not a signed note");
+  const text = note.slice(0, split + 1);
+  const verifier = await ed25519();
+  for (const line of note.slice(split + 2, -1).split("\n")) {
+    const match = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (!match) throw new LabelCheckError("malformed", "bad signature line");
+    const raw = fromBase64(match[2]);
+    const id = ((raw[0] << 24) | (raw[1] << 16) | (raw[2] << 8) | raw[3]) >>> 0;
+    for (const key of keys) {
+      if (key.name === match[1] && key.keyId === id) {
+        if (await verifier.verify(key.publicKey, encoder.encode(text), raw.slice(4))) return text;
+        throw new LabelCheckError("bad_signature", "the note's signature does not verify");
+      }
+    }
+  }
+  throw new LabelCheckError("unknown_key", "no trusted key signed the note");
+}
+
+export async function parseTrustList(text) {
+  const lines = text.replace(/\n$/, "").split("\n");
+  if (lines[0] !== "hyt-ledger/trust/v1" || !lines[1].startsWith("origin ")) {
+    throw new LabelCheckError("malformed", "not a trust list");
+  }
+  const keys = [];
+  for (const line of lines.slice(2)) {
+    if (!line.startsWith("key ")) continue;
+    const tokens = Object.fromEntries([...line.slice(4).matchAll(/([a-z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    keys.push({
+      ...(await parseVkey(tokens.vkey)),
+      role: tokens.role,
+      from: Number(tokens.from),
+      until: tokens.until === undefined ? null : Number(tokens.until),
+      status: tokens.status || "active",
+      organisation: tokens.org || null,
+      prefixes: (tokens.prefixes || "").split(",").filter(Boolean),
+    });
+  }
+  return { origin: lines[1].slice(7), keys };
+}
+
+// --- labels --------------------------------------------------------------------------------------
+
+function gtinCheckDigitOk(gtin) {
+  let sum = 0;
+  for (let i = 0; i < 13; i++) sum += Number(gtin[i]) * (i % 2 === 0 ? 3 : 1);
+  return (10 - (sum % 10)) % 10 === Number(gtin[13]);
+}
+
+/** The label in a URL, checked as labels/digital_link.py checks it. */
+export function parseLabelUrl(href) {
+  let url;
+  try {
+    url = new URL(href);
+  } catch {
+    throw new LabelCheckError("malformed", "not a URL");
+  }
+  const segments = url.pathname.split("/");
+  const n = segments.length;
+  if (n < 7 || segments[n - 6] !== "01" || segments[n - 4] !== "10" || segments[n - 2] !== "21") {
+    throw new LabelCheckError("malformed", "the path must end in /01/<GTIN-14>/10/<lot>/21/<serial>");
+  }
+  const [gtin, rawLot, serial] = [segments[n - 5], segments[n - 3], segments[n - 1]];
+  if (!/^[0-9]{14}$/.test(gtin) || !gtinCheckDigitOk(gtin)) throw new LabelCheckError("malformed", "bad GTIN");
+  if (!/^(0|[1-9][0-9]{0,19})$/.test(serial)) throw new LabelCheckError("malformed", "bad serial");
+  if (!/^(?:[^%]|%[0-9A-Fa-f]{2})*$/.test(rawLot)) throw new LabelCheckError("malformed", "bad lot escape");
+  let lot;
+  try {
+    lot = decodeURIComponent(rawLot);
+  } catch {
+    throw new LabelCheckError("malformed", "bad lot escape");
+  }
+  if (!CHARACTER_SET_82.test(lot)) throw new LabelCheckError("malformed", "bad lot");
+  const signatures = url.searchParams.getAll("s");
+  if (signatures.length > 1) throw new LabelCheckError("malformed", "the signature parameter s appears twice");
+  return { gtin, lot, serial, signature: signatures.length ? signatures[0] : null };
+}
+
+export function signedMessage(origin, label) {
+  return encoder.encode(`${LABEL_CONTEXT}${origin}\n(01)${label.gtin}(10)${label.lot}(21)${label.serial}\n`);
+}
+
+/**
+ * Verify a label URL against the trust list's label keys; resolves to the key, or throws a
+ * LabelCheckError. ``issuedAt`` is the issuing entry's position when known (see signature.py).
+ */
+export async function verifyLabel(origin, href, keys, issuedAt = null) {
+  const label = parseLabelUrl(href);
+  if (label.signature === null) throw new LabelCheckError("malformed", "the label has no signature parameter s");
+  if (label.signature.length !== SIGNATURE_CHARACTERS) throw new LabelCheckError("malformed", "the signature has the wrong length");
+  const raw = fromBase64Url(label.signature);
+  const wanted = ((raw[0] << 24) | (raw[1] << 16) | (raw[2] << 8) | raw[3]) >>> 0;
+  const candidates = keys.filter(
+    (k) => k.role === "label" && k.organisation && k.keyId === wanted && k.name === `${origin}/label/${k.organisation}`,
+  );
+  if (!candidates.length) throw new LabelCheckError("unknown_key", "unknown key " + wanted.toString(16).padStart(8, "0"));
+  const verifier = await ed25519();
+  const message = signedMessage(origin, label);
+  let key = null;
+  for (const candidate of candidates) {
+    if (await verifier.verify(candidate.publicKey, message, raw.slice(4))) {
+      key = candidate;
+      break;
+    }
+  }
+  if (!key) throw new LabelCheckError("bad_signature", "the signature does not match");
+  if (!key.prefixes.some((p) => label.gtin.slice(1).startsWith(p))) {
+    throw new LabelCheckError("out_of_scope", "the key may not sign this GTIN");
+  }
+  if (key.status === "revoked" && (issuedAt === null || (key.until !== null && issuedAt >= key.until))) {
+    throw new LabelCheckError("key_revoked", "the key was revoked");
+  }
+  if (issuedAt !== null && !(key.from <= issuedAt && (key.until === null || issuedAt < key.until))) {
+    throw new LabelCheckError("key_not_valid", "the key was not valid when the label was issued");
+  }
+  return { key, label };
+}
+
+// --- Merkle proofs (RFC 9162, section 2.1.3.2) -------------------------------------------------------
+
+export async function leafHash(data) {
+  return sha256(concat(Uint8Array.of(0), data));
+}
+
+async function nodeHash(left, right) {
+  return sha256(concat(Uint8Array.of(1), left, right));
+}
+
+export async function rootFromInclusionProof(index, size, leaf, proof) {
+  if (!(Number.isInteger(index) && Number.isInteger(size) && 0 <= index && index < size)) {
+    throw new LabelCheckError("bad_proof", "index outside the tree");
+  }
+  if (leaf.length !== 32 || proof.some((h) => h.length !== 32)) throw new LabelCheckError("bad_proof", "hash of the wrong length");
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) throw new LabelCheckError("bad_proof", "the proof is too long");
+    if (fn % 2 === 1 || fn === sn) {
+      r = await nodeHash(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  if (sn !== 0) throw new LabelCheckError("bad_proof", "the proof is too short");
+  return r;
+}
+
+export async function verifyInclusion(index, size, leaf, proof, root) {
+  const computed = await rootFromInclusionProof(index, size, leaf, proof);
+  if (!sameBytes(computed, root)) throw new LabelCheckError("bad_proof", "the proof leads to another root");
+}
+
+// --- the page --------------------------------------------------------------------------------------
+
+function parseCheckpoint(text) {
+  const lines = text.split("\n");
+  return { origin: lines[0], size: Number(lines[1]), root: fromBase64(lines[2]) };
+}
+
+async function fetchText(path) {
+  const response = await fetch(path, { cache: "no-store" });
+  if (!response.ok) throw new LabelCheckError("unavailable", `${path}: ${response.status}`);
+  return response.text();
+}
+
+async function fetchJson(path) {
+  return JSON.parse(await fetchText(path));
+}
+
+/** Run every check in the browser, reporting each step to ``report(step, ok, detail)``. */
+export async function verifyOnDevice(panel, report) {
+  const logKey = await parseVkey(panel.dataset.logKey);
+  const implementation = await ed25519();
+  report("implementation", true, implementation.name);
+  const trust = await parseTrustList(await openNote(await fetchText("/ledger/trust"), [logKey]));
+  report("trust", true, `${trust.keys.length}`);
+  const checkpoint = parseCheckpoint(await openNote(await fetchText("/ledger/checkpoint"), [logKey]));
+  report("checkpoint", true, `${checkpoint.size}`);
+  const entryIndex = Number(panel.dataset.entry);
+  const entryBytes = new Uint8Array(await (await fetch(`/ledger/entries/${entryIndex}/raw`)).arrayBuffer());
+  const issue = JSON.parse(new TextDecoder().decode(entryBytes).slice(entryBytes.indexOf(10) + 1));
+  const { key, label } = await verifyLabel(trust.origin, window.location.href, trust.keys, entryIndex);
+  const serial = BigInt(label.serial);
+  if (
+    issue.type !== "label.issue" ||
+    issue.payload.lot !== `lot:${label.gtin}/${label.lot}` ||
+    issue.payload.label_key !== key.vkey ||
+    serial < BigInt(issue.payload.first_serial) ||
+    serial > BigInt(issue.payload.last_serial)
+  ) {
+    throw new LabelCheckError("not_issued", "the issuing entry does not cover this label");
+  }
+  report("signature", true, key.organisation);
+  const leaf = await leafHash(entryBytes);
+  const proof = await fetchJson(`/ledger/proof/inclusion?index=${entryIndex}&size=${checkpoint.size}`);
+  await verifyInclusion(entryIndex, checkpoint.size, leaf, proof.hashes.map(fromHex), checkpoint.root);
+  report("proof", true, `${checkpoint.size}`);
+  return { implementation: implementation.name, size: checkpoint.size };
+}
+
+function start() {
+  const panel = document.getElementById("on-device");
+  if (!panel) return;
+  const button = panel.querySelector("button");
+  const list = panel.querySelector("ol");
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    list.textContent = "";
+    const say = (text, ok) => {
+      const item = document.createElement("li");
+      item.className = ok ? "ok" : "bad";
+      item.textContent = text;
+      list.append(item);
+    };
+    const words = JSON.parse(panel.querySelector("script[type='application/json']").textContent);
+    try {
+      const result = await verifyOnDevice(panel, (step, ok, detail) => say(`${words[step]} ${detail}`, ok));
+      say(words.done.replace("{size}", result.size), true);
+      panel.dataset.result = "ok";
+    } catch (error) {
+      say(`${words.failed} ${error.verdict || ""}: ${error.message}`, false);
+      panel.dataset.result = error.verdict || "error";
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+if (typeof document !== "undefined") start();
