@@ -20,6 +20,7 @@ from typing import Any
 
 from labels.digital_link import LabelUrl, parse_label_url
 from labels.errors import LabelError, LabelNotIssuedError, MalformedLabelError
+from labels.scans import ScanLog, ScanStats
 from labels.verify import check_issued_label
 from ledger import lots, merkle
 from ledger.checkpoint import parse_checkpoint
@@ -59,12 +60,19 @@ class LabelVerification:
     leaf_hash: str | None = None
     #: "recalled", "on_hold", "expired", "sold_out", "in_transit".
     lot_status: list[str] = field(default_factory=list)
+    #: The serial's scans so far, and plain words when they look like a copied label.
+    scan_stats: ScanStats | None = None
+    scan_warning: Message | None = None
 
     @property
     def overall(self) -> str:
         if self.signature is not None and self.signature != "valid":
             return INVALID
-        if self.lot_status or (self.signature is not None and self.ledger != "included"):
+        if (
+            self.lot_status
+            or self.scan_warning is not None
+            or (self.signature is not None and self.ledger != "included")
+        ):
             return WARNING
         return GENUINE
 
@@ -100,14 +108,20 @@ def verify_lot(log: Log, gtin: str, lot_code: str, today: date) -> LabelVerifica
     )
 
 
-def verify_label(log: Log, url: str, today: date) -> LabelVerification:
+def verify_label(
+    log: Log, url: str, today: date, scans: ScanLog | None = None
+) -> LabelVerification:
     """The page of a scanned label. Raises :class:`~labels.errors.MalformedLabelError` for a URL
     that is no label, and :class:`~labels.errors.LabelNotIssuedError` (404) for a serial this
-    ledger never issued; any other failure is a verdict on the page."""
+    ledger never issued; any other failure is a verdict on the page. With ``scans``, the
+    serial's scans so far are weighed for signs of a copied label."""
     parsed: LabelUrl = parse_label_url(url)
     label = parsed.label
     page = verify_lot(log, label.gtin, label.lot, today)
     page.serial = label.serial
+    if scans is not None:
+        page.scan_stats = scans.serial_stats(label.gtin, label.serial)
+        page.scan_warning = scans.warning(page.scan_stats)
     try:
         checked = check_issued_label(log, url)
     except LabelNotIssuedError:

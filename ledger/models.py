@@ -469,6 +469,48 @@ class LabelIssue(Base):
     label_key: Mapped[int] = mapped_column(ForeignKey("log_key.id"))
 
 
+class LabelScan(Base):
+    """One scan of a label's page, kept off the ledger for at most 90 days, then summed up.
+
+    ``client`` is a keyed hash of the client's address under a salt that lives one day, in
+    memory only: scans of one day can be told apart by client, scans of two days cannot.
+    ``area`` is set on the rows a shopper adds by sharing a location, rounded to about a district.
+    """
+
+    __tablename__ = "label_scan"
+    __table_args__ = (
+        Index("ix_label_scan_gtin_serial", "gtin", "serial"),
+        Index("ix_label_scan_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    serial: Mapped[str] = mapped_column(String(20))
+    lot: Mapped[str] = mapped_column(String(256))
+    #: The day in Vietnam, and the instant in UTC.
+    day: Mapped[str] = mapped_column(String(10))
+    scanned_at: Mapped[str] = mapped_column(String(32))
+    client: Mapped[str] = mapped_column(String(16))
+    agent: Mapped[str] = mapped_column(String(16))
+    area: Mapped[str | None] = mapped_column(String(16))
+
+
+class LabelScanDay(Base):
+    """A serial's scans of one day, once its raw scans are past their 90 days."""
+
+    __tablename__ = "label_scan_day"
+    __table_args__ = (Index("ix_label_scan_day_lot", "lot"),)
+
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    lot: Mapped[str] = mapped_column(String(256))
+    scans: Mapped[int] = mapped_column(Integer)
+    clients: Mapped[int] = mapped_column(Integer)
+    #: The distinct areas shared that day, space-separated.
+    areas: Mapped[str] = mapped_column(Text)
+
+
 metadata = Base.metadata
 
 
@@ -503,6 +545,8 @@ SAFETY_INTERVAL = table_of(SafetyInterval)
 RECALL = table_of(Recall)
 LOT_BLOCK = table_of(LotBlock)
 LABEL_ISSUE = table_of(LabelIssue)
+LABEL_SCAN = table_of(LabelScan)
+LABEL_SCAN_DAY = table_of(LabelScanDay)
 
 #: Tables whose rows may never change or disappear.
 APPEND_ONLY_TABLES = (

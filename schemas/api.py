@@ -264,3 +264,38 @@ class PrintJobSchema(Schema):
     updated_at = fields.String(required=True)
     error = fields.String(allow_none=True, required=True)
     download = fields.String(allow_none=True, required=True)
+
+
+class AreaSchema(_Query):
+    """Where a shopper scanned a label, shared by choice; rounded before it is kept."""
+
+    url = fields.String(required=True, validate=lambda v: len(v) <= 512)
+    latitude = fields.Decimal(required=True, as_string=True, places=None)
+    longitude = fields.Decimal(required=True, as_string=True, places=None)
+
+
+class ScanSerialSchema(Schema):
+    serial = fields.String(required=True)
+    scans = fields.Integer(required=True)
+    devices = fields.Integer(required=True)
+    days = fields.Integer(required=True)
+    areas = fields.Integer(required=True)
+    most_clients_in_a_day = fields.Integer(required=True)
+    first_day = fields.String(allow_none=True, required=True)
+    last_day = fields.String(allow_none=True, required=True)
+    may_be_copied = fields.Boolean(required=True)
+    warning = fields.String(allow_none=True, required=True)
+
+
+class ScanDaySchema(Schema):
+    day = fields.String(required=True)
+    scans = fields.Integer(required=True)
+
+
+class LotScansSchema(Schema):
+    lot = fields.String(required=True)
+    scans = fields.Integer(required=True)
+    serials_scanned = fields.Integer(required=True)
+    may_be_copied = fields.List(fields.Nested(ScanSerialSchema), required=True)
+    per_day = fields.List(fields.Nested(ScanDaySchema), required=True)
+    serials = fields.List(fields.Nested(ScanSerialSchema), required=True)

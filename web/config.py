@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from labels.scans import SHARED_MEMORY
 from ledger.settings import LedgerSettings
 
 DEFAULT_ORIGIN = "trace.hungyen.example/ledger"
@@ -48,6 +49,13 @@ def from_environment(
         "YIELD_DRYING": env.get("YIELD_DRYING", "0.08..0.30"),
         "YIELD_RIPENING": env.get("YIELD_RIPENING", "0.85..1"),
         "LABEL_SPARE_PERCENT": env.get("LABEL_SPARE_PERCENT", "2"),
+        "SCAN_WARN_CLIENTS_PER_DAY": int(env.get("SCAN_WARN_CLIENTS_PER_DAY", "10")),
+        "SCAN_WARN_AREAS": int(env.get("SCAN_WARN_AREAS", "3")),
+        "SCAN_WARN_DAYS": int(env.get("SCAN_WARN_DAYS", "30")),
+        "SCAN_RETENTION_DAYS": int(env.get("SCAN_RETENTION_DAYS", "90")),
+        "SCAN_RECORD_PER_MINUTE": int(env.get("SCAN_RECORD_PER_MINUTE", "30")),
+        "SCAN_SALT_DIR": env.get("SCAN_SALT_DIR", str(SHARED_MEMORY)),
+        "SCAN_AREA_LIMIT": env.get("SCAN_AREA_LIMIT", "10 per minute"),
         "LABEL_BASE_URL": env.get("LABEL_BASE_URL")
         or "https://" + env.get("LEDGER_ORIGIN", DEFAULT_ORIGIN).split("/")[0],
     }

@@ -23,14 +23,21 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
+from labels.digital_link import parse_label_url
 from labels.errors import LabelNotIssuedError, MalformedLabelError
+from labels.scans import area_of
 from labels.verification import LabelVerification, verify_label, verify_lot
-from ledger.errors import NotFoundError
+from ledger.canonical import utc_timestamp
+from ledger.errors import InvalidInputError, NotFoundError
+from ledger.label_issues import issued_label
 from ledger.messages import N_
 from ledger.places import district_name
 from ledger.recording import VIETNAM
+from schemas.api import AreaSchema
+from web.auth import current_limit, limiter
 from web.i18n import select_locale, translate
 from web.log import get_log
+from web.services import services
 
 bp = Blueprint("resolver", __name__)
 
@@ -112,6 +119,15 @@ def _as_json(page: LabelVerification) -> dict[str, Any]:
         },
         "ledger": {"status": page.ledger, "checkpoint_size": page.checkpoint_size},
         "lot_status": page.lot_status,
+        "scans": None
+        if page.scan_stats is None
+        else {
+            "devices": page.scan_stats.devices,
+            "days": page.scan_stats.span_days,
+            "areas": len(page.scan_stats.areas),
+            "may_be_copied": page.scan_warning is not None,
+            "warning": translate(page.scan_warning) if page.scan_warning else None,
+        },
         "journey": page.journey,
     }
 
@@ -150,6 +166,7 @@ def _answer(page: LabelVerification) -> Response:
         page_path=page_path,
         formatted_time=_formatted_time,
         labels_linkset=f"{page_path}?linkType=linkset",
+        scan_warning=translate(page.scan_warning) if page.scan_warning else None,
     )
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
@@ -181,8 +198,9 @@ def label(gtin: str, lot: str, serial: str) -> Response:
     if moved is not None:
         return moved
     url = request.host_url.rstrip("/") + _raw_target()
+    scans = services().scans
     try:
-        page = verify_label(get_log(), url, _today())
+        page = verify_label(get_log(), url, _today(), scans)
     except MalformedLabelError as error:
         raise NotFoundError(
             N_("This is not a label of Hưng Yên Trace: {detail}"), detail=error.message
@@ -191,7 +209,42 @@ def label(gtin: str, lot: str, serial: str) -> Response:
         return _not_found(error.message, copied=True)
     except NotFoundError as error:
         return _not_found(error.message)
+    if request.method == "GET" and page.issue_entry is not None and page.serial is not None:
+        _record_scan(page.gtin, page.serial, page.lot["id"])
     return _answer(page)
+
+
+def _record_scan(gtin: str, serial: str, lot: str, area: str | None = None) -> bool:
+    """Count this request as a scan of the serial (bots and HEAD requests are not counted)."""
+    now = get_log().clock.now()
+    return services().scans.record(
+        gtin=gtin,
+        serial=serial,
+        lot=lot,
+        day=now.astimezone(VIETNAM).date().isoformat(),
+        scanned_at=utc_timestamp(now),
+        address=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", ""),
+        area=area,
+    )
+
+
+@bp.post("/scans/area")
+@limiter.limit(lambda: current_limit("SCAN_AREA_LIMIT", "10 per minute"))
+def share_area() -> Response:
+    """A shopper chose to share where the label was scanned: kept rounded to about a district."""
+    body = AreaSchema().load(request.get_json(silent=True) or {})
+    try:
+        label = parse_label_url(body["url"]).label
+        area = area_of(body["latitude"], body["longitude"])
+    except (MalformedLabelError, ValueError) as error:
+        raise InvalidInputError(errors={"url": [str(error)]}) from None
+    with get_log().engine.connect() as connection:
+        issued = issued_label(connection, label.gtin, label.serial)
+    if issued is None or issued.issue.lot != f"lot:{label.gtin}/{label.lot}":
+        raise LabelNotIssuedError(serial=label.serial, gtin=label.gtin, lot=label.lot)
+    counted = _record_scan(label.gtin, label.serial, issued.issue.lot, area)
+    return jsonify({"area": area, "recorded": counted})
 
 
 @bp.get("/01/<gtin>/10/<path:lot>")

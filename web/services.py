@@ -12,9 +12,10 @@ from flask import Flask, current_app
 
 from labels.digital_link import check_label_fits
 from labels.jobs import PrintJobs, background
+from labels.scans import SHARED_MEMORY, ScanLog, ScanSettings
 from ledger.accounts import Accounts
 from ledger.masterdata import MasterData
-from ledger.recording import DomainSettings, Recorder
+from ledger.recording import VIETNAM, DomainSettings, Recorder
 from web.log import get_log
 
 _lock = threading.Lock()
@@ -49,12 +50,29 @@ def domain_settings(config: Any) -> DomainSettings:
     )
 
 
+def scan_settings(config: Any) -> ScanSettings:
+    salt_directory = Path(config.get("SCAN_SALT_DIR") or SHARED_MEMORY)
+    return ScanSettings(
+        warn_clients_per_day=int(config.get("SCAN_WARN_CLIENTS_PER_DAY", 10)),
+        warn_areas=int(config.get("SCAN_WARN_AREAS", 3)),
+        warn_days=int(config.get("SCAN_WARN_DAYS", 30)),
+        retention_days=int(config.get("SCAN_RETENTION_DAYS", 90)),
+        record_per_minute=int(config.get("SCAN_RECORD_PER_MINUTE", 30)),
+        salt_directory=salt_directory if salt_directory.is_dir() else None,
+    )
+
+
 class Services:
     def __init__(self, app: Flask) -> None:
         log = get_log(app)
         self.recorder = Recorder(log, domain_settings(app.config))
         self.accounts = Accounts(log.engine, log.clock)
         self.masterdata = MasterData(log.engine, log.clock)
+        self.scans = ScanLog(
+            log.engine,
+            scan_settings(app.config),
+            lambda: log.clock.now().astimezone(VIETNAM).date(),
+        )
         self.print_jobs = PrintJobs(
             log,
             Path(app.config.get("LABEL_PRINT_DIR") or Path(app.instance_path) / "label-prints"),

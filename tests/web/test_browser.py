@@ -16,16 +16,23 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from ledger.canonical import utc_timestamp
 from ledger.clock import FakeClock
+from ledger.recording import VIETNAM
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config, issue_labels
 from web import create_app
 from web.log import get_log
+from web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 PHONE = {"width": 360, "height": 740}
+PHONE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36"
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 pytestmark = [
@@ -47,11 +54,33 @@ def server(
     http = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{http.server_port}"
     labels = issue_labels(app, base)
+    _scan_from_many_phones(app, labels["good"][4])
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     yield base, labels
     http.shutdown()
     get_log(app).engine.dispose()
+
+
+def _scan_from_many_phones(app: Flask, url: str) -> None:
+    """Twelve phones scanned this label today: more than a label of one box ever is."""
+    gtin = url.split("/01/")[1][:14]
+    lot_code = url.split("/10/")[1].split("/21/")[0]
+    serial = url.split("/21/")[1].split("?")[0]
+    with app.app_context():
+        now = get_log().clock.now()
+        scans = services().scans
+        for n in range(12):
+            scans.record(
+                gtin=gtin,
+                serial=serial,
+                lot=f"lot:{gtin}/{lot_code}",
+                day=now.astimezone(VIETNAM).date().isoformat(),
+                scanned_at=utc_timestamp(now),
+                address=f"203.0.113.{n}",
+                user_agent=PHONE_AGENT,
+            )
+        scans.flush()
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +178,7 @@ def test_the_committed_vectors_run_through_the_pages_javascript(
         ("tampered", "verdict-invalid", "Nhãn này có thể đã bị sao chép"),
         ("revoked", "verdict-invalid", "khóa đã bị thu hồi"),
         ("recalled", "verdict-warning", "Đã bị thu hồi"),
+        ("overscanned", "verdict-warning", "đã được quét bởi 12 thiết bị"),
     ],
 )
 def test_each_failure_shows_its_banner(
@@ -158,11 +188,13 @@ def test_each_failure_shows_its_banner(
     if case == "tampered":
         url = labels["good"][1]
         url = url[:-2] + ("A" if url[-2] != "A" else "B") + url[-1]
+    elif case == "overscanned":
+        url = labels["good"][4]
     else:
         url = labels[case][0]
     phone.goto(url)
     assert banner in (phone.get_attribute("#verdict", "class") or "")
     assert words.lower() in phone.inner_text("body").lower()
     # A genuine label of a recalled lot can still be checked on the device; a bad one cannot.
-    assert phone.locator("#on-device").count() == (1 if case == "recalled" else 0)
+    assert phone.locator("#on-device").count() == (1 if case in ("recalled", "overscanned") else 0)
     screenshot(phone, f"banner-{case}")

@@ -156,3 +156,16 @@ def test_only_the_holder_prints_and_bad_requests_are_clear(
     assert "layout" in bad.json["errors"]
     unknown = client.get("/api/v1/label-prints/not-a-job", headers=bearer(tokens["dong-goi"]))
     assert unknown.status_code == 404
+
+
+def test_the_holder_sees_the_scans_of_its_lot_others_do_not(
+    client: FlaskClient, tokens: dict[str, str], packed: str
+) -> None:
+    serial_url = client.get(path(packed) + "/labels", headers=bearer(tokens["dong-goi"])).json
+    assert serial_url["issued"] == 5
+    mine = client.get(path(packed) + "/scans", headers=bearer(tokens["dong-goi"]))
+    assert mine.status_code == 200
+    assert mine.json["lot"] == packed
+    assert mine.json["may_be_copied"] == []
+    theirs = client.get(path(packed) + "/scans", headers=bearer(tokens["thu-gom"]))
+    assert theirs.status_code == 403

@@ -16,6 +16,7 @@ from tests.web.conftest import app_config, issue_labels
 from tests.world import PACKHOUSE
 from web import create_app
 from web.log import get_log
+from web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -187,3 +188,75 @@ def test_a_label_of_a_revoked_key_may_have_been_copied(
     assert "withdrawn because it may have leaked" in html
     body = client.get(path(labels["revoked"][0]), headers={"Accept": "application/json"}).json
     assert body["label"]["signature"] == "key_revoked"
+
+
+PHONE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36"
+)
+
+
+def _scans_of(resolver_app: Flask, url: str) -> int:
+    with resolver_app.app_context():
+        services().scans.flush()
+        gtin = url.split("/01/")[1][:14]
+        serial = url.split("/21/")[1].split("?")[0]
+        return services().scans.serial_stats(gtin, serial).scans
+
+
+def test_a_phone_scan_is_counted_a_preview_or_head_request_is_not(
+    client: FlaskClient, labels: dict[str, list[str]], resolver_app: Flask
+) -> None:
+    url = path(labels["good"][3])
+    before = _scans_of(resolver_app, url)
+    client.get(url, headers={"User-Agent": PHONE_AGENT})
+    client.head(url, headers={"User-Agent": PHONE_AGENT})
+    client.get(url, headers={"User-Agent": "facebookexternalhit/1.1"})
+    client.get(url, headers={"User-Agent": "Zalo-LinkPreview/1.0"})
+    assert _scans_of(resolver_app, url) == before + 1
+
+
+def test_a_serial_scanned_by_many_phones_may_have_been_copied(
+    client: FlaskClient, labels: dict[str, list[str]], resolver_app: Flask
+) -> None:
+    url = path(labels["good"][4])
+    for n in range(12):
+        client.get(
+            url,
+            headers={"User-Agent": PHONE_AGENT},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
+        )
+    with resolver_app.app_context():
+        services().scans.flush()
+    page = client.get(url, headers={"User-Agent": PHONE_AGENT})
+    html = page.get_data(as_text=True)
+    assert "verdict-warning" in html
+    assert "Mã này đã được quét bởi 12 thiết bị trong 1 ngày" in html
+    assert "giả" not in html
+    body = client.get(url, headers={"Accept": "application/json"}).json
+    assert body["scans"]["may_be_copied"] is True
+
+
+def test_a_shopper_may_share_the_area_rounded(
+    client: FlaskClient, labels: dict[str, list[str]], resolver_app: Flask
+) -> None:
+    url = labels["good"][3]
+    shared = client.post(
+        "/scans/area",
+        json={"url": url, "latitude": "20.81234", "longitude": "106.0561"},
+        headers={"User-Agent": PHONE_AGENT},
+    )
+    assert shared.status_code == 200, shared.json
+    assert shared.json == {"area": "20.8,106.1", "recorded": True}
+    nowhere = client.post(
+        "/scans/area",
+        json={"url": url, "latitude": "95", "longitude": "106"},
+        headers={"User-Agent": PHONE_AGENT},
+    )
+    assert nowhere.status_code == 400
+    never = client.post(
+        "/scans/area",
+        json={"url": re.sub(r"/21/\d+\?", "/21/999?", url), "latitude": "20", "longitude": "106"},
+        headers={"User-Agent": PHONE_AGENT},
+    )
+    assert never.status_code == 404

@@ -1,4 +1,4 @@
-"""Labels of a lot: which serials were issued, and print jobs that turn them into PDFs."""
+"""Labels of a lot: which serials were issued, how they are scanned, and print jobs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 from flask import Response, send_file, url_for
 
 from labels.jobs import DONE, PrintJob
+from labels.scans import lot_scans_for
 from ledger.label_issues import lot_labels
-from schemas.api import LotLabelsSchema, PrintJobSchema, PrintRequestSchema
+from schemas.api import LotLabelsSchema, LotScansSchema, PrintJobSchema, PrintRequestSchema
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
 from web.api.lots import lot_id_from_path
@@ -52,6 +53,25 @@ def _organisation() -> str:
 def issued(gtin: str, code: str) -> dict[str, Any]:
     """The serials issued for the lot, issue by issue"""
     return lot_labels(get_log().engine, lot_id_from_path(gtin, code))
+
+
+@bp.route("/lots/<gtin>/<path:code>/scans", methods=["GET"])
+@bp.response(200, LotScansSchema)
+@documented_errors(bp, 400, 403, 404)
+def scans(gtin: str, code: str) -> dict[str, Any]:
+    """Scans of the lot's labels, and the serials that may have been copied (holder, issuer and
+    auditors)"""
+    principal = require_principal()
+    result = lot_scans_for(
+        get_log(),
+        services().scans,
+        principal.organisation,
+        principal.role,
+        lot_id_from_path(gtin, code),
+    )
+    for serial in result["serials"]:
+        serial["warning"] = translate(serial["warning"]) if serial["warning"] else None
+    return result
 
 
 @bp.route("/lots/<gtin>/<path:code>/label-prints", methods=["POST"])

@@ -374,4 +374,39 @@ function start() {
   });
 }
 
-if (typeof document !== "undefined") start();
+/** The shopper may share roughly where the label was scanned (rounded here and on the server). */
+function shareArea() {
+  const panel = document.getElementById("share-area");
+  if (!panel || !navigator.geolocation) return;
+  panel.hidden = false;
+  const button = panel.querySelector("button");
+  const result = panel.querySelector(".result");
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    navigator.geolocation.getCurrentPosition(
+      async (position) => {
+        const round = (x) => (Math.round(x * 10) / 10).toFixed(1);
+        const response = await fetch("/scans/area", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            url: window.location.href,
+            latitude: round(position.coords.latitude),
+            longitude: round(position.coords.longitude),
+          }),
+        });
+        result.textContent = response.ok ? "✓" : "✗";
+      },
+      () => {
+        result.textContent = "✗";
+        button.disabled = false;
+      },
+      { enableHighAccuracy: false, maximumAge: 600000, timeout: 20000 },
+    );
+  });
+}
+
+if (typeof document !== "undefined") {
+  start();
+  shareArea();
+}
