@@ -8,6 +8,7 @@ bytes, which a QR code of version 9 at error correction M holds in byte mode wit
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -101,8 +102,12 @@ def longest_url_bytes(base: str, lot: str, serial_digits: int) -> int:
     return len(f"{base.rstrip('/')}{label_path(probe)}?s={'A' * ENCODED_SIGNATURE_LENGTH}".encode())
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_label_url(url: str) -> LabelUrl:
-    """Parse a label URL as a phone would open it; the signature, if present, is not checked."""
+    """Parse a label URL as a phone would open it; the signature, if present, is not checked.
+
+    Remembered per URL (the answer is immutable): a page checks the same URL several times, and
+    a shelf of labels is scanned over and over."""
     try:
         parts = urlsplit(url)
     except ValueError:

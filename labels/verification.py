@@ -14,6 +14,7 @@ data; this module is what the server says before that, and what the JSON answer 
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -26,9 +27,11 @@ from ledger import lots, merkle
 from ledger.checkpoint import parse_checkpoint
 from ledger.errors import LedgerError
 from ledger.journey import journey, public_name
+from ledger.keys import ROLE_LABEL
 from ledger.label_issues import IssuedLabel, issued_label
 from ledger.log import Log
 from ledger.masterdata import MasterData
+from ledger.memo import LedgerMemo
 from ledger.messages import Message
 from ledger.note import open_note
 
@@ -63,6 +66,9 @@ class LabelVerification:
     #: The serial's scans so far, and plain words when they look like a copied label.
     scan_stats: ScanStats | None = None
     scan_warning: Message | None = None
+    #: The log key whose fingerprint the page prints, to compare with the province's.
+    log_key: str = ""
+    log_key_fingerprint: str = ""
 
     @property
     def overall(self) -> str:
@@ -92,18 +98,39 @@ def _lot_status(lot: dict[str, Any], today: date) -> list[str]:
     return status
 
 
-def verify_lot(log: Log, gtin: str, lot_code: str, today: date) -> LabelVerification:
+#: The page's reads of the ledger, remembered while the ledger has not grown (see LedgerMemo):
+#: a shop's shelf of labels of one lot costs one journey, not one per scan.
+MEMO = LedgerMemo()
+
+
+def _memo_key(log: Log, *parts: Hashable) -> tuple[Hashable, ...]:
+    return (log.settings.database_url, log.origin, *parts)
+
+
+def verify_lot(
+    log: Log, gtin: str, lot_code: str, today: date, size: int | None = None
+) -> LabelVerification:
     """The page of a lot (a Digital Link without serial): its journey and status."""
     lot_id = f"lot:{gtin}/{lot_code}"
-    lot = lots.lot(log.engine, lot_id)  # NotFoundError for an unknown lot: the page's 404
-    product = MasterData(log.engine, log.clock).get("product", gtin)
+    size = log.size() if size is None else size
+
+    def read() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        lot = lots.lot(log.engine, lot_id)  # NotFoundError for an unknown lot: the page's 404
+        product = MasterData(log.engine, log.clock).get("product", gtin)
+        names = {"name_vi": product["name_vi"], "name_en": product["name_en"]}
+        return lot, names, journey(log, lot_id)
+
+    lot, product, lot_journey = MEMO.get(size, _memo_key(log, "lot", lot_id), read)
+    key = MEMO.get(size, _memo_key(log, "log key"), log.active_log_key).verifier
     return LabelVerification(
+        log_key=key.vkey,
+        log_key_fingerprint=key.fingerprint,
         gtin=gtin,
         lot_code=lot_code,
         serial=None,
         lot=lot,
-        product={"name_vi": product["name_vi"], "name_en": product["name_en"]},
-        journey=journey(log, lot_id),
+        product=product,
+        journey=lot_journey,
         lot_status=_lot_status(lot, today),
     )
 
@@ -117,13 +144,20 @@ def verify_label(
     serial's scans so far are weighed for signs of a copied label."""
     parsed: LabelUrl = parse_label_url(url)
     label = parsed.label
-    page = verify_lot(log, label.gtin, label.lot, today)
+    size = log.size()
+    page = verify_lot(log, label.gtin, label.lot, today, size)
     page.serial = label.serial
     if scans is not None:
         page.scan_stats = scans.serial_stats(label.gtin, label.serial)
         page.scan_warning = scans.warning(page.scan_stats)
+    issued = MEMO.get(
+        size,
+        _memo_key(log, "issued", label.gtin, label.serial),
+        lambda: _issued_anyway(log, label.gtin, label.serial),
+    )
+    records = MEMO.get(size, _memo_key(log, "label keys"), lambda: log.keys(ROLE_LABEL))
     try:
-        checked = check_issued_label(log, url)
+        checked = check_issued_label(log, url, issued=issued, records=records)
     except LabelNotIssuedError:
         raise
     except MalformedLabelError as error:
@@ -132,17 +166,19 @@ def verify_label(
         return page
     except LabelError as error:
         page.signature, page.signature_problem = error.verdict, error.message
-        issued = _issued_anyway(log, label.gtin, label.serial)
         if issued is not None:
             _fill_issue(page, issued)
-            _fill_ledger(log, page)
+            _fill_ledger(log, page, size)
         return page
     page.signature = "valid"
     page.signed_by = checked.key.organisation
     if page.signed_by is not None:
-        page.signed_by_name = public_name(log, page.signed_by)
+        signer = page.signed_by
+        page.signed_by_name = MEMO.get(
+            size, _memo_key(log, "name", signer), lambda: public_name(log, signer)
+        )
     _fill_issue(page, checked.issued)
-    _fill_ledger(log, page)
+    _fill_ledger(log, page, size)
     return page
 
 
@@ -157,29 +193,30 @@ def _fill_issue(page: LabelVerification, issued: IssuedLabel) -> None:
     page.issue_entry = issued.issue.entry_idx
 
 
-def _fill_ledger(log: Log, page: LabelVerification) -> None:
+def _fill_ledger(log: Log, page: LabelVerification, size: int) -> None:
     """Check that the issuing entry is in the latest signed checkpoint."""
     assert page.issue_entry is not None
     index = page.issue_entry
-    entry = log.entry(index)
-    leaf = merkle.leaf_hash(entry.data)
-    page.leaf_hash = leaf.hex()
+    page.leaf_hash, page.ledger, page.checkpoint_size = MEMO.get(
+        size, _memo_key(log, "inclusion", index), lambda: _inclusion(log, index)
+    )
+
+
+def _inclusion(log: Log, index: int) -> tuple[str, str | None, int | None]:
+    """(leaf hash, "included" / "pending" / None, checkpoint size): the entry's leaf recomputed
+    from its stored bytes, proved into the latest checkpoint, whose signature is checked."""
+    leaf = merkle.leaf_hash(log.entry(index).data)
     latest = log.latest_checkpoint()
     keys = [k.verifier for k in log.keys("log")]
     try:
-        note = open_note(latest.note, keys)
-        checkpoint = parse_checkpoint(note.text)
+        checkpoint = parse_checkpoint(open_note(latest.note, keys).text)
     except LedgerError:  # pragma: no cover - the log signs only what it can verify
-        page.ledger = None
-        return
+        return leaf.hex(), None, None
     if index >= checkpoint.size:
-        page.ledger = "pending"
-        return
+        return leaf.hex(), "pending", None
     proof = log.inclusion_proof(index, checkpoint.size)
     try:
         merkle.verify_inclusion(index, checkpoint.size, leaf, proof.hashes, checkpoint.root)
     except LedgerError:  # pragma: no cover - a broken tree; the audit says where
-        page.ledger = None
-        return
-    page.ledger = "included"
-    page.checkpoint_size = checkpoint.size
+        return leaf.hex(), None, None
+    return leaf.hex(), "included", checkpoint.size

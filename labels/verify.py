@@ -10,7 +10,7 @@ appended (the recording rules let only the holder issue labels).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from labels.digital_link import LabelUrl, parse_label_url
 from labels.errors import LabelIssuerError, LabelNotIssuedError, MalformedLabelError
@@ -72,16 +72,24 @@ def trusted_keys(records: Sequence[KeyRecord]) -> list[TrustedKey]:
     ]
 
 
-def check_issued_label(log: Log, url: str) -> CheckedLabel:
+_UNREAD: Any = object()
+
+
+def check_issued_label(
+    log: Log, url: str, *, issued: IssuedLabel | None = _UNREAD, records: Any = None
+) -> CheckedLabel:
     """Raise a :class:`~labels.errors.LabelError` unless the URL is a label this ledger issued,
-    signed by the key its issuing entry named."""
+    signed by the key its issuing entry named. ``issued`` and ``records`` (the label keys) may
+    be given when the caller has read them already."""
     parsed = parse_label_url(url)
     label = parsed.label
-    with log.engine.connect() as connection:
-        issued = issued_label(connection, label.gtin, label.serial)
+    if issued is _UNREAD:
+        with log.engine.connect() as connection:
+            issued = issued_label(connection, label.gtin, label.serial)
     if issued is None or issued.issue.lot != f"lot:{label.gtin}/{label.lot}":
         raise LabelNotIssuedError(serial=label.serial, gtin=label.gtin, lot=label.lot)
-    records = log.keys(ROLE_LABEL)
+    if records is None:
+        records = log.keys(ROLE_LABEL)
     verified = verify_label_url(
         url,
         log.origin,

@@ -4,6 +4,7 @@ peer or floor measured in the same run, so figures from different machines compa
 
     python scripts/bench.py ledger [--entries N] [--database-url URL] [--runs 3]
     python scripts/bench.py api [--scale 100] [--runs 3]
+    python scripts/bench.py verify [--requests 2000] [--runs 3]
 
 ``ledger`` measures the core: batch and single appends against a peer that does the same
 mandatory work (schema, NFC, JCS, leaf hash, a plain insert) without the tree, chains or
@@ -16,6 +17,9 @@ drops) databases on that server.
 recording service in batches of 1,000, against a peer that only loads and canonicalises the same
 requests, with the core's batch append of the resulting envelopes for context; and the latency of
 tracing back from 200 random retail lots and forward from 200 random farm lots. It uses SQLite.
+
+``verify`` measures the public label page under gunicorn against a trivial view, and label PDFs
+against bare QR codes (see :mod:`scripts.bench_verify`).
 """
 
 from __future__ import annotations
@@ -555,11 +559,19 @@ def main(argv: list[str] | None = None) -> int:
     api = commands.add_parser("api", help="the domain services")
     api.add_argument("--scale", type=int, default=100)
     api.add_argument("--runs", type=int, default=3)
+    verify = commands.add_parser("verify", help="the public verification page and label PDFs")
+    verify.add_argument("--requests", type=int, default=2000)
+    verify.add_argument("--runs", type=int, default=3)
     hidden = commands.add_parser("_audit")
     hidden.add_argument("settings")
     args = parser.parse_args(argv)
     if args.command == "_audit":
         _audit_only(args.settings)
+        return 0
+    if args.command == "verify":
+        from scripts.bench_verify import bench_verify
+
+        print(json.dumps(bench_verify(args.requests, args.runs)))
         return 0
     if args.command == "api":
         print(json.dumps(bench_api(args.scale, args.runs)))

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_translations
+from markupsafe import Markup
 
 from ledger.messages import Message
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
             "languages": LANGUAGES,
             "current_language": select_locale(),
             "in_language": in_language,
+            "gettext": request_gettext(),
         }
 
 
@@ -72,3 +74,19 @@ def in_language(language: str) -> str:
         if key != "lang"
     ]
     return "?" + "&".join([*kept, f"lang={quote(language, safe='')}"])
+
+
+def request_gettext() -> Any:
+    """The templates' ``_()`` for this render, bound to the request's catalogue once.
+
+    Jinja's i18n extension resolves ``gettext`` from the template context first; bound here,
+    a page's few dozen strings skip Flask-Babel's per-call lookup of the locale and catalogue.
+    Same behaviour as the extension's own: the text is trusted markup, values are escaped.
+    """
+    lookup = get_translations().ugettext
+
+    def gettext(text: str, **variables: Any) -> Markup:
+        translated = Markup(lookup(text))  # noqa: S704 - our own catalogue, as Jinja treats it
+        return translated % variables if variables else translated
+
+    return gettext

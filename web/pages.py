@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template
 
 from ledger.checkpoint import parse_checkpoint
 from ledger.note import parse_note
 from web.log import get_log
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.get("/healthz")
+def health() -> Response:
+    """For load balancers: the process answers (it does not touch the database)."""
+    return Response("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/")

@@ -154,15 +154,13 @@ def _answer(page: LabelVerification) -> Response:
         raise NotFoundError(N_("There is no link of type {link_type} here."), link_type=link_type)
     if accepted.best_match(["text/html", "application/json"]) == "application/json":
         return _with_link_header(jsonify(_as_json(page)), page_path)
-    log = get_log()
-    key = log.active_log_key()
     body = render_template(
         "label.html",
         page=page,
         language=select_locale(),
         district_name=district_name,
-        fingerprint=key.verifier.fingerprint,
-        vkey=key.verifier.vkey,
+        fingerprint=page.log_key_fingerprint,
+        vkey=page.log_key,
         page_path=page_path,
         formatted_time=_formatted_time,
         labels_linkset=f"{page_path}?linkType=linkset",

@@ -73,3 +73,37 @@ def test_the_api_benchmark_prints_one_json_object() -> None:
         "service >= 1000/s",
         "trace_p99 <= 50 ms",
     }
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_verify_benchmark_prints_one_json_object() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "bench.py"),
+            "verify",
+            "--requests",
+            "40",
+            "--runs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout)
+    for name in (
+        "page_rps",
+        "page_p50_ms",
+        "page_p99_ms",
+        "trivial_rps",
+        "label_pdf_per_s",
+        "bare_qr_per_s",
+    ):
+        assert figures[name] > 0, name
+    assert figures["page_failures"] == 0
+    assert figures["page_p50_ms"] <= figures["page_p99_ms"]
+    assert "page_rps >= 0.15 x trivial_rps" in figures["targets_met"]
