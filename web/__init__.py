@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         labels_cli,
         ledger_api,
         pages,
+        printing_pages,
         resolver,
     )
     from web import log as ledger_log
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     api.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(resolver.bp)
+    app.register_blueprint(printing_pages.bp)
     cli.init_app(app)
     domain_cli.init_app(app)
     labels_cli.init_app(app)

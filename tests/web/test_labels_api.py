@@ -4,6 +4,7 @@ started by the holder, followed, and downloaded when done."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 
@@ -14,7 +15,7 @@ from flask.testing import FlaskClient
 from labels.keys import create_label_key
 from ledger.clock import FakeClock
 from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config, create_accounts, create_tokens
+from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
 from tests.world import COLLECTOR, PACKHOUSE, World
 from web import create_app
 from web.log import get_log
@@ -169,3 +170,44 @@ def test_the_holder_sees_the_scans_of_its_lot_others_do_not(
     assert mine.json["may_be_copied"] == []
     theirs = client.get(path(packed) + "/scans", headers=bearer(tokens["thu-gom"]))
     assert theirs.status_code == 403
+
+
+def test_the_holder_prints_from_the_web_page_and_downloads_when_done(
+    labels_app: Flask, packed: str, runner: ManualRunner
+) -> None:
+    browser = labels_app.test_client()
+    page = "/print/" + packed.removeprefix("lot:")
+    assert browser.get(page).status_code == 303
+    refused = browser.post(
+        f"/sign-in?next={page}", data={"username": "dong-goi", "password": "sai"}
+    )
+    assert refused.status_code == 401
+    signed_in = browser.post(
+        f"/sign-in?next={page}", data={"username": "dong-goi", "password": PASSWORD}
+    )
+    assert signed_in.status_code == 303
+    assert signed_in.headers["Location"].endswith(page)
+    form = browser.get(page)
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    assert "thermal-50x30" in html
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert csrf is not None
+    forged = browser.post(page, data={"layout": "thermal-50x30"})
+    assert forged.status_code == 403
+    started = browser.post(page, data={"layout": "thermal-50x30", "csrf_token": csrf.group(1)})
+    assert started.status_code == 303
+    job_page = started.headers["Location"]
+    waiting = browser.get(job_page).get_data(as_text=True)
+    assert 'http-equiv="refresh"' in waiting
+    runner.run_all()
+    ready = browser.get(job_page).get_data(as_text=True)
+    assert 'data-status="done"' in ready
+    link = re.search(r'<a href="([^"]+)" download>', ready)
+    assert link is not None
+    download = browser.get(link.group(1))
+    assert download.status_code == 200
+    assert download.mimetype == "application/zip"
+    other = labels_app.test_client()
+    other.post("/sign-in", data={"username": "thu-gom", "password": PASSWORD})
+    assert other.get(job_page).status_code == 404
