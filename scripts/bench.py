@@ -4,7 +4,7 @@ peer or floor measured in the same run, so figures from different machines compa
 
     python scripts/bench.py ledger [--entries N] [--database-url URL] [--runs 3]
     python scripts/bench.py api [--scale 100] [--runs 3]
-    python scripts/bench.py verify [--requests 2000] [--runs 3]
+    python scripts/bench.py verify [--requests 2000] [--runs 3] [--print-units 10000]
 
 ``ledger`` measures the core: batch and single appends against a peer that does the same
 mandatory work (schema, NFC, JCS, leaf hash, a plain insert) without the tree, chains or
@@ -562,16 +562,25 @@ def main(argv: list[str] | None = None) -> int:
     verify = commands.add_parser("verify", help="the public verification page and label PDFs")
     verify.add_argument("--requests", type=int, default=2000)
     verify.add_argument("--runs", type=int, default=3)
+    verify.add_argument("--print-units", type=int, default=10_000)
     hidden = commands.add_parser("_audit")
     hidden.add_argument("settings")
+    printing = commands.add_parser("_print")
+    printing.add_argument("directory")
+    printing.add_argument("units", type=int)
     args = parser.parse_args(argv)
+    if args.command == "_print":
+        from scripts.bench_verify import print_whole_lot
+
+        print(json.dumps(print_whole_lot(Path(args.directory), args.units)))
+        return 0
     if args.command == "_audit":
         _audit_only(args.settings)
         return 0
     if args.command == "verify":
         from scripts.bench_verify import bench_verify
 
-        print(json.dumps(bench_verify(args.requests, args.runs)))
+        print(json.dumps(bench_verify(args.requests, args.runs, args.print_units)))
         return 0
     if args.command == "api":
         print(json.dumps(bench_api(args.scale, args.runs)))

@@ -39,6 +39,7 @@ ENTRY_PREFIX = b"hyt-ledger/event/v1\n"
 ROTATION_TYPE = "ledger.log_key_rotated"
 LABEL_KEY_REGISTERED = "ledger.label_key_registered"
 LABEL_KEY_ENDED = "ledger.label_key_ended"
+LABEL_ISSUE = "label.issue"
 COMMITMENT_PREFIX = b"hyt-ledger/private/v1\n"
 TRUST_HEADER = "hyt-ledger/trust/v1"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -402,6 +403,7 @@ class LabelKeys:
         self.seen: set[str] = set()
         self.ended: set[str] = set()
         self.revoked_later: set[str] = set()
+        self.last_serial: dict[str, int] = {}
 
     def check(self, index: int, envelope: dict[str, Any]) -> None:
         payload = envelope.get("payload")
@@ -459,6 +461,38 @@ class LabelKeys:
                 f"entry {index}: the end of a label key disagrees with the trust list"
             )
         self.ended.add(key.key.vkey)
+
+    def check_issue(self, index: int, envelope: dict[str, Any]) -> None:
+        """A label-issuing entry: the next serials of its GTIN, signed by a key of the issuing
+        organisation that was registered and not yet ended when the entry was appended."""
+        payload = envelope.get("payload")
+        if not isinstance(payload, dict):
+            raise BundleError(f"entry {index}: not a label issue")
+        try:
+            gtin, _, code = str(payload["lot"]).removeprefix("lot:").partition("/")
+            first, last = int(payload["first_serial"]), int(payload["last_serial"])
+            count = int(payload["count"])
+        except (KeyError, TypeError, ValueError):
+            raise BundleError(f"entry {index}: not a label issue") from None
+        key = self.keys.get(str(payload.get("label_key")))
+        if (
+            not str(payload["lot"]).startswith("lot:")
+            or not code
+            or count != last - first + 1
+            or first != self.last_serial.get(gtin, 0) + 1
+        ):
+            raise BundleError(f"entry {index}: the serials do not follow the GTIN's last ones")
+        if (
+            key is None
+            or envelope.get("actor") != f"org:{key.organisation}"
+            or key.key.vkey not in self.seen
+            or key.key.vkey in self.ended
+            or not any(gtin[1:].startswith(prefix) for prefix in key.prefixes)
+        ):
+            raise BundleError(
+                f"entry {index}: the labels are not signed by the issuer's active label key"
+            )
+        self.last_serial[gtin] = last
 
     def check_all_seen(self, size: int) -> None:
         for vkey, key in self.keys.items():
@@ -585,6 +619,8 @@ def verify(
                     label_keys.check(index, envelope)
                 else:
                     keys.check_rotation(index, envelope)
+            elif envelope.get("type") == LABEL_ISSUE:
+                label_keys.check_issue(index, envelope)
             if not isinstance(envelope.get("private") or {}, dict):
                 raise BundleError(f"entry {index}: not an envelope")
             for disclosure in wanted.pop(index, []):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,15 +14,16 @@ from labels import errors
 from labels.digital_link import check_label_fits, label_url
 from labels.keys import create_label_key, end_label_key, label_signer
 from labels.signature import LabelId, sign_label
-from labels.verify import check_issued_label
+from labels.verify import check_issued_label, trusted_keys
 from ledger.audit import audit
 from ledger.canonical import envelope_of
 from ledger.errors import AuditError, ForbiddenError, LotBlockedError, RuleViolationError
+from ledger.export import export_bundle
 from ledger.keys import ROLE_LABEL
 from ledger.label_issues import issued_label, lot_label_issues
 from ledger.models import LABEL_ISSUE
 from ledger.recording import Recorder, label_limit
-from tests.ledger.test_tampering import drop_triggers
+from tests.ledger.test_tampering import VERIFY_BUNDLE, drop_triggers, run_verify_bundle
 from tests.world import (
     AUDITOR,
     COLLECTOR,
@@ -220,3 +222,54 @@ def test_the_audit_notices_a_label_issue_changed_beside_the_log(
                 .values({column: getattr(row, column)})
             )
     audit(world.log)
+
+
+def test_the_bundle_verifier_checks_every_label_issue(world: World, tmp_path: Path) -> None:
+    world.log.checkpoint()
+    export_bundle(world.log, tmp_path / "bundle")
+    status, output = run_verify_bundle(
+        tmp_path / "bundle", "--log-key", world.log.active_log_key().verifier.vkey
+    )
+    assert status == 0, output
+
+
+def test_a_label_issue_by_another_key_or_out_of_order_is_refused_offline(world: World) -> None:
+    """The bundle verifier's check of one issuing entry, fed directly."""
+    keys = [k for k in trusted_keys(world.log.keys()) if k.role == "label"]
+    listed = [
+        VERIFY_BUNDLE.TrustedKey(
+            VERIFY_BUNDLE.Key.parse(k.verifier.vkey),
+            k.role,
+            k.valid_from,
+            k.valid_until,
+            k.status,
+            k.organisation,
+            k.company_prefixes,
+        )
+        for k in keys
+    ]
+    checker = VERIFY_BUNDLE.LabelKeys(listed)
+    active = next(k for k in keys if k.organisation == PACKHOUSE and k.valid_until is None)
+    checker.seen.add(active.verifier.vkey)
+
+    def issue(first: int, last: int, actor: str = f"org:{PACKHOUSE}") -> dict[str, object]:
+        return {
+            "type": "label.issue",
+            "actor": actor,
+            "payload": {
+                "lot": f"lot:{PACKED_LONGAN}/X",
+                "count": last - first + 1,
+                "first_serial": str(first),
+                "last_serial": str(last),
+                "label_key": active.verifier.vkey,
+            },
+        }
+
+    checker.check_issue(100, issue(1, 5))
+    with pytest.raises(VERIFY_BUNDLE.BundleError, match="follow"):
+        checker.check_issue(101, issue(5, 9))
+    with pytest.raises(VERIFY_BUNDLE.BundleError, match="active label key"):
+        checker.check_issue(102, issue(6, 9, actor=f"org:{COLLECTOR}"))
+    checker.ended.add(active.verifier.vkey)
+    with pytest.raises(VERIFY_BUNDLE.BundleError, match="active label key"):
+        checker.check_issue(103, issue(6, 9))

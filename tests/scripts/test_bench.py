@@ -87,6 +87,8 @@ def test_the_verify_benchmark_prints_one_json_object() -> None:
             "40",
             "--runs",
             "1",
+            "--print-units",
+            "30",
         ],
         capture_output=True,
         text=True,
@@ -107,3 +109,5 @@ def test_the_verify_benchmark_prints_one_json_object() -> None:
     assert figures["page_failures"] == 0
     assert figures["page_p50_ms"] <= figures["page_p99_ms"]
     assert "page_rps >= 0.15 x trivial_rps" in figures["targets_met"]
+    assert (figures["print_labels"], figures["print_files"]) == (30, 1)
+    assert figures["print_peak_rss_mb"] > 0
