@@ -74,16 +74,12 @@ def _flask(environment: dict[str, str], *args: str) -> None:
     )
 
 
-def _label_urls(directory: Path, port: int, count: int) -> list[str]:
-    """``count`` random issued labels of the demo season, signed as they were printed."""
-    import sqlalchemy as sa
-
-    from labels.printing import issued_labels
+def _open_bench_log(directory: Path) -> Any:
+    """The ledger the benchmark's server uses, opened in this process."""
     from ledger.bootstrap import open_log
-    from ledger.models import LABEL_ISSUE
     from ledger.settings import LedgerSettings
 
-    log = open_log(
+    return open_log(
         LedgerSettings(
             database_url=f"sqlite:///{directory / 'db.sqlite3'}",
             origin=ORIGIN,
@@ -91,6 +87,16 @@ def _label_urls(directory: Path, port: int, count: int) -> list[str]:
             allow_unencrypted_key=True,
         )
     )
+
+
+def _label_urls(directory: Path, port: int, count: int) -> list[str]:
+    """``count`` random issued labels of the demo season, signed as they were printed."""
+    import sqlalchemy as sa
+
+    from labels.printing import issued_labels
+    from ledger.models import LABEL_ISSUE
+
+    log = _open_bench_log(directory)
     with log.engine.connect() as connection:
         lots = sorted(connection.execute(sa.select(LABEL_ISSUE.c.lot).distinct()).scalars())
     urls: list[str] = []
@@ -188,21 +194,12 @@ def print_whole_lot(directory: Path, units: int) -> dict[str, float]:
     from datetime import timedelta
 
     from labels.printing import print_lot_labels
-    from ledger.bootstrap import open_log
     from ledger.demo_season import BOXED_LONGAN, FRESH_LONGAN, PACKHOUSE, build_season
     from ledger.recording import VIETNAM, Recorder
-    from ledger.settings import LedgerSettings
     from schemas.events import load_command
     from web.demo import principals
 
-    log = open_log(
-        LedgerSettings(
-            database_url=f"sqlite:///{directory / 'db.sqlite3'}",
-            origin=ORIGIN,
-            key_file=directory / "log-key.pem",
-            allow_unencrypted_key=True,
-        )
-    )
+    log = _open_bench_log(directory)
     season = build_season(1, log.clock.now())
     people = principals(log, season, create_accounts=False)
     farmer, harvest = next(
