@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -32,7 +33,13 @@ from ledger.messages import N_, Message
 
 QUEUED, RUNNING, DONE, FAILED, INTERRUPTED = "queued", "running", "done", "failed", "interrupted"
 KEEP_FOR = timedelta(days=7)
+#: A running job reports progress every 50 labels; one silent this long has died.
 STALE_AFTER = timedelta(minutes=10)
+#: A queued job waits for the jobs before it; one still waiting after this long was lost.
+LOST_AFTER = timedelta(hours=6)
+#: Jobs one organisation may have queued or running at once (each keeps a core busy).
+MAX_ACTIVE_JOBS = 3
+logger = logging.getLogger(__name__)
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 #: Runs a job; the web uses one worker thread per process (printing is CPU-bound).
@@ -106,6 +113,16 @@ class PrintJobs:
         layout_named(layout)
         total = count_labels(self.log, lot_id, organisation)
         self._forget_old()
+        active = [job for job in self._jobs_of(organisation) if job.status in (QUEUED, RUNNING)]
+        if len(active) >= MAX_ACTIVE_JOBS:
+            raise ConflictError(
+                N_(
+                    "{organisation} already has {count} print jobs under way; start another "
+                    "when one is done."
+                ),
+                organisation=organisation,
+                count=len(active),
+            )
         now = self._now()
         job = PrintJob(
             id=secrets.token_hex(16),
@@ -144,11 +161,11 @@ class PrintJobs:
                 progress=progress,
             )
         except Exception as error:  # a job records why it failed, whatever it was
-            message = (
-                error.message
-                if isinstance(error, LedgerError)
-                else Message(N_("The print failed unexpectedly: {error}"), error=repr(error))
-            )
+            if isinstance(error, LedgerError):
+                message = error.message
+            else:
+                logger.exception("print job %s failed", job.id)
+                message = Message(N_("The print failed unexpectedly; the server's log says why."))
             failed = {
                 **asdict(state["job"]),
                 "status": FAILED,
@@ -183,11 +200,26 @@ class PrintJobs:
         job = PrintJob(**data)
         if job.organisation != organisation:
             raise NotFoundError(N_("There is no print job {job}."), job=job_id)
-        if job.status in (QUEUED, RUNNING):
-            updated = datetime.fromisoformat(job.updated_at)
-            if self.clock.now() - updated > STALE_AFTER:
-                job = PrintJob(**{**asdict(job), "status": INTERRUPTED})
+        return self._as_seen_now(job)
+
+    def _as_seen_now(self, job: PrintJob) -> PrintJob:
+        """The job, marked interrupted if the process running it has evidently died."""
+        now = self.clock.now()
+        if (
+            job.status == RUNNING and now - datetime.fromisoformat(job.updated_at) > STALE_AFTER
+        ) or (job.status == QUEUED and now - datetime.fromisoformat(job.created_at) > LOST_AFTER):
+            return PrintJob(**{**asdict(job), "status": INTERRUPTED})
         return job
+
+    def _jobs_of(self, organisation: str) -> list[PrintJob]:
+        jobs = []
+        if self.directory.is_dir():
+            for path in self.directory.glob("*.json"):
+                with contextlib.suppress(OSError, ValueError, TypeError):
+                    job = PrintJob(**json.loads(path.read_text()))
+                    if job.organisation == organisation:
+                        jobs.append(self._as_seen_now(job))
+        return jobs
 
     def archive(self, organisation: str, job_id: str) -> Path:
         """The finished job's zip."""

@@ -11,8 +11,10 @@ issued serial is recorded with
 * the browser family, and an area only when the shopper chose to share a location, rounded to
   0.1° (about 11 km, the size of a district here, where no district map is at hand).
 
-Link-preview bots (Zalo, Facebook, …) and HEAD requests are not counted, and recording is
-rate-limited per client; viewing never is. Scans are written in batches by a background thread,
+Link-preview bots (Zalo, Facebook, …), HEAD requests and views of labels whose signature fails
+are not counted, recording is rate-limited per client (viewing never is), and a client counts
+for one area a day at most: nobody can make someone else's genuine label look copied by
+sending areas or forged URLs. Scans are written in batches by a background thread,
 never one transaction and fsync per page view. Raw scans are kept 90 days, then summed up per
 serial and day.
 """
@@ -158,11 +160,13 @@ class DailySalt:
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            salt = path.read_bytes()
-            if len(salt) == 32:
-                return salt
-            time.sleep(0.01)  # another worker is writing it
-            return path.read_bytes()
+            for _ in range(20):
+                salt = path.read_bytes()
+                if len(salt) == 32:
+                    return salt
+                time.sleep(0.01)  # another worker is writing it
+            # A writer died half-way: this process keeps a salt of its own rather than a short one.
+            return secrets.token_bytes(32)
         salt = secrets.token_bytes(32)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(salt)
@@ -406,24 +410,42 @@ class ScanLog:
     # --- retention ---------------------------------------------------------------------------
 
     def sum_up_old_scans(self, today: date) -> int:
-        """Replace raw scans older than the retention period by per-serial, per-day sums."""
+        """Replace raw scans past the retention period by per-serial, per-day sums; returns how
+        many raw scans were summed up."""
         self.flush()
-        cutoff = (today - timedelta(days=self.settings.retention_days)).isoformat()
+        try:
+            return self._sum_up(today)
+        except _SummedUpElsewhere:
+            return 0
+
+    def _sum_up(self, today: date) -> int:
+        # Kept: the last ``retention_days`` days, today included.
+        cutoff = (today - timedelta(days=self.settings.retention_days - 1)).isoformat()
         with self.engine.begin() as connection:
             rows = connection.execute(sa.select(LABEL_SCAN).where(LABEL_SCAN.c.day < cutoff)).all()
             if not rows:
                 return 0
+            # Delete first: if another worker is summing up the same scans, one of the two
+            # deletes fewer rows than it read and gives way (its transaction rolls back).
+            ids = [row.id for row in rows]
+            deleted = 0
+            for offset in range(0, len(ids), 500):
+                deleted += connection.execute(
+                    sa.delete(LABEL_SCAN).where(LABEL_SCAN.c.id.in_(ids[offset : offset + 500]))
+                ).rowcount
+            if deleted != len(ids):
+                raise _SummedUpElsewhere()
             groups: dict[tuple[str, str, str], dict[str, Any]] = {}
             for row in rows:
                 key = (row.gtin, row.serial, row.day)
                 group = groups.setdefault(
-                    key, {"lot": row.lot, "scans": 0, "clients": set(), "areas": set()}
+                    key, {"lot": row.lot, "scans": 0, "clients": set(), "areas": {}}
                 )
                 if row.area is None:
                     group["scans"] += 1
                     group["clients"].add(row.client)
                 else:
-                    group["areas"].add(row.area)
+                    group["areas"].setdefault(row.client, row.area)  # one per client and day
             existing = {
                 (r.gtin, r.serial, r.day): r
                 for r in connection.execute(
@@ -432,7 +454,7 @@ class ScanLog:
             }
             for (gtin, serial, day), group in groups.items():
                 before = existing.get((gtin, serial, day))
-                areas = set(group["areas"]) | set((before.areas if before else "").split())
+                areas = set(group["areas"].values()) | set((before.areas if before else "").split())
                 values = {
                     "lot": group["lot"],
                     "scans": group["scans"] + (before.scans if before else 0),
@@ -440,11 +462,8 @@ class ScanLog:
                     "areas": " ".join(sorted(areas)),
                 }
                 if before is None:
-                    connection.execute(
-                        sa.insert(LABEL_SCAN_DAY).values(
-                            gtin=gtin, serial=serial, day=day, **values
-                        )
-                    )
+                    names = {"gtin": gtin, "serial": serial, "day": day}
+                    connection.execute(sa.insert(LABEL_SCAN_DAY).values(**names, **values))
                 else:
                     connection.execute(
                         sa.update(LABEL_SCAN_DAY)
@@ -455,8 +474,11 @@ class ScanLog:
                         )
                         .values(**values)
                     )
-            connection.execute(sa.delete(LABEL_SCAN).where(LABEL_SCAN.c.day < cutoff))
         return len(rows)
+
+
+class _SummedUpElsewhere(Exception):
+    """Another worker summed up the same scans first; this one's transaction rolls back."""
 
 
 def _stats(raw: Iterable[Any], summed: Iterable[Any]) -> ScanStats:
@@ -464,12 +486,15 @@ def _stats(raw: Iterable[Any], summed: Iterable[Any]) -> ScanStats:
     ``(day, scans, clients, areas)``."""
     stats = ScanStats()
     clients_by_day: dict[str, set[str]] = defaultdict(set)
+    #: One area per client and day: a single client cannot make a label look widespread.
+    area_of_client: dict[tuple[str, str], str] = {}
     for day, client, area in raw:
         if area is None:
             stats.scans += 1
             clients_by_day[day].add(client)
         else:
-            stats.areas.add(area)
+            area_of_client.setdefault((day, client), area)
+    stats.areas.update(area_of_client.values())
     counts = {day: len(clients) for day, clients in clients_by_day.items()}
     for day, scans, clients, areas in summed:
         stats.scans += scans

@@ -177,6 +177,8 @@ def verify_label(
         page.signed_by_name = MEMO.get(
             size, _memo_key(log, "name", signer), lambda: public_name(log, signer)
         )
+        if page.signed_by_name is None:
+            page.signed_by = None  # a household farm: neither its name nor its GLN on the page
     _fill_issue(page, checked.issued)
     _fill_ledger(log, page, size)
     return page
@@ -198,7 +200,11 @@ def _fill_ledger(log: Log, page: LabelVerification, size: int) -> None:
     assert page.issue_entry is not None
     index = page.issue_entry
     page.leaf_hash, page.ledger, page.checkpoint_size = MEMO.get(
-        size, _memo_key(log, "inclusion", index), lambda: _inclusion(log, index)
+        size,
+        _memo_key(log, "inclusion", index),
+        lambda: _inclusion(log, index),
+        # "pending" changes without the tree growing, when the next checkpoint is signed.
+        keep=lambda found: found[1] == "included",
     )
 
 

@@ -25,8 +25,15 @@ class LedgerMemo:
         self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, size: int, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()`` as of tree size ``size``, remembered for later calls at that size."""
+    def get(
+        self,
+        size: int,
+        key: Hashable,
+        compute: Callable[[], T],
+        keep: Callable[[T], bool] | None = None,
+    ) -> T:
+        """``compute()`` as of tree size ``size``, remembered for later calls at that size
+        (unless ``keep`` says the value may change at the same size)."""
         full_key = (size, key)
         now = time.monotonic()
         with self._lock:
@@ -35,6 +42,8 @@ class LedgerMemo:
                 self._items.move_to_end(full_key)
                 return found[1]  # type: ignore[no-any-return]
         value = compute()
+        if keep is not None and not keep(value):
+            return value
         with self._lock:
             self._items[full_key] = (now, value)
             self._items.move_to_end(full_key)

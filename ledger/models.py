@@ -481,6 +481,7 @@ class LabelScan(Base):
     __table_args__ = (
         Index("ix_label_scan_gtin_serial", "gtin", "serial"),
         Index("ix_label_scan_day", "day"),
+        Index("ix_label_scan_lot", "lot"),
     )
 
     id: Mapped[int] = mapped_column(Position, primary_key=True, autoincrement=True)

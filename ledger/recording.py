@@ -912,9 +912,9 @@ def _loss(ctx: _Context) -> None:
 
 
 def label_limit(units: int, spare: Decimal) -> int:
-    """How many labels a lot of ``units`` units may have: one each, plus the spare, rounded up
-    (a lot of 10 units with a 2 % spare may have 11: a torn label can be replaced)."""
-    return units + math.ceil(units * spare)
+    """How many labels a lot of ``units`` units may have: one each, plus the spare rounded down,
+    so never more than ``units × (1 + spare)`` (100 units and 2 %: 102; 10 units: 10)."""
+    return units + math.floor(units * spare)
 
 
 def _label_issue(ctx: _Context) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ledger.clock import Clock
 
@@ -33,6 +34,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.config.from_mapping(from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops:
+        # Behind that many trusted reverse proxies: the client's address, scheme and host come
+        # from their X-Forwarded-* headers (rate limits and scan counts are per client).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     app.request_class = StrictRequest
     app.json = StrictJSONProvider(app)
 

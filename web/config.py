@@ -56,6 +56,7 @@ def from_environment(
         "SCAN_RECORD_PER_MINUTE": int(env.get("SCAN_RECORD_PER_MINUTE", "30")),
         "SCAN_SALT_DIR": env.get("SCAN_SALT_DIR", str(SHARED_MEMORY)),
         "SCAN_AREA_LIMIT": env.get("SCAN_AREA_LIMIT", "10 per minute"),
+        "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0")),
         "LABEL_BASE_URL": env.get("LABEL_BASE_URL")
         or "https://" + env.get("LEDGER_ORIGIN", DEFAULT_ORIGIN).split("/")[0],
     }

@@ -9,15 +9,18 @@ as the API's.
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
 from labels.jobs import DONE
 from labels.layouts import DEFAULT_LAYOUT, LAYOUTS
+from labels.printing import count_labels
 from ledger.errors import AuthenticationError, ForbiddenError
 from ledger.label_issues import lot_labels
-from ledger.messages import N_
+from ledger.messages import N_, Message
 from schemas.fields import check_subject_id
 from web.auth import current_principal, login_limit, sign_in
 from web.i18n import translate
@@ -27,10 +30,26 @@ from web.services import services
 bp = Blueprint("printing", __name__)
 
 
-def _form_csrf_ok() -> bool:
+def _form_csrf_ok(name: str = "csrf") -> bool:
     sent = request.form.get("csrf_token", "")
-    expected = session.get("csrf", "")
+    expected = session.get(name, "")
     return bool(expected) and hmac.compare_digest(sent, expected)
+
+
+def _local_target(value: str) -> str:
+    """Where to go after signing in: a path on this site, else the home page. Backslashes and
+    control characters are refused too: browsers read ``/\\host`` as another site."""
+    parts = urlsplit(value)
+    if (
+        not value.startswith("/")
+        or value.startswith("//")
+        or parts.scheme
+        or parts.netloc
+        or "\\" in value
+        or any(ord(character) < 0x20 or ord(character) == 0x7F for character in value)
+    ):
+        return url_for("pages.home")
+    return value
 
 
 def _signed_in_holder() -> Any:
@@ -45,12 +64,15 @@ def _signed_in_holder() -> Any:
 @bp.route("/sign-in", methods=["GET", "POST"])
 @login_limit
 def sign_in_page() -> Any:
-    """A username and password form; back to where the person was going."""
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("pages.home")
+    """A username and password form; back to where the person was going.
+
+    The form carries a token of its own (set when the form is shown), so another site cannot
+    sign a browser in to an account of its choosing."""
+    target = _local_target(request.args.get("next", ""))
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and not _form_csrf_ok("sign_in_csrf"):
+        error = translate(Message(N_("The form has expired; open the page again.")))
+    elif request.method == "POST":
         try:
             principal = services().accounts.authenticate_password(
                 request.form.get("username", "")[:64], request.form.get("password", "")[:1024]
@@ -61,7 +83,11 @@ def sign_in_page() -> Any:
             sign_in(principal)
             return redirect(target, 303)
     status = 401 if error else 200
-    return render_template("sign_in.html", error=error, target=target), status
+    session.setdefault("sign_in_csrf", secrets.token_urlsafe(32))
+    return (
+        render_template("sign_in.html", error=error, target=target, csrf=session["sign_in_csrf"]),
+        status,
+    )
 
 
 @bp.get("/print/<gtin>/<path:code>")
@@ -71,7 +97,10 @@ def print_form(gtin: str, code: str) -> Any:
     if principal is None:
         return redirect(url_for("printing.sign_in_page", next=request.full_path), 303)
     lot_id = check_subject_id(f"lot:{gtin}/{code}")
-    issued = lot_labels(get_log().engine, lot_id)
+    log = get_log()
+    # Only the holder sees the form (and the serials issued): ForbiddenError for anyone else.
+    count_labels(log, lot_id, principal.actor.removeprefix("org:"))
+    issued = lot_labels(log.engine, lot_id)
     return render_template(
         "print.html",
         lot=lot_id,

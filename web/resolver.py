@@ -19,17 +19,16 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
-from labels.digital_link import parse_label_url
 from labels.errors import LabelNotIssuedError, MalformedLabelError
 from labels.scans import area_of
 from labels.verification import LabelVerification, verify_label, verify_lot
+from labels.verify import check_issued_label
 from ledger.canonical import utc_timestamp
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.label_issues import issued_label
 from ledger.messages import N_
 from ledger.places import district_name
 from ledger.recording import VIETNAM
@@ -55,7 +54,10 @@ def _raw_target() -> str:
     for key in _RAW_TARGET_KEYS:
         raw = request.environ.get(key)
         if raw:
-            return str(raw)
+            # A request target may be in absolute form (``GET http://host/…``): only its path
+            # and query are ours; the host is the one the request was made to.
+            parts = urlsplit(str(raw))
+            return parts.path + (f"?{parts.query}" if parts.query else "")
     query = request.query_string.decode("latin-1")
     return quote(request.path, safe="/%") + (f"?{query}" if query else "")
 
@@ -181,18 +183,20 @@ def _canonical_gtin(gtin: str) -> str | None:
     return gtin.zfill(14) if _SHORT_GTIN.fullmatch(gtin) else None
 
 
-def _redirect_to_14_digits(gtin: str) -> Response | None:
+def _redirect_to_14_digits(gtin: str, lot: str, serial: str | None = None) -> Response | None:
+    """A 301 from a GTIN-8, -12 or -13 to the same address with the 14-digit GTIN (on this host,
+    with the query as sent)."""
     padded = _canonical_gtin(gtin)
     if padded is None:
         return None
-    target = _raw_target().replace(f"/01/{gtin}/", f"/01/{padded}/", 1)
-    return redirect(target, 301)
+    query = request.query_string.decode("latin-1")
+    return redirect(_page_path(padded, lot, serial) + (f"?{query}" if query else ""), 301)
 
 
 @bp.get("/01/<gtin>/10/<path:lot>/21/<serial>")
 def label(gtin: str, lot: str, serial: str) -> Response:
     """The page of a scanned label."""
-    moved = _redirect_to_14_digits(gtin)
+    moved = _redirect_to_14_digits(gtin, lot, serial)
     if moved is not None:
         return moved
     url = request.host_url.rstrip("/") + _raw_target()
@@ -207,7 +211,8 @@ def label(gtin: str, lot: str, serial: str) -> Response:
         return _not_found(error.message, copied=True)
     except NotFoundError as error:
         return _not_found(error.message)
-    if request.method == "GET" and page.issue_entry is not None and page.serial is not None:
+    # Only genuine labels are counted: a forged URL must not make a real serial look copied.
+    if request.method == "GET" and page.signature == "valid" and page.serial is not None:
         _record_scan(page.gtin, page.serial, page.lot["id"])
     return _answer(page)
 
@@ -233,22 +238,20 @@ def share_area() -> Response:
     """A shopper chose to share where the label was scanned: kept rounded to about a district."""
     body = AreaSchema().load(request.get_json(silent=True) or {})
     try:
-        label = parse_label_url(body["url"]).label
         area = area_of(body["latitude"], body["longitude"])
-    except (MalformedLabelError, ValueError) as error:
-        raise InvalidInputError(errors={"url": [str(error)]}) from None
-    with get_log().engine.connect() as connection:
-        issued = issued_label(connection, label.gtin, label.serial)
-    if issued is None or issued.issue.lot != f"lot:{label.gtin}/{label.lot}":
-        raise LabelNotIssuedError(serial=label.serial, gtin=label.gtin, lot=label.lot)
-    counted = _record_scan(label.gtin, label.serial, issued.issue.lot, area)
+    except ValueError as error:
+        raise InvalidInputError(errors={"latitude": [str(error)]}) from None
+    # Only for a genuine label, whose signed URL the shopper's phone holds.
+    checked = check_issued_label(get_log(), body["url"])
+    label = checked.url.label
+    counted = _record_scan(label.gtin, label.serial, checked.issued.issue.lot, area)
     return jsonify({"area": area, "recorded": counted})
 
 
 @bp.get("/01/<gtin>/10/<path:lot>")
 def lot_page(gtin: str, lot: str) -> Response:
     """The page of a lot (a Digital Link without a serial)."""
-    moved = _redirect_to_14_digits(gtin)
+    moved = _redirect_to_14_digits(gtin, lot)
     if moved is not None:
         return moved
     try:

@@ -88,7 +88,8 @@ def test_the_holder_issues_serials_from_a_counter_per_gtin(world: World) -> None
 
 def test_labels_are_limited_to_the_units_and_the_spare(world: World) -> None:
     assert label_limit(100, Decimal("0.02")) == 102
-    assert label_limit(10, Decimal("0.02")) == 11
+    assert label_limit(10, Decimal("0.02")) == 10
+    assert label_limit(50, Decimal("0.02")) == 51
     assert label_limit(10, Decimal("0")) == 10
     lot_id = world.packed_lot(units=100)
     issue(world, lot_id, 100)

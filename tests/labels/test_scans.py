@@ -190,3 +190,30 @@ def test_a_lots_scans_are_for_its_holder_issuer_and_auditors(world: World) -> No
     assert lot_scans_for(world.log, scans, None, "auditor", lot_id)["scans"] == 0
     with pytest.raises(ForbiddenError):
         lot_scans_for(world.log, scans, COLLECTOR, "distributor", lot_id)
+
+
+def test_one_client_counts_for_one_area_a_day(world: World) -> None:
+    scans = ScanLog(world.log.engine, ScanSettings(salt_directory=None))
+    with world.log.engine.begin() as connection:
+        connection.execute(sa.delete(LABEL_SCAN))
+    for area in ("20.8,106.1", "21.0,105.8", "10.8,106.7"):
+        _record(scans, "2026-11-04", "192.0.2.77", area=area)
+    scans.flush()
+    stats = scans.serial_stats(GTIN, SERIAL)
+    assert stats.areas == {"20.8,106.1"}
+    assert scans.warning(stats) is None
+
+
+def test_raw_scans_are_kept_ninety_days_today_included(world: World) -> None:
+    scans = ScanLog(world.log.engine, ScanSettings(salt_directory=None))
+    with world.log.engine.begin() as connection:
+        connection.execute(sa.delete(LABEL_SCAN))
+        connection.execute(sa.delete(LABEL_SCAN_DAY))
+    today = date(2026, 11, 30)
+    for days_ago in (89, 90):
+        _record(scans, (today - timedelta(days=days_ago)).isoformat(), f"192.0.2.{days_ago}")
+    scans.flush()
+    assert scans.sum_up_old_scans(today) == 1
+    with world.log.engine.connect() as connection:
+        kept = connection.execute(sa.select(LABEL_SCAN.c.day)).scalars().all()
+    assert kept == [(today - timedelta(days=89)).isoformat()]

@@ -178,12 +178,21 @@ def test_the_holder_prints_from_the_web_page_and_downloads_when_done(
     browser = labels_app.test_client()
     page = "/print/" + packed.removeprefix("lot:")
     assert browser.get(page).status_code == 303
+    sign_in_form = browser.get(f"/sign-in?next={page}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', sign_in_form)
+    assert token is not None
+    no_token = browser.post(
+        f"/sign-in?next={page}", data={"username": "dong-goi", "password": PASSWORD}
+    )
+    assert no_token.status_code == 401
     refused = browser.post(
-        f"/sign-in?next={page}", data={"username": "dong-goi", "password": "sai"}
+        f"/sign-in?next={page}",
+        data={"username": "dong-goi", "password": "sai", "csrf_token": token.group(1)},
     )
     assert refused.status_code == 401
     signed_in = browser.post(
-        f"/sign-in?next={page}", data={"username": "dong-goi", "password": PASSWORD}
+        f"/sign-in?next={page}",
+        data={"username": "dong-goi", "password": PASSWORD, "csrf_token": token.group(1)},
     )
     assert signed_in.status_code == 303
     assert signed_in.headers["Location"].endswith(page)
@@ -209,5 +218,49 @@ def test_the_holder_prints_from_the_web_page_and_downloads_when_done(
     assert download.status_code == 200
     assert download.mimetype == "application/zip"
     other = labels_app.test_client()
-    other.post("/sign-in", data={"username": "thu-gom", "password": PASSWORD})
+    other_token = re.search(
+        r'name="csrf_token" value="([^"]+)"', other.get("/sign-in").get_data(as_text=True)
+    )
+    assert other_token is not None
+    other.post(
+        "/sign-in",
+        data={"username": "thu-gom", "password": PASSWORD, "csrf_token": other_token.group(1)},
+    )
     assert other.get(job_page).status_code == 404
+    assert other.get(page).status_code == 403, "only the holder sees the print form"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example/", "/\tevil", "x"]
+)
+def test_signing_in_never_sends_the_browser_to_another_site(labels_app: Flask, target: str) -> None:
+    browser = labels_app.test_client()
+    form = browser.get("/sign-in", query_string={"next": target}).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token is not None
+    answer = browser.post(
+        "/sign-in",
+        query_string={"next": target},
+        data={"username": "dong-goi", "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/"
+
+
+def test_an_organisation_has_at_most_three_print_jobs_under_way(
+    client: FlaskClient, tokens: dict[str, str], packed: str, runner: ManualRunner
+) -> None:
+    runner.run_all()
+    for _ in range(3):
+        started = client.post(
+            path(packed) + "/label-prints", json={}, headers=bearer(tokens["dong-goi"])
+        )
+        assert started.status_code == 202
+    fourth = client.post(
+        path(packed) + "/label-prints", json={}, headers=bearer(tokens["dong-goi"])
+    )
+    assert fourth.status_code == 409
+    runner.run_all()
+    again = client.post(path(packed) + "/label-prints", json={}, headers=bearer(tokens["dong-goi"]))
+    assert again.status_code == 202
+    runner.run_all()

@@ -260,3 +260,33 @@ def test_a_shopper_may_share_the_area_rounded(
         headers={"User-Agent": PHONE_AGENT},
     )
     assert never.status_code == 404
+
+
+def test_forged_urls_are_neither_counted_nor_given_areas(
+    client: FlaskClient, labels: dict[str, list[str]], resolver_app: Flask
+) -> None:
+    url = path(labels["good"][0])
+    forged = url[:-2] + ("A" if url[-2] != "A" else "B") + url[-1]
+    before = _scans_of(resolver_app, url)
+    for n in range(3):
+        client.get(forged, headers={"User-Agent": PHONE_AGENT},
+                   environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})  # fmt: skip
+    assert _scans_of(resolver_app, url) == before
+    area = client.post(
+        "/scans/area",
+        json={"url": "http://localhost" + forged, "latitude": "21.0", "longitude": "105.8"},
+        headers={"User-Agent": PHONE_AGENT},
+    )
+    assert area.status_code == 422
+
+
+def test_a_request_target_naming_another_host_redirects_on_this_one(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    url = path(labels["good"][0])
+    gtin = url.split("/")[2]
+    short = url.replace(f"/01/{gtin}/", f"/01/{gtin[1:]}/")
+    moved = client.get(short, environ_overrides={"RAW_URI": "http://evil.example" + short})
+    assert moved.status_code == 301
+    assert moved.headers["Location"].startswith("/01/")
+    assert moved.headers["Location"].endswith(url)
