@@ -84,7 +84,8 @@ class LabelNotIssuedError(LabelError):
 
 
 class LabelIssuerError(LabelError):
-    """The signing key is not the one the issuing entry named, so not the lot holder's."""
+    """The signing key is not the one the issuing entry named, or its organisation did not hold
+    the lot when that entry was appended."""
 
     code = "label_wrong_issuer"
     verdict = "wrong_issuer"

@@ -28,7 +28,7 @@ from ledger.checkpoint import parse_checkpoint
 from ledger.errors import LedgerError
 from ledger.journey import journey, public_name
 from ledger.keys import ROLE_LABEL
-from ledger.label_issues import IssuedLabel, issued_label
+from ledger.label_issues import IssuedLabel, holder_at, issued_label
 from ledger.log import Log
 from ledger.masterdata import MasterData
 from ledger.memo import LedgerMemo
@@ -156,8 +156,16 @@ def verify_label(
         lambda: _issued_anyway(log, label.gtin, label.serial),
     )
     records = MEMO.get(size, _memo_key(log, "label keys"), lambda: log.keys(ROLE_LABEL))
+    holder = None
+    if issued is not None:
+        issue = issued.issue
+        holder = MEMO.get(
+            size,
+            _memo_key(log, "holder", issue.lot, issue.entry_idx),
+            lambda: holder_at(log, issue.lot, issue.entry_idx),
+        )
     try:
-        checked = check_issued_label(log, url, issued=issued, records=records)
+        checked = check_issued_label(log, url, issued=issued, records=records, holder=holder)
     except LabelNotIssuedError:
         raise
     except MalformedLabelError as error:

@@ -16,7 +16,7 @@ from labels.digital_link import LabelUrl, parse_label_url
 from labels.errors import LabelIssuerError, LabelNotIssuedError, MalformedLabelError
 from labels.signature import verify_label_signature
 from ledger.keys import ROLE_LABEL, KeyRecord, TrustedKey
-from ledger.label_issues import IssuedLabel, issued_label
+from ledger.label_issues import IssuedLabel, holder_at, issued_label
 from ledger.log import Log
 from ledger.messages import N_, Message
 
@@ -76,11 +76,18 @@ _UNREAD: Any = object()
 
 
 def check_issued_label(
-    log: Log, url: str, *, issued: IssuedLabel | None = _UNREAD, records: Any = None
+    log: Log,
+    url: str,
+    *,
+    issued: IssuedLabel | None = _UNREAD,
+    records: Any = None,
+    holder: str | None = _UNREAD,
 ) -> CheckedLabel:
     """Raise a :class:`~labels.errors.LabelError` unless the URL is a label this ledger issued,
-    signed by the key its issuing entry named. ``issued`` and ``records`` (the label keys) may
-    be given when the caller has read them already."""
+    signed by the key its issuing entry named, of the organisation that held the lot when that
+    entry was appended (replayed from the lot's chain: :func:`ledger.label_issues.holder_at`).
+    ``issued``, ``records`` (the label keys) and ``holder`` may be given when the caller has read
+    them already."""
     parsed = parse_label_url(url)
     label = parsed.label
     if issued is _UNREAD:
@@ -97,9 +104,12 @@ def check_issued_label(
         issued_at=issued.issue.entry_idx,
         revocation_reasons={r.verifier.vkey: r.reason or "-" for r in records if r.revoked},
     )
+    if holder is _UNREAD:
+        holder = holder_at(log, issued.issue.lot, issued.issue.entry_idx)
     if (
         verified.key.organisation != issued.issue.issuer
         or verified.key.verifier.vkey != issued.issue.label_key
+        or holder != issued.issue.issuer
     ):
         raise LabelIssuerError(
             organisation=verified.key.organisation,

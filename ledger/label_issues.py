@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.errors import NotFoundError
+from ledger.log import Log
 from ledger.messages import N_
 from ledger.models import LABEL_ISSUE, LOG_KEY, LOT
 
@@ -133,3 +134,35 @@ def lot_labels(engine: Engine, lot_id: str) -> dict[str, object]:
             for issue in issues
         ],
     }
+
+
+#: Entries that hand a lot over: an accepted receipt makes its recorder the holder.
+RECEIPTS = ("receive", "retail_receive")
+
+
+def holder_at(log: Log, lot_id: str, index: int) -> str | None:
+    """Who held the lot just before entry ``index``, replayed from the lot's own chain.
+
+    A lot's holder changes only two ways: the entry that made it (the lot is its ``output``)
+    makes the recorder its holder, and an accepted receipt makes the receiver its holder
+    (a shipment leaves the holder as it is until then; a refused receipt returns the lot to it).
+    Read from the entries' signed bytes, not from the lot table, so that a verifier relies on the
+    log alone. None if the lot did not exist before ``index``.
+    """
+    holder: str | None = None
+    after = -1
+    while True:
+        chain = log.subject_chain(lot_id, after=after, limit=500)
+        for link in chain.links:
+            if link.entry.index >= index:
+                return holder
+            envelope = link.entry.envelope
+            made_it = link.role == "output"
+            received_it = envelope.get("type") in RECEIPTS and not envelope["payload"].get(
+                "refused"
+            )
+            if made_it or received_it:
+                holder = str(envelope.get("actor", "")).removeprefix("org:")
+        if chain.next_after is None:
+            return holder
+        after = chain.next_after

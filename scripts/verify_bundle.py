@@ -404,6 +404,8 @@ class LabelKeys:
         self.ended: set[str] = set()
         self.revoked_later: set[str] = set()
         self.last_serial: dict[str, int] = {}
+        #: Who holds each lot, replayed from the entries (see ``observe``).
+        self.holders: dict[str, str] = {}
 
     def check(self, index: int, envelope: dict[str, Any]) -> None:
         payload = envelope.get("payload")
@@ -475,6 +477,8 @@ class LabelKeys:
         except (KeyError, TypeError, ValueError):
             raise BundleError(f"entry {index}: not a label issue") from None
         key = self.keys.get(str(payload.get("label_key")))
+        if self.holders.get(str(payload["lot"])) != envelope.get("actor"):
+            raise BundleError(f"entry {index}: the issuer did not hold the lot")
         if (
             not str(payload["lot"]).startswith("lot:")
             or not code
@@ -493,6 +497,25 @@ class LabelKeys:
                 f"entry {index}: the labels are not signed by the issuer's active label key"
             )
         self.last_serial[gtin] = last
+
+    def observe(self, envelope: dict[str, Any]) -> None:
+        """Custody as the entries hand it on: the entry that makes a lot (its ``output``), and
+        an accepted receipt, make their recorder the lot's holder."""
+        actor = envelope.get("actor")
+        if not isinstance(actor, str):
+            return
+        payload = envelope.get("payload")
+        received = (
+            envelope.get("type") in ("receive", "retail_receive")
+            and isinstance(payload, dict)
+            and not payload.get("refused")
+        )
+        for subject in envelope.get("subjects") or ():
+            lot = subject.get("id", "")
+            if not lot.startswith("lot:"):
+                continue
+            if subject.get("role") == "output" or (received and subject.get("role") == "input"):
+                self.holders[lot] = actor
 
     def check_all_seen(self, size: int) -> None:
         for vkey, key in self.keys.items():
@@ -621,6 +644,7 @@ def verify(
                     keys.check_rotation(index, envelope)
             elif envelope.get("type") == LABEL_ISSUE:
                 label_keys.check_issue(index, envelope)
+            label_keys.observe(envelope)
             if not isinstance(envelope.get("private") or {}, dict):
                 raise BundleError(f"entry {index}: not an envelope")
             for disclosure in wanted.pop(index, []):

@@ -20,7 +20,7 @@ from ledger.canonical import envelope_of
 from ledger.errors import AuditError, ForbiddenError, LotBlockedError, RuleViolationError
 from ledger.export import export_bundle
 from ledger.keys import ROLE_LABEL
-from ledger.label_issues import issued_label, lot_label_issues
+from ledger.label_issues import holder_at, issued_label, lot_label_issues
 from ledger.models import LABEL_ISSUE
 from ledger.recording import Recorder, label_limit
 from tests.ledger.test_tampering import VERIFY_BUNDLE, drop_triggers, run_verify_bundle
@@ -266,11 +266,52 @@ def test_a_label_issue_by_another_key_or_out_of_order_is_refused_offline(world: 
             },
         }
 
+    with pytest.raises(VERIFY_BUNDLE.BundleError, match="did not hold the lot"):
+        checker.check_issue(99, issue(1, 5))
+    checker.observe(
+        {
+            "type": "pack",
+            "actor": f"org:{PACKHOUSE}",
+            "subjects": [{"id": f"lot:{PACKED_LONGAN}/X", "role": "output", "prev": None}],
+        }
+    )
     checker.check_issue(100, issue(1, 5))
     with pytest.raises(VERIFY_BUNDLE.BundleError, match="follow"):
         checker.check_issue(101, issue(5, 9))
-    with pytest.raises(VERIFY_BUNDLE.BundleError, match="active label key"):
+    with pytest.raises(VERIFY_BUNDLE.BundleError, match="did not hold the lot"):
         checker.check_issue(102, issue(6, 9, actor=f"org:{COLLECTOR}"))
     checker.ended.add(active.verifier.vkey)
     with pytest.raises(VERIFY_BUNDLE.BundleError, match="active label key"):
         checker.check_issue(103, issue(6, 9))
+
+
+def test_the_holder_at_an_entry_is_replayed_from_the_lots_chain(world: World) -> None:
+    lot_id = world.packed_lot(units=4)
+    log = world.log
+    packed_at = log.size() - 1
+    assert holder_at(log, lot_id, packed_at) is None
+    assert holder_at(log, lot_id, packed_at + 1) == PACKHOUSE
+    shipped = world.ship(PACKER, lot_id, "4", COLLECTOR)
+    assert holder_at(log, lot_id, shipped.index + 1) == PACKHOUSE, "in transit: not yet handed"
+    refused = world.record(
+        COLLECTOR_USER,
+        "receive",
+        {"lot": lot_id, "refused": True, "refusal_reason": "Dập nát khi vận chuyển"},
+    )
+    assert holder_at(log, lot_id, refused.index + 1) == PACKHOUSE
+    world.ship(PACKER, lot_id, "4", COLLECTOR)
+    received = world.receive(COLLECTOR_USER, lot_id, "4")
+    assert holder_at(log, lot_id, received.index) == PACKHOUSE
+    assert holder_at(log, lot_id, received.index + 1) == COLLECTOR
+
+
+def test_a_label_whose_issuer_did_not_hold_the_lot_is_refused(world: World) -> None:
+    lot_id = world.packed_lot(units=2)
+    issue(world, lot_id, 2)
+    with world.log.engine.connect() as connection:
+        [issued] = lot_label_issues(connection, lot_id)
+    url = signed_url(world, lot_id, issued.first_serial)
+    assert check_issued_label(world.log, url).issued.issue.issuer == PACKHOUSE
+    # As if the ledger's custody said someone else held the lot at the issuing entry.
+    with pytest.raises(errors.LabelIssuerError):
+        check_issued_label(world.log, url, holder=COLLECTOR)
