@@ -32,6 +32,8 @@ install-test: $(VENV)/.installed-test translations
 
 translations: $(COMPILED)
 
+# Locally, label QR codes point at this server.
+run: export LABEL_BASE_URL ?= http://127.0.0.1:5000
 run: install
 	HYT_ENV=$${HYT_ENV:-development} $(BIN)/flask ledger init
 	HYT_ENV=$${HYT_ENV:-development} $(BIN)/flask demo seed --if-empty

@@ -146,9 +146,16 @@ def journey(log: Log, lot_id: str) -> dict[str, Any]:
                 "count": payload.get("count") if step == "labelling" else None,
             }
         )
+    origins = _origins(log, origin_facts, names)
+    certificates: dict[tuple[str, str], dict[str, Any]] = {}
+    for origin in origins:
+        for certificate in origin["certificates"]:
+            certificates.setdefault((certificate["scheme"], certificate["number"]), certificate)
     return {
         "lot": lot_id,
-        "origins": _origins(log, origin_facts, names),
+        "origins": origins,
+        #: Every certificate of every origin, once.
+        "certificates": list(certificates.values()),
         "steps": steps,
         "legs": _legs(steps),
         "recalls": _recalls(log, trace["lots"]),

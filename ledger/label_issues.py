@@ -166,3 +166,15 @@ def holder_at(log: Log, lot_id: str, index: int) -> str | None:
         if chain.next_after is None:
             return holder
         after = chain.next_after
+
+
+def labelled_lots(engine: Engine, limit: int = 10) -> list[str]:
+    """The lots that labels were most recently issued for, newest first."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(LABEL_ISSUE.c.lot, sa.func.max(LABEL_ISSUE.c.entry_idx).label("latest"))
+            .group_by(LABEL_ISSUE.c.lot)
+            .order_by(sa.desc("latest"))
+            .limit(limit)
+        )
+        return [row.lot for row in rows]

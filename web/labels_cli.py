@@ -6,6 +6,7 @@ rotation, retirement and revocation are ledger entries, and the trust list publi
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from marshmallow import ValidationError
 
 from labels.keys import create_label_key, end_label_key
 from labels.layouts import LAYOUTS
-from labels.printing import count_labels, print_lot_labels
+from labels.printing import count_labels, issued_labels, print_lot_labels
 from ledger.keys import ROLE_LABEL
+from ledger.label_issues import labelled_lots
 from ledger.messages import N_, Message
 from schemas.fields import check_gln, check_subject_id
 from web.cli import refusals_exit_1, say
@@ -152,6 +154,28 @@ def print_command(lot: str, layout: str, output: Path) -> None:
             path=str(output),
         )
     )
+
+
+@labels_cli.command("urls")
+@click.argument("lot", required=False)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=3, show_default=True)
+@refusals_exit_1
+def urls_command(lot: str | None, limit: int) -> None:
+    """Print signed label URLs of LOT, or of the lots most recently labelled (to try the page,
+    or to print with other software)."""
+    log = get_log()
+    base = current_app.config["LABEL_BASE_URL"]
+    if lot is None:
+        chosen = labelled_lots(log.engine)
+    else:
+        try:
+            chosen = [check_subject_id(lot)]
+        except ValidationError as error:
+            raise click.BadParameter(translate(error.messages[0]), param_hint="LOT") from None
+    for lot_id in chosen:
+        click.echo(lot_id)
+        for label in itertools.islice(issued_labels(log, lot_id, base), limit):
+            click.echo(f"  {label.url}")
 
 
 @keys_cli.command("list")

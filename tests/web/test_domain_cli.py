@@ -209,3 +209,9 @@ def test_printing_a_lot_from_the_shell(world_app: Flask, tmp_path: Path) -> None
     assert "NONE" in unknown.output
     bad_layout = runner.invoke(args=["labels", "print", lot_id, "--layout", "a3", "--output", "x"])
     assert bad_layout.exit_code == 2
+    listed = runner.invoke(args=["labels", "urls", "--limit", "1"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.startswith(lot_id)
+    [url] = [line.strip() for line in listed.output.splitlines() if "/21/" in line]
+    assert "?s=" in url
+    assert runner.invoke(args=["labels", "urls", lot_id, "--limit", "5"]).output.count("/21/") == 2
