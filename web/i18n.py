@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import Babel, get_translations
 from markupsafe import Markup
 
@@ -35,6 +35,16 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
     Babel(app, locale_selector=select_locale)
+
+    @app.after_request
+    def remember_language(response: Response) -> Response:
+        """A language chosen with ``?lang=`` sticks for the next pages (a cookie, a year)."""
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES and request.cookies.get("lang") != chosen:
+            response.set_cookie(
+                "lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            )
+        return response
 
     @app.context_processor
     def languages() -> dict[str, Any]:

@@ -200,9 +200,12 @@ def test_home_page_in_both_languages(client: FlaskClient, ledger_log: Log) -> No
     assert ledger_log.active_log_key().verifier.fingerprint in page
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "The traceability ledger of Hưng Yên farm products" in english
+    # The choice sticks (a cookie) until another is made.
     missing = client.get("/nowhere", headers={"Accept": "text/html"})
     assert missing.status_code == 404
-    assert "Không có gì tại địa chỉ này." in missing.get_data(as_text=True)
+    assert "There is nothing at this address." in missing.get_data(as_text=True)
+    again = client.get("/nowhere?lang=vi", headers={"Accept": "text/html"})
+    assert "Không có gì tại địa chỉ này." in again.get_data(as_text=True)
 
 
 def test_an_unexpected_failure_is_a_clean_500(app, client: FlaskClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -64,6 +64,9 @@ def test_a_genuine_label_in_vietnamese_then_in_english(
     assert "label 3 / 5" in text
     toggled = client.get(path(labels["good"][2]) + "&lang=en")
     assert "Genuine label" in toggled.get_data(as_text=True)
+    # The choice sticks for the next page, whatever the browser prefers.
+    assert "Genuine label" in client.get(path(labels["good"][3])).get_data(as_text=True)
+    client.get(path(labels["good"][3]) + "&lang=vi")
     for answer in (page, english):
         assert 'rel="linkset"' in answer.headers["Link"]
 
