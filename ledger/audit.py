@@ -30,9 +30,10 @@ from ledger.db import SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES
 from ledger.envelope import LEDGER_ACTOR
 from ledger.errors import AuditError, LedgerError
 from ledger.keys import ROLE_LABEL, ROLE_LOG, KeyRecord, SignedHead, load_keys, read_public_key
+from ledger.label_issues import RECEIPTS
 from ledger.log import KEY_ROTATED, LABEL_KEY_ENDED, LABEL_KEY_REGISTERED, Log
 from ledger.messages import N_, Message
-from ledger.models import CHECKPOINT, ENTRY, TILE, TREE_HEAD
+from ledger.models import CHECKPOINT, ENTRY, LABEL_ISSUE, TILE, TREE_HEAD
 from ledger.note import Verifier, open_note, parse_note
 from ledger.private import COMMITMENT_PREFIX, commitment_of_bytes
 
@@ -635,12 +636,30 @@ class _LabelIssues:
     pass beside the entries: each range is its entry's, contiguous with the GTIN's previous one,
     and signed by the key that was the issuer's active label key when the entry was appended."""
 
-    def __init__(self, rows: Iterator[tuple[Any, ...]], keys: list[KeyRecord]) -> None:
+    def __init__(
+        self, rows: Iterator[tuple[Any, ...]], keys: list[KeyRecord], lots: set[str]
+    ) -> None:
         self.rows = rows
         self.pending = next(rows, None)
         self.keys = {k.verifier.vkey: k for k in keys}
         self.last_serial: dict[str, int] = {}
         self.ranges = 0
+        #: The labelled lots, whose custody the pass replays (only theirs: the pass stays lean).
+        self.lots = lots
+        self.holders: dict[str, str] = {}
+
+    def observe(self, lot: str, subject: dict[str, Any], envelope: dict[str, Any]) -> None:
+        """Custody of a labelled lot as its entries hand it on: the entry that makes it (the
+        lot is its ``output``) and an accepted receipt make their recorder its holder."""
+        role = subject.get("role")
+        payload = envelope.get("payload")
+        if role == "output" or (
+            role == "input"
+            and envelope.get("type") in RECEIPTS
+            and isinstance(payload, dict)
+            and not payload.get("refused")
+        ):
+            self.holders[lot] = str(envelope.get("actor", ""))
 
     def check(self, index: int, envelope: dict[str, Any]) -> None:
         row = self.pending
@@ -667,6 +686,10 @@ class _LabelIssues:
         ):
             raise _fail(
                 _entry(index), N_("the label issue beside the log disagrees with the entry")
+            )
+        if self.holders.get(lot) != f"org:{issuer}":
+            raise _fail(
+                _entry(index), N_("the organisation that issued the labels did not hold the lot")
             )
         self.last_serial[gtin] = last
         self.ranges += 1
@@ -811,6 +834,8 @@ def _stream_entries(
     signed: SignedHead | None,
 ) -> dict[str, list[Any]]:
     connection = streams.connection
+    # Read before any stream is open on the connection.
+    labelled_lots = set(connection.execute(sa.select(LABEL_ISSUE.c.lot).distinct()).scalars())
     tiles = _TileCheck(streams, height)
     tree = _RebuiltTree(tiles, height)
     root = tree.root
@@ -837,7 +862,9 @@ def _stream_entries(
             "label_issues",
         ),
         chain.label_keys.keys,
+        labelled_lots,
     )
+    labelled = label_issues.lots
 
     # subject -> [leaf hash hex of its newest entry, that entry's index, number of entries]
     heads: dict[str, list[Any]] = {}
@@ -906,6 +933,8 @@ def _stream_entries(
                         raise TypeError(name)
                 except (TypeError, KeyError):
                     raise _fail(_entry(index), N_("a subject of the entry is malformed")) from None
+                if name in labelled:
+                    label_issues.observe(name, subject, envelope)
                 state = heads.get(name)
                 if state is None:
                     if prev is not None:

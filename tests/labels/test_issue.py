@@ -15,7 +15,7 @@ from labels.digital_link import check_label_fits, label_url
 from labels.keys import create_label_key, end_label_key, label_signer
 from labels.signature import LabelId, sign_label
 from labels.verify import check_issued_label, trusted_keys
-from ledger.audit import audit
+from ledger.audit import _LabelIssues, audit
 from ledger.canonical import envelope_of
 from ledger.errors import AuditError, ForbiddenError, LotBlockedError, RuleViolationError
 from ledger.export import export_bundle
@@ -315,3 +315,31 @@ def test_a_label_whose_issuer_did_not_hold_the_lot_is_refused(world: World) -> N
     # As if the ledger's custody said someone else held the lot at the issuing entry.
     with pytest.raises(errors.LabelIssuerError):
         check_issued_label(world.log, url, holder=COLLECTOR)
+
+
+def test_the_audit_refuses_labels_issued_by_an_organisation_that_did_not_hold_the_lot(
+    world: World,
+) -> None:
+    """The audit's replay of custody, fed directly: a pack by the collector, then an issue by
+    the packhouse (which the recording rules would have refused)."""
+    key = world.log.active_label_key(PACKHOUSE)
+    assert key is not None
+    lot_id = f"lot:{PACKED_LONGAN}/Y"
+    rows = iter([(500, PACKED_LONGAN, lot_id, PACKHOUSE, 900_001, 900_002, key.verifier.vkey)])
+    checker = _LabelIssues(rows, world.log.keys(ROLE_LABEL), {lot_id})
+    checker.last_serial[PACKED_LONGAN] = 900_000
+    made = {"id": lot_id, "role": "output", "prev": None}
+    checker.observe(lot_id, made, {"type": "pack", "actor": f"org:{COLLECTOR}", "payload": {}})
+    issue_envelope = {
+        "type": "label.issue",
+        "actor": f"org:{PACKHOUSE}",
+        "payload": {
+            "lot": lot_id,
+            "count": 2,
+            "first_serial": "900001",
+            "last_serial": "900002",
+            "label_key": key.verifier.vkey,
+        },
+    }
+    with pytest.raises(AuditError, match="did not hold the lot"):
+        checker.check(500, issue_envelope)
