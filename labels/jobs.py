@@ -11,6 +11,7 @@ has not moved for :data:`STALE_AFTER`.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ import re
 import secrets
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -35,8 +36,9 @@ QUEUED, RUNNING, DONE, FAILED, INTERRUPTED = "queued", "running", "done", "faile
 KEEP_FOR = timedelta(days=7)
 #: A running job reports progress every 50 labels; one silent this long has died.
 STALE_AFTER = timedelta(minutes=10)
-#: A queued job waits for the jobs before it; one still waiting after this long was lost.
-LOST_AFTER = timedelta(hours=6)
+#: A queued job waits for the jobs before it (three per organisation, minutes each); one still
+#: waiting after this long was lost with the worker that queued it.
+LOST_AFTER = timedelta(hours=1)
 #: Jobs one organisation may have queued or running at once (each keeps a core busy).
 MAX_ACTIVE_JOBS = 3
 logger = logging.getLogger(__name__)
@@ -105,6 +107,16 @@ class PrintJobs:
             json.dump(asdict(job), handle)
         os.replace(temporary, self._state_path(job.id))
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def _now(self) -> str:
         return self.clock.now().isoformat(timespec="seconds")
 
@@ -113,29 +125,30 @@ class PrintJobs:
         layout_named(layout)
         total = count_labels(self.log, lot_id, organisation)
         self._forget_old()
-        active = [job for job in self._jobs_of(organisation) if job.status in (QUEUED, RUNNING)]
-        if len(active) >= MAX_ACTIVE_JOBS:
-            raise ConflictError(
-                N_(
-                    "{organisation} already has {count} print jobs under way; start another "
-                    "when one is done."
-                ),
+        with self._locked():  # workers count and add jobs one at a time
+            active = [j for j in self._jobs_of(organisation) if j.status in (QUEUED, RUNNING)]
+            if len(active) >= MAX_ACTIVE_JOBS:
+                raise ConflictError(
+                    N_(
+                        "{organisation} already has {count} print jobs under way; start another "
+                        "when one is done."
+                    ),
+                    organisation=organisation,
+                    count=len(active),
+                )
+            now = self._now()
+            job = PrintJob(
+                id=secrets.token_hex(16),
+                lot=lot_id,
+                layout=layout,
                 organisation=organisation,
-                count=len(active),
+                status=QUEUED,
+                done=0,
+                total=total,
+                created_at=now,
+                updated_at=now,
             )
-        now = self._now()
-        job = PrintJob(
-            id=secrets.token_hex(16),
-            lot=lot_id,
-            layout=layout,
-            organisation=organisation,
-            status=QUEUED,
-            done=0,
-            total=total,
-            created_at=now,
-            updated_at=now,
-        )
-        self._write(job)
+            self._write(job)
         self.submit(lambda: self._run(job))
         return job
 

@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ledger import lots
-from ledger.db import insert_rows
+from ledger.db import insert_rows, write_transaction
 from ledger.errors import ForbiddenError
 from ledger.label_issues import lot_label_issues
 from ledger.log import Log
@@ -421,8 +421,12 @@ class ScanLog:
     def _sum_up(self, today: date) -> int:
         # Kept: the last ``retention_days`` days, today included.
         cutoff = (today - timedelta(days=self.settings.retention_days - 1)).isoformat()
-        with self.engine.begin() as connection:
-            rows = connection.execute(sa.select(LABEL_SCAN).where(LABEL_SCAN.c.day < cutoff)).all()
+        # BEGIN IMMEDIATE on SQLite (no lock upgrade to fail half-way); on PostgreSQL the rows
+        # are deleted in id order, so two workers never wait on each other in a cycle.
+        with write_transaction(self.engine) as connection:
+            rows = connection.execute(
+                sa.select(LABEL_SCAN).where(LABEL_SCAN.c.day < cutoff).order_by(LABEL_SCAN.c.id)
+            ).all()
             if not rows:
                 return 0
             # Delete first: if another worker is summing up the same scans, one of the two

@@ -146,8 +146,9 @@ def holder_at(log: Log, lot_id: str, index: int) -> str | None:
     A lot's holder changes only two ways: the entry that made it (the lot is its ``output``)
     makes the recorder its holder, and an accepted receipt makes the receiver its holder
     (a shipment leaves the holder as it is until then; a refused receipt returns the lot to it).
-    Read from the entries' signed bytes, not from the lot table, so that a verifier relies on the
-    log alone. None if the lot did not exist before ``index``.
+    The lot's entries are found through the subject index; the roles, types and recorders are
+    read from their signed bytes, not from the lot table, as the audit and the bundle verifier
+    read them. None if the lot did not exist before ``index``.
     """
     holder: str | None = None
     after = -1
@@ -157,7 +158,12 @@ def holder_at(log: Log, lot_id: str, index: int) -> str | None:
             if link.entry.index >= index:
                 return holder
             envelope = link.entry.envelope
-            made_it = link.role == "output"
+            # The role as the entry's signed bytes state it (not the index table's copy).
+            role = next(
+                (s.get("role") for s in envelope.get("subjects", ()) if s.get("id") == lot_id),
+                None,
+            )
+            made_it = role == "output"
             received_it = envelope.get("type") in RECEIPTS and not envelope["payload"].get(
                 "refused"
             )

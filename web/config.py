@@ -57,6 +57,7 @@ def from_environment(
         "SCAN_SALT_DIR": env.get("SCAN_SALT_DIR", str(SHARED_MEMORY)),
         "SCAN_AREA_LIMIT": env.get("SCAN_AREA_LIMIT", "10 per minute"),
         "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0")),
+        "LABEL_PRINT_DIR": env.get("LABEL_PRINT_DIR") or str(instance / "label-prints"),
         "LABEL_BASE_URL": env.get("LABEL_BASE_URL")
         or "https://" + env.get("LEDGER_ORIGIN", DEFAULT_ORIGIN).split("/")[0],
     }

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 
 from labels.jobs import DONE
 from labels.layouts import DEFAULT_LAYOUT, LAYOUTS
-from labels.printing import count_labels
+from ledger import lots
 from ledger.errors import AuthenticationError, ForbiddenError
 from ledger.label_issues import lot_labels
 from ledger.messages import N_, Message
@@ -31,8 +31,8 @@ bp = Blueprint("printing", __name__)
 
 
 def _form_csrf_ok(name: str = "csrf") -> bool:
-    sent = request.form.get("csrf_token", "")
-    expected = session.get(name, "")
+    sent = request.form.get("csrf_token", "").encode()
+    expected = str(session.get(name, "")).encode()
     return bool(expected) and hmac.compare_digest(sent, expected)
 
 
@@ -99,7 +99,15 @@ def print_form(gtin: str, code: str) -> Any:
     lot_id = check_subject_id(f"lot:{gtin}/{code}")
     log = get_log()
     # Only the holder sees the form (and the serials issued): ForbiddenError for anyone else.
-    count_labels(log, lot_id, principal.actor.removeprefix("org:"))
+    lot = lots.lot(log.engine, lot_id)
+    organisation = principal.actor.removeprefix("org:")
+    if lot["holder"] != organisation:
+        raise ForbiddenError(
+            N_("Lot {lot} is held by {holder}; only its holder can {action} it."),
+            lot=lot_id,
+            holder=lot["holder"],
+            action=Message(N_("print the labels of")),
+        )
     issued = lot_labels(log.engine, lot_id)
     return render_template(
         "print.html",

@@ -64,7 +64,7 @@ def _raw_target() -> str:
 
 def _page_path(gtin: str, lot: str, serial: str | None) -> str:
     path = f"/01/{gtin}/10/{quote(lot, safe='')}"
-    return path + (f"/21/{serial}" if serial is not None else "")
+    return path + (f"/21/{quote(serial, safe='')}" if serial is not None else "")
 
 
 def _with_link_header(response: Response, page_path: str) -> Response:
@@ -72,6 +72,7 @@ def _with_link_header(response: Response, page_path: str) -> Response:
     response.headers["Link"] = f'<{linkset}>; rel="linkset"; type="{LINKSET}"'
     response.vary.add("Accept")
     response.vary.add("Accept-Language")
+    response.vary.add("Cookie")  # the language chosen with ?lang= is kept in one
     return response
 
 

@@ -18,12 +18,11 @@ from labels.verify import check_issued_label, trusted_keys
 from ledger.audit import _LabelIssues, audit
 from ledger.canonical import envelope_of
 from ledger.errors import AuditError, ForbiddenError, LotBlockedError, RuleViolationError
-from ledger.export import export_bundle
 from ledger.keys import ROLE_LABEL
 from ledger.label_issues import holder_at, issued_label, lot_label_issues
 from ledger.models import LABEL_ISSUE
 from ledger.recording import Recorder, label_limit
-from tests.ledger.test_tampering import VERIFY_BUNDLE, drop_triggers, run_verify_bundle
+from tests.ledger.test_tampering import VERIFY_BUNDLE, drop_triggers, verify_exported_bundle
 from tests.world import (
     AUDITOR,
     COLLECTOR,
@@ -226,11 +225,7 @@ def test_the_audit_notices_a_label_issue_changed_beside_the_log(
 
 
 def test_the_bundle_verifier_checks_every_label_issue(world: World, tmp_path: Path) -> None:
-    world.log.checkpoint()
-    export_bundle(world.log, tmp_path / "bundle")
-    status, output = run_verify_bundle(
-        tmp_path / "bundle", "--log-key", world.log.active_log_key().verifier.vkey
-    )
+    status, output = verify_exported_bundle(world.log, tmp_path / "bundle")
     assert status == 0, output
 
 
@@ -280,9 +275,22 @@ def test_a_label_issue_by_another_key_or_out_of_order_is_refused_offline(world: 
         checker.check_issue(101, issue(5, 9))
     with pytest.raises(VERIFY_BUNDLE.BundleError, match="did not hold the lot"):
         checker.check_issue(102, issue(6, 9, actor=f"org:{COLLECTOR}"))
+    # A key already ended signs no more issues.
     checker.ended.add(active.verifier.vkey)
     with pytest.raises(VERIFY_BUNDLE.BundleError, match="active label key"):
         checker.check_issue(103, issue(6, 9))
+    checker.ended.discard(active.verifier.vkey)
+    # The collector holds it now, but the entry names the packhouse's key.
+    checker.observe(
+        {
+            "type": "receive",
+            "actor": f"org:{COLLECTOR}",
+            "payload": {},
+            "subjects": [{"id": f"lot:{PACKED_LONGAN}/X", "role": "input", "prev": "…"}],
+        }
+    )
+    with pytest.raises(VERIFY_BUNDLE.BundleError, match="active label key"):
+        checker.check_issue(102, issue(6, 9, actor=f"org:{COLLECTOR}"))
 
 
 def test_the_holder_at_an_entry_is_replayed_from_the_lots_chain(world: World) -> None:
@@ -343,3 +351,42 @@ def test_the_audit_refuses_labels_issued_by_an_organisation_that_did_not_hold_th
     }
     with pytest.raises(AuditError, match="did not hold the lot"):
         checker.check(500, issue_envelope)
+
+
+def test_labels_issued_after_a_handover_are_genuine_everywhere(
+    world: World, tmp_path: Path
+) -> None:
+    """The packhouse labels a lot and ships it whole to the shop, which labels it again with
+    its own key: both are genuine on the server, in the audit and in the bundle verifier."""
+    lot_id = world.packed_lot(units=6)
+    issue(world, lot_id, 3)
+    create_label_key(world.log, RETAILER, [PREFIX], "shop labels")
+    world.ship(PACKER, lot_id, "6", RETAILER)
+    world.record(SHOP, "retail_receive", {"lot": lot_id, "quantity": "6"})
+    issue(world, lot_id, 3, who=SHOP)
+    with world.log.engine.connect() as connection:
+        packhouse_issue, shop_issue = lot_label_issues(connection, lot_id)
+    assert (packhouse_issue.issuer, shop_issue.issuer) == (PACKHOUSE, RETAILER)
+    assert holder_at(world.log, lot_id, shop_issue.entry_idx) == RETAILER
+    assert check_issued_label(world.log, signed_url(world, lot_id, packhouse_issue.first_serial))
+    shop_key = world.log.active_label_key(RETAILER)
+    assert shop_key is not None
+    gtin, _, code = lot_id[4:].partition("/")
+    label = LabelId(gtin, code, str(shop_issue.first_serial))
+    signer = label_signer(world.log, shop_key)
+    url = label_url(BASE, label, sign_label(signer, world.log.origin, label))
+    assert check_issued_label(world.log, url).key.organisation == RETAILER
+    audit(world.log)
+    status, output = verify_exported_bundle(world.log, tmp_path / "bundle")
+    assert status == 0, output
+
+
+def test_a_split_shipment_is_held_by_the_shipper_until_received(world: World) -> None:
+    lot_id = world.packed_lot(units=10)
+    shipped = world.ship(PACKER, lot_id, "4", COLLECTOR, split_lot="SPLIT-1")
+    split = f"lot:{PACKED_LONGAN}/SPLIT-1"
+    assert holder_at(world.log, split, shipped.index + 1) == PACKHOUSE
+    assert holder_at(world.log, lot_id, shipped.index + 1) == PACKHOUSE
+    received = world.receive(COLLECTOR_USER, split, "4")
+    assert holder_at(world.log, split, received.index + 1) == COLLECTOR
+    assert holder_at(world.log, lot_id, received.index + 1) == PACKHOUSE

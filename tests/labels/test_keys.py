@@ -17,13 +17,12 @@ from labels.verify import verify_label_url
 from ledger.audit import audit
 from ledger.canonical import envelope_of
 from ledger.errors import AuditError, ConflictError, InvalidInputError, NotFoundError
-from ledger.export import export_bundle
 from ledger.keys import ROLE_LABEL, parse_trust_list
 from ledger.log import LABEL_KEY_ENDED, LABEL_KEY_REGISTERED
 from ledger.models import KEY_END, KEY_REVOCATION, LOG_KEY
 from ledger.note import open_note
 from tests.factories import event
-from tests.ledger.test_tampering import drop_triggers, run_verify_bundle
+from tests.ledger.test_tampering import drop_triggers, verify_exported_bundle
 from tests.world import COLLECTOR, PACKHOUSE, RETAILER, SLAUGHTERHOUSE, World
 
 PREFIX = "8938888"
@@ -187,11 +186,7 @@ def test_ending_without_a_key_is_a_clear_404(world: World) -> None:
 
 def test_the_bundle_verifier_checks_label_key_entries(world: World, tmp_path: Path) -> None:
     log = world.log
-    log.checkpoint()
-    export_bundle(log, tmp_path / "bundle")
-    status, output = run_verify_bundle(
-        tmp_path / "bundle", "--log-key", log.active_log_key().verifier.vkey
-    )
+    status, output = verify_exported_bundle(log, tmp_path / "bundle")
     assert status == 0, output
 
 
@@ -208,11 +203,7 @@ def test_the_audit_notices_a_label_key_end_moved_forward(world: World, tmp_path:
         audit(log)
     # The trust list now states the moved end, signed by the log key: the bundle verifier
     # compares it with the ledger's own entries and refuses it too.
-    log.checkpoint()
-    export_bundle(log, tmp_path / "bundle")
-    status, output = run_verify_bundle(
-        tmp_path / "bundle", "--log-key", log.active_log_key().verifier.vkey
-    )
+    status, output = verify_exported_bundle(log, tmp_path / "bundle")
     assert status == 1
     assert "label key disagrees" in output or "end of a label key disagrees" in output
     with log.engine.begin() as connection:

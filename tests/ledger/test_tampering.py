@@ -43,6 +43,14 @@ def load_verify_bundle() -> ModuleType:
 VERIFY_BUNDLE = load_verify_bundle()
 
 
+def verify_exported_bundle(log: Log, directory: Path) -> tuple[int, str]:
+    """Sign a checkpoint, export the bundle and run the stand-alone verifier on it, pinning the
+    log's active key: its exit status and output."""
+    log.checkpoint()
+    export_bundle(log, directory)
+    return run_verify_bundle(directory, "--log-key", log.active_log_key().verifier.vkey)
+
+
 def run_verify_bundle(*args: str) -> tuple[int, str]:
     output = io.StringIO()
     with contextlib.redirect_stdout(output):

@@ -31,6 +31,9 @@ def app_config(database_url: str, directory: Path, **overrides: Any) -> dict[str
         "CHECKPOINT_INTERVAL": 0,
         "LEDGER_TILE_HEIGHT": 2,
         "HYT_LANGUAGE": "en",
+        # Each app its own print jobs and scan salt: tests run in parallel processes.
+        "LABEL_PRINT_DIR": str(directory / "label-prints"),
+        "SCAN_SALT_DIR": str(directory),
     }
     config.update(overrides)
     return config

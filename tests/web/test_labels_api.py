@@ -4,6 +4,7 @@ started by the holder, followed, and downloaded when done."""
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -264,3 +265,31 @@ def test_an_organisation_has_at_most_three_print_jobs_under_way(
     again = client.post(path(packed) + "/label-prints", json={}, headers=bearer(tokens["dong-goi"]))
     assert again.status_code == 202
     runner.run_all()
+
+
+def test_a_form_token_that_is_not_ascii_is_refused_not_a_crash(labels_app: Flask) -> None:
+    browser = labels_app.test_client()
+    browser.get("/sign-in")
+    answer = browser.post(
+        "/sign-in", data={"username": "dong-goi", "password": PASSWORD, "csrf_token": "é"}
+    )
+    assert answer.status_code == 401
+
+
+def test_the_print_form_says_when_no_labels_were_issued(labels_app: Flask) -> None:
+    with labels_app.app_context():
+        # Lot codes of its own: another World of this module made lots already.
+        unlabelled = World(get_log(), _codes=itertools.count(900)).packed_lot(units=2)
+    browser = labels_app.test_client()
+    form = browser.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token is not None
+    browser.post(
+        "/sign-in",
+        data={"username": "dong-goi", "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    page = browser.get("/print/" + unlabelled.removeprefix("lot:"))
+    assert page.status_code == 200
+    assert "No labels were issued" in page.get_data(as_text=True) or "Chưa có nhãn" in (
+        page.get_data(as_text=True)
+    )

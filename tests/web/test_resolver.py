@@ -293,3 +293,13 @@ def test_a_request_target_naming_another_host_redirects_on_this_one(
     assert moved.status_code == 301
     assert moved.headers["Location"].startswith("/01/")
     assert moved.headers["Location"].endswith(url)
+
+
+def test_odd_characters_in_a_short_gtins_address_stay_in_its_path(client: FlaskClient) -> None:
+    for serial in ("1%0D%0AX", "1%3Fa", "1%23b"):
+        moved = client.get(f"/01/12345670/10/A/21/{serial}")
+        assert moved.status_code == 301
+        location = moved.headers["Location"]
+        assert location.startswith("/01/00000012345670/10/A/21/1%")
+        assert "?" not in location
+        assert "#" not in location

@@ -41,7 +41,6 @@ def upgrade() -> None:
     with op.batch_alter_table("label_scan", schema=None) as batch_op:
         batch_op.create_index("ix_label_scan_gtin_serial", ["gtin", "serial"], unique=False)
         batch_op.create_index("ix_label_scan_day", ["day"], unique=False)
-        batch_op.create_index("ix_label_scan_lot", ["lot"], unique=False)
     op.create_table(
         "label_scan_day",
         sa.Column("gtin", sa.String(length=14), nullable=False),
