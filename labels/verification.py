@@ -153,7 +153,7 @@ def verify_label(
     issued = MEMO.get(
         size,
         _memo_key(log, "issued", label.gtin, label.serial),
-        lambda: _issued_anyway(log, label.gtin, label.serial),
+        lambda: _read_issued_label(log, label.gtin, label.serial),
     )
     records = MEMO.get(size, _memo_key(log, "label keys"), lambda: log.keys(ROLE_LABEL))
     holder = None
@@ -192,7 +192,7 @@ def verify_label(
     return page
 
 
-def _issued_anyway(log: Log, gtin: str, serial: str) -> IssuedLabel | None:
+def _read_issued_label(log: Log, gtin: str, serial: str) -> IssuedLabel | None:
     with log.engine.connect() as connection:
         return issued_label(connection, gtin, serial)
 

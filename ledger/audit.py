@@ -30,7 +30,7 @@ from ledger.db import SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES
 from ledger.envelope import LEDGER_ACTOR
 from ledger.errors import AuditError, LedgerError
 from ledger.keys import ROLE_LABEL, ROLE_LOG, KeyRecord, SignedHead, load_keys, read_public_key
-from ledger.label_issues import RECEIPTS
+from ledger.label_issues import hands_over
 from ledger.log import KEY_ROTATED, LABEL_KEY_ENDED, LABEL_KEY_REGISTERED, Log
 from ledger.messages import N_, Message
 from ledger.models import CHECKPOINT, ENTRY, LABEL_ISSUE, TILE, TREE_HEAD
@@ -651,14 +651,7 @@ class _LabelIssues:
     def observe(self, lot: str, subject: dict[str, Any], envelope: dict[str, Any]) -> None:
         """Custody of a labelled lot as its entries hand it on: the entry that makes it (the
         lot is its ``output``) and an accepted receipt make their recorder its holder."""
-        role = subject.get("role")
-        payload = envelope.get("payload")
-        if role == "output" or (
-            role == "input"
-            and envelope.get("type") in RECEIPTS
-            and isinstance(payload, dict)
-            and not payload.get("refused")
-        ):
+        if hands_over(subject.get("role"), envelope):
             self.holders[lot] = str(envelope.get("actor", ""))
 
     def check(self, index: int, envelope: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ labels in issuing order, ``N`` all labels issued for the lot so far.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -140,6 +141,20 @@ def lot_labels(engine: Engine, lot_id: str) -> dict[str, object]:
 RECEIPTS = ("receive", "retail_receive")
 
 
+def hands_over(role: object, envelope: dict[str, Any]) -> bool:
+    """Whether an entry in which a lot plays ``role`` makes the entry's recorder the lot's
+    holder: the entry that made the lot (its ``output``), or an accepted receipt of it."""
+    if role == "output":
+        return True
+    payload = envelope.get("payload")
+    return (
+        role == "input"
+        and envelope.get("type") in RECEIPTS
+        and isinstance(payload, dict)
+        and not payload.get("refused")
+    )
+
+
 def holder_at(log: Log, lot_id: str, index: int) -> str | None:
     """Who held the lot just before entry ``index``, replayed from the lot's own chain.
 
@@ -163,11 +178,7 @@ def holder_at(log: Log, lot_id: str, index: int) -> str | None:
                 (s.get("role") for s in envelope.get("subjects", ()) if s.get("id") == lot_id),
                 None,
             )
-            made_it = role == "output"
-            received_it = envelope.get("type") in RECEIPTS and not envelope["payload"].get(
-                "refused"
-            )
-            if made_it or received_it:
+            if hands_over(role, envelope):
                 holder = str(envelope.get("actor", "")).removeprefix("org:")
         if chain.next_after is None:
             return holder

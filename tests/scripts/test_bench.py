@@ -6,32 +6,31 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_the_ledger_benchmark_prints_one_json_object() -> None:
+def run_bench(*args: str) -> dict[str, Any]:
+    """Run ``scripts/bench.py`` with ``args``; its one JSON object."""
     result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "bench.py"),
-            "ledger",
-            "--entries",
-            "300",
-            "--runs",
-            "1",
-        ],
+        [sys.executable, str(ROOT / "scripts" / "bench.py"), *args],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout)
+    figures: dict[str, Any] = json.loads(result.stdout)
+    return figures
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_ledger_benchmark_prints_one_json_object() -> None:
+    figures = run_bench("ledger", "--entries", "300", "--runs", "1")
     assert figures["entries"] == 300
     for name in (
         "append_batch_per_s",
@@ -54,15 +53,7 @@ def test_the_ledger_benchmark_prints_one_json_object() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_the_api_benchmark_prints_one_json_object() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "bench.py"), "api", "--scale", "1", "--runs", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout)
+    figures = run_bench("api", "--scale", "1", "--runs", "1")
     assert figures["scale"] == 1
     assert figures["events"] > 200
     for name in ("service_events_per_s", "validate_only_per_s", "ledger_batch_per_s"):
@@ -78,25 +69,7 @@ def test_the_api_benchmark_prints_one_json_object() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_the_verify_benchmark_prints_one_json_object() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "bench.py"),
-            "verify",
-            "--requests",
-            "40",
-            "--runs",
-            "1",
-            "--print-units",
-            "30",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(result.stdout)
+    figures = run_bench("verify", "--requests", "40", "--runs", "1", "--print-units", "30")
     for name in (
         "page_rps",
         "page_p50_ms",
