@@ -77,7 +77,7 @@ def lot_label_text(log: Log, lot_id: str) -> LabelText:
         for facts in origin["facts"]:
             organisation = facts.get("cooperative") or facts.get("producer")
             if organisation:
-                producers[masterdata.get("organisation", organisation)["name"]] = None
+                producers[masterdata.get("organisation", organisation, full=True)["name"]] = None
     roots = {origin["lot"] for origin in trace["origins"]}
     days = sorted(_day(lot["created_event_time"]) for lot in trace["lots"] if lot["id"] in roots)
     harvest = days[0].strftime("%d/%m/%Y") if days else "-"

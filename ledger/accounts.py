@@ -33,7 +33,7 @@ from ledger.errors import (
 )
 from ledger.messages import N_, Message
 from ledger.models import ACCOUNT, ADMIN_AUDIT, API_TOKEN, ORGANISATION
-from ledger.vocabulary import ACCOUNT_ROLES, ORGANISATION_ACCOUNT_ROLES
+from ledger.vocabulary import ACCOUNT_ROLES, AUTHORITY_ROLES, ORGANISATION_ACCOUNT_ROLES
 
 TOKEN_PREFIX = "hyt_"  # noqa: S105 - a label, not a secret
 MAX_TOKEN_DAYS = 366
@@ -51,6 +51,14 @@ class Principal:
     username: str
     role: str
     organisation: str | None
+    #: The account's session generation when it signed in (see :meth:`Accounts.end_sessions`).
+    session_generation: int = 0
+
+    @property
+    def authority(self) -> bool:
+        """Auditors and administrators act for the authorities: they recall any lot, inspect
+        any site and read every record."""
+        return self.role in AUTHORITY_ROLES
 
     @property
     def actor(self) -> str:
@@ -104,6 +112,13 @@ def record_admin_action(
             target=target,
             detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
         )
+    )
+
+
+def _principal(row: Any) -> Principal:
+    """The principal of an account row, on its current session generation."""
+    return Principal(
+        row.id, row.username, row.role, row.organisation, int(row.session_generation or 0)
     )
 
 
@@ -164,6 +179,7 @@ class Accounts:
                     active=True,
                     created_at=now,
                     version=1,
+                    session_generation=0,
                 )
                 .returning(ACCOUNT.c.id)
             ).scalar_one()
@@ -182,7 +198,12 @@ class Accounts:
             result = connection.execute(
                 sa.update(ACCOUNT)
                 .where(ACCOUNT.c.username == username)
-                .values(active=active, version=ACCOUNT.c.version + 1)
+                .values(
+                    active=active,
+                    version=ACCOUNT.c.version + 1,
+                    # Deactivating ends every session at once, not at their next check only.
+                    session_generation=ACCOUNT.c.session_generation + 1,
+                )
             )
             if result.rowcount != 1:
                 raise NotFoundError(N_("There is no account {username}."), username=username)
@@ -219,15 +240,64 @@ class Accounts:
             raise AuthenticationError(N_("Wrong username or password.")) from None
         if row is None or not row.active:
             raise AuthenticationError(N_("Wrong username or password."))
-        return Principal(row.id, row.username, row.role, row.organisation)
+        return _principal(row)
 
-    def principal_for_session(self, account_id: int) -> Principal | None:
-        """The principal of a signed-in session; None once the account is deactivated."""
+    def principal_for_session(self, account_id: int, generation: int) -> Principal | None:
+        """The principal of a signed-in session; None once the account is deactivated, or its
+        sessions were ended (signed out, a new password) since this one was signed in."""
         with self.engine.connect() as connection:
             row = connection.execute(sa.select(ACCOUNT).where(ACCOUNT.c.id == account_id)).first()
-        if row is None or not row.active:
+        if row is None or not row.active or row.session_generation != generation:
             return None
-        return Principal(row.id, row.username, row.role, row.organisation)
+        return _principal(row)
+
+    def end_sessions(self, account_id: int) -> None:
+        """End every session of the account, on every device: the cookies a browser keeps are
+        signed, so only the server can tell them apart from current ones."""
+        with write_transaction(self.engine) as connection:
+            connection.execute(
+                sa.update(ACCOUNT)
+                .where(ACCOUNT.c.id == account_id)
+                .values(session_generation=ACCOUNT.c.session_generation + 1)
+            )
+
+    def change_password(self, username: str, current: str, new: str) -> Principal:
+        """Set a new password after checking the current one; every session ends, and the
+        returned principal (on the new session generation) may sign in again."""
+        self.authenticate_password(username, current)
+        return self.set_password(username, new, by=username)
+
+    def set_password(self, username: str, password: str, *, by: str) -> Principal:
+        """Set the account's password (an administrator's reset, or a change by its owner);
+        ends every session of the account."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInputError(
+                errors={
+                    "new_password": [
+                        Message(
+                            N_("Must be at least {limit} characters long."),
+                            limit=MIN_PASSWORD_LENGTH,
+                        )
+                    ]
+                }
+            )
+        with write_transaction(self.engine) as connection:
+            result = connection.execute(
+                sa.update(ACCOUNT)
+                .where(ACCOUNT.c.username == username)
+                .values(
+                    password_hash=_HASHER.hash(password),
+                    version=ACCOUNT.c.version + 1,
+                    session_generation=ACCOUNT.c.session_generation + 1,
+                )
+            )
+            if result.rowcount != 1:
+                raise NotFoundError(N_("There is no account {username}."), username=username)
+            record_admin_action(
+                connection, self.now(), by, "account.password", f"account:{username}", {}
+            )
+            row = connection.execute(sa.select(ACCOUNT).where(ACCOUNT.c.username == username)).one()
+        return _principal(row)
 
     # --- tokens --------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from ledger.models import (
     ORGANISATION,
     PRODUCT,
     RECALL,
+    RECALL_REQUEST,
     RECORDED_EVENT,
     SAFETY_INTERVAL,
 )
@@ -75,13 +76,14 @@ _LOT_COLUMNS = (
     "recall_entry",
     "hold_entry",
     "updated_entry",
+    "creator",
 )
 
 
 #: Fixed when a lot is made; custody, corrections, recalls and holds change the other columns.
 _LOT_FIXED_COLUMNS = frozenset(
     {"gtin", "lot_code", "unit", "created_entry", "created_event_time", "created_utc", "origin"}
-    | {"best_before", "units"}
+    | {"best_before", "units", "creator"}
 )
 _LOT_CHANGING_COLUMNS = tuple(c for c in _LOT_COLUMNS if c not in _LOT_FIXED_COLUMNS)
 _LOT_FIXED_IN_ORDER = tuple(c for c in _LOT_COLUMNS if c in _LOT_FIXED_COLUMNS)
@@ -114,6 +116,8 @@ class LotState:
     hold_entry: int | None = None
     #: The plot, house or flock a lot was harvested or slaughtered from (root lots only).
     source: str | None = None
+    #: The organisation that made the lot (a split-off part keeps its parent's creator).
+    creator: str = ""
     stored: bool = field(default=False, repr=False)
 
     def as_row(self) -> dict[str, Any]:
@@ -187,6 +191,9 @@ class CustodyState:
         self.recorded_keys: dict[tuple[str, str], int] = {}
         self.new_recalls: list[dict[str, Any]] = []
         self.lifted_recalls: dict[int, int] = {}
+        #: Recall requests filed in this transaction, and (resolution, entry) of those decided.
+        self.new_recall_requests: list[dict[str, Any]] = []
+        self.resolved_requests: dict[int, tuple[str, int]] = {}
         #: Corrections made earlier in this transaction: (corrected entry, changes).
         self.corrections: list[tuple[int, dict[str, Any]]] = []
         #: Label serials: the next one per GTIN, labels issued per lot, and new issues.
@@ -453,6 +460,39 @@ class CustodyState:
             result["lifted_entry"] = self.lifted_recalls[entry_idx]
         return result
 
+    # --- recall requests ------------------------------------------------------------------------
+
+    def recall_request(self, entry_idx: int) -> dict[str, Any] | None:
+        """The recall request filed by entry ``entry_idx`` as it stands in this transaction."""
+        found: dict[str, Any] | None = next(
+            (dict(r) for r in self.new_recall_requests if r["entry_idx"] == entry_idx), None
+        )
+        if found is None:
+            row = self.connection.execute(
+                sa.select(RECALL_REQUEST).where(RECALL_REQUEST.c.entry_idx == entry_idx)
+            ).first()
+            found = dict(row._mapping) if row is not None else None
+        if found is not None and entry_idx in self.resolved_requests:
+            found["resolution"], found["resolved_entry"] = self.resolved_requests[entry_idx]
+        return found
+
+    def open_recall_requests(self, lot_id: str) -> list[dict[str, Any]]:
+        """The undecided recall requests on a lot, oldest first."""
+        rows = [
+            dict(row._mapping)
+            for row in self.connection.execute(
+                sa.select(RECALL_REQUEST)
+                .where(RECALL_REQUEST.c.lot == lot_id, RECALL_REQUEST.c.resolution.is_(None))
+                .order_by(RECALL_REQUEST.c.entry_idx)
+            )
+        ]
+        rows += [dict(r) for r in self.new_recall_requests if r["lot"] == lot_id]
+        return [r for r in rows if r["entry_idx"] not in self.resolved_requests]
+
+    def resolve_recall_request(self, entry_idx: int, resolution: str, by: int) -> None:
+        """Mark a request "confirmed" (by a recall) or "dismissed", by entry ``by``."""
+        self.resolved_requests[entry_idx] = (resolution, by)
+
     # --- labels -----------------------------------------------------------------------------
 
     def next_serial(self, gtin: str) -> int:
@@ -511,10 +551,18 @@ class CustodyState:
             (SAFETY_INTERVAL, self.intervals),
             (RECORDED_EVENT, self.recorded),
             (RECALL, self.new_recalls),
+            (RECALL_REQUEST, self.new_recall_requests),
             (LABEL_ISSUE, self.label_issues),
         ):
             insert_rows(self.connection, table, rows)
             rows.clear()
+        for entry_idx, (resolution, by) in self.resolved_requests.items():
+            self.connection.execute(
+                sa.update(RECALL_REQUEST)
+                .where(RECALL_REQUEST.c.entry_idx == entry_idx)
+                .values(resolution=resolution, resolved_entry=by)
+            )
+        self.resolved_requests.clear()
         insert_rows(self.connection, LOT_BLOCK, self._new_blocks)
         self._new_blocks.clear()
         for lift in self._lift_updates:

@@ -303,6 +303,8 @@ def _master_data(
         "organisation": DISTRIBUTOR,
         "kind": "cold_store",
         "name": "Kho lạnh Phố Hiến",
+        # The packhouse rents space here: it may store and cool its own lots in this cold store.
+        "clients": [PACKHOUSE],
     }
     loc[SLAUGHTER_SITE] = {
         "organisation": SLAUGHTERHOUSE,

@@ -9,6 +9,7 @@ summaries. Each step keeps its ledger entry index, so the page can link to the p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from ledger import lots
 from ledger.canonical import envelope_of
 from ledger.log import Log
-from ledger.models import CERTIFICATE, LOCATION, ORGANISATION, RECALL
+from ledger.models import CERTIFICATE, LOCATION, LOT, LOT_BLOCK, ORGANISATION, RECALL
 from ledger.trace import trace_back
 
 #: Event types on the journey, and the step each one is. Others (farm inputs, money, checks)
@@ -158,7 +159,7 @@ def journey(log: Log, lot_id: str) -> dict[str, Any]:
         "certificates": list(certificates.values()),
         "steps": steps,
         "legs": _legs(steps),
-        "recalls": _recalls(log, trace["lots"]),
+        "recalls": _recalls(log, lot_id),
         "truncated": trace["truncated"],
     }
 
@@ -222,22 +223,66 @@ def _legs(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return legs
 
 
-def _recalls(log: Log, lots_seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Active recalls of the lot or any lot it was made from, with what the consumer should do."""
-    entries = {lot["recalled_by"] for lot in lots_seen if lot["recalled_by"] is not None}
-    if not entries:
-        return []
-    notices = []
+def _recalls(log: Log, lot_id: str) -> list[dict[str, Any]]:
+    """The active recalls that cover this very lot, each with who recalled it and in what
+    capacity (an authority, the producer, or a holder withdrawing its own stock), from which
+    lot, when, why and what the consumer should do.
+
+    Only recalls that block this lot count: a holder's withdrawal of its own part of a lot, or a
+    recall of an ancestor's remainder, does not make the other parts recalled."""
     with log.engine.connect() as connection:
-        rows = connection.execute(sa.select(RECALL).where(RECALL.c.entry_idx.in_(entries)))
-        recalls = [row for row in rows if row.lifted_entry is None]
-    for row in recalls:
-        payload = envelope_of(log.entry(row.entry_idx).data)["payload"]
+        entries = sorted(
+            connection.execute(
+                sa.select(LOT_BLOCK.c.entry_idx).where(
+                    LOT_BLOCK.c.lot == lot_id,
+                    LOT_BLOCK.c.kind == "recall",
+                    LOT_BLOCK.c.lifted_entry.is_(None),
+                )
+            ).scalars()
+        )
+        if not entries:
+            return []
+        recalls = {
+            row.entry_idx: row
+            for row in connection.execute(sa.select(RECALL).where(RECALL.c.entry_idx.in_(entries)))
+        }
+        roots = sorted({root for row in recalls.values() for root in json.loads(row.lots)})
+        creators = {
+            row.id: row.creator
+            for row in connection.execute(
+                sa.select(LOT.c.id, LOT.c.creator).where(LOT.c.id.in_(roots))
+            )
+        }
+    parties = {envelope_of(log.entry(i).data)["actor"].removeprefix("org:") for i in recalls}
+    parties |= set(creators.values())
+    known = _Names(log, parties - {""}, set())
+    notices = []
+    for index in entries:
+        row = recalls.get(index)
+        if row is None:  # pragma: no cover - every recall block has its recall row
+            continue
+        envelope = envelope_of(log.entry(index).data)
+        payload = envelope["payload"]
+        from_lots = [
+            {
+                "lot": root,
+                "lot_code": root.partition("/")[2],
+                "producer": known.organisation(creators.get(root)),
+            }
+            for root in json.loads(row.lots)
+        ]
         notices.append(
             {
-                "entry": row.entry_idx,
+                "entry": index,
                 "reason": row.reason,
                 "consumer_action": payload.get("consumer_action"),
+                #: "authority", "producer" or "holder" (None for recalls recorded before the
+                #: ledger said so).
+                "capacity": payload.get("capacity"),
+                "by": known.organisation(envelope["actor"].removeprefix("org:")),
+                "event_time": envelope["event_time"],
+                "from_lots": from_lots,
+                "this_lot": lot_id in {item["lot"] for item in from_lots},
             }
         )
     return notices

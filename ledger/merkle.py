@@ -192,10 +192,32 @@ def verify_inclusion(
         )
 
 
+def _check_empty_tree(root: bytes, proof: Sequence[bytes]) -> None:
+    """A proof from size 0 has no hashes, and the empty tree's root is SHA-256 of ``b""``."""
+    if proof:
+        raise ConsistencyProofError(
+            detail=Message(N_("the proof from the empty tree must be empty"))
+        )
+    if root != EMPTY_ROOT:
+        raise ConsistencyProofError(
+            detail=Message(N_("the empty tree's root is the hash of the empty string"))
+        )
+
+
 def verify_consistency(
     first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
 ) -> None:
-    """Raise :class:`ConsistencyProofError` unless tree ``second`` extends tree ``first``."""
+    """Raise :class:`ConsistencyProofError` unless tree ``second`` extends tree ``first``.
+
+    Stricter than transparency-dev/merkle's ``proof.VerifyConsistency`` at size 0. Go returns
+    early when the sizes are equal, comparing only the two roots, so ``(0, 0, X, X, [])`` passes
+    for any ``X``; and from size 0 to a larger size it either accepts any first root (older
+    versions) or refuses the proof outright (newer ones). Here the tree of size 0 has exactly one
+    root, SHA-256 of the empty string (RFC 9162 2.1.1): a ``first_root`` that is anything else
+    describes no tree, so it is refused before the equal-sizes shortcut. For ``(0, 0)`` both roots
+    must be that hash; from size 0 to a larger size, with that root and an empty proof, the proof
+    passes, since every tree extends the empty one.
+    """
     _check_hash(Message(N_("the first root")), first_root, ConsistencyProofError)
     _check_hash(Message(N_("the second root")), second_root, ConsistencyProofError)
     if not 0 <= first <= second:
@@ -206,6 +228,8 @@ def verify_consistency(
         )
     if any(len(element) != HASH_SIZE for element in proof):
         raise ConsistencyProofError(detail=Message(N_("a proof hash is not 32 bytes")))
+    if first == 0:
+        _check_empty_tree(first_root, proof)
     if first == second:
         if proof:
             raise ConsistencyProofError(
@@ -215,14 +239,6 @@ def verify_consistency(
             raise ConsistencyProofError(detail=Message(N_("equal sizes with different roots")))
         return
     if first == 0:
-        if proof:
-            raise ConsistencyProofError(
-                detail=Message(N_("the proof from the empty tree must be empty"))
-            )
-        if first_root != EMPTY_ROOT:
-            raise ConsistencyProofError(
-                detail=Message(N_("the empty tree's root is the hash of the empty string"))
-            )
         return
     if not proof:
         raise ConsistencyProofError(detail=Message(N_("the proof is empty")))

@@ -226,6 +226,9 @@ class Location(Base):
     usable_area_m2: Mapped[str | None] = mapped_column(String(40))
     latitude: Mapped[str | None] = mapped_column(String(40))
     longitude: Mapped[str | None] = mapped_column(String(40))
+    #: GLNs of the organisations the owner lets act here (a cold store's or a packhouse's
+    #: clients), space-separated; versioned with the rest of the location.
+    clients: Mapped[str] = mapped_column(Text, server_default="")
     active: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer)
 
@@ -297,6 +300,9 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
+    #: Sessions carry the generation they were signed in under; signing out, a new password
+    #: and deactivation move it on, which ends every session of the account at once.
+    session_generation: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ApiToken(Base):
@@ -396,6 +402,10 @@ class Lot(Base):
     #: The plot, house or flock a root lot was harvested or slaughtered from (its subject id).
     source: Mapped[str | None] = mapped_column(String(256))
     updated_entry: Mapped[int] = mapped_column(BigInteger)
+    #: The organisation that made the lot (by harvest, placement, slaughter, pack, merge or
+    #: transform); a part split off for a shipment keeps the creator of the lot it came from.
+    #: The creator recalls the lot and all that was made from it.
+    creator: Mapped[str] = mapped_column(String(13), server_default="")
 
 
 class LotEdge(Base):
@@ -448,6 +458,23 @@ class Recall(Base):
     lots: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     lifted_entry: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecallRequest(Base):
+    """A holder's request that a lot it did not make be recalled, until its creator or an
+    authority confirms it (a recall entry) or dismisses it (with a reason)."""
+
+    __tablename__ = "recall_request"
+    __table_args__ = (Index("ix_recall_request_lot", "lot"),)
+
+    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    lot: Mapped[str] = mapped_column(String(256))
+    requested_by: Mapped[str] = mapped_column(String(13))
+    reason: Mapped[str] = mapped_column(Text)
+    consumer_action: Mapped[str | None] = mapped_column(Text)
+    #: "confirmed" or "dismissed" once decided, by the entry ``resolved_entry``.
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolved_entry: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class LabelIssue(Base):
@@ -544,6 +571,7 @@ LOT = table_of(Lot)
 LOT_EDGE = table_of(LotEdge)
 SAFETY_INTERVAL = table_of(SafetyInterval)
 RECALL = table_of(Recall)
+RECALL_REQUEST = table_of(RecallRequest)
 LOT_BLOCK = table_of(LotBlock)
 LABEL_ISSUE = table_of(LabelIssue)
 LABEL_SCAN = table_of(LabelScan)

@@ -170,6 +170,24 @@ def location_subject(kind: str, gln: str) -> str:
     return f"location:{gln}"
 
 
+#: Sites named by their GLN only: where a household grows or raises food (see ledger.journey).
+_PRIVATE_SITES = frozenset({"farm_plot", "chicken_house"})
+
+
+def _site_label(row: Any) -> str:
+    """A site as a refusal names it: its name and GLN, a household's plot by its GLN alone."""
+    if row.kind in _PRIVATE_SITES:
+        return str(row.gln)
+    return f"{row.name} ({row.gln})"
+
+
+def _owner_label(owner: Any, gln: str) -> str:
+    """An owner as a refusal names it: a business by name and GLN, a household by its GLN."""
+    if owner is None or "farm" in owner.roles.split():
+        return gln
+    return f"{owner.name} ({gln})"
+
+
 def _rule(field_name: str, template: str, **params: Any) -> RuleViolationError:
     message = Message(template, **params)
     return RuleViolationError(template, errors={field_name: [message]}, **params)
@@ -236,20 +254,35 @@ class _Context:
         return row
 
     def own_location(self, field_name: str, kinds: Sequence[str] = ()) -> Any:
+        """A location the caller may act at (see :meth:`may_act_at`), else 403 naming the site
+        and its owner."""
         row = self.location(field_name, kinds)
-        if row.organisation != self.org:
+        if not self.may_act_at(row):
             owner = self.state.master("organisation", row.organisation)
-            if owner is None or owner.member_of != self.org:
-                raise ForbiddenError(
-                    N_(
-                        "Location {gln} belongs to {owner}; {organisation} may only record "
-                        "events for its own plots, houses and sites."
-                    ),
-                    gln=row.gln,
-                    owner=row.organisation,
-                    organisation=self.org,
-                )
+            raise ForbiddenError(
+                N_(
+                    "{site} belongs to {owner}; {organisation} may act only at its own sites, "
+                    "its cooperative's and sites whose owner lists it as a client."
+                ),
+                site=_site_label(row),
+                owner=_owner_label(owner, row.organisation),
+                organisation=self.org,
+            )
         return row
+
+    def may_act_at(self, row: Any) -> bool:
+        """Whether the caller acts at the location ``row``: its own, a member farm's (for a
+        cooperative, which records for its members), its cooperative's (for a member), or one
+        whose owner lists it among the site's clients (a cold store's or packhouse's)."""
+        if row.organisation == self.org or self.org in (row.clients or "").split():
+            return True
+        owner = self.state.master("organisation", row.organisation)
+        if owner is not None and owner.member_of == self.org:
+            return True
+        caller = self.state.master("organisation", self.org)
+        return (
+            caller is not None and bool(caller.member_of) and caller.member_of == row.organisation
+        )
 
     def organisation(self, field_name: str, role: str | None = None) -> Any:
         gln = self.data[field_name]
@@ -385,7 +418,10 @@ class _Context:
         source: str | None = None,
         best_before: str | None = None,
         units: int | None = None,
+        creator: str | None = None,
     ) -> LotState:
+        """A lot this event makes, held by the caller; ``creator`` is the caller too, but for a
+        part split off a lot, which keeps the creator of the lot it came from."""
         if self.state.lot(lot_id) is not None:
             raise ConflictError(N_("Lot {lot} already exists."), lot=lot_id)
         product_row = self.product(lot_id, field_name, kinds)
@@ -417,6 +453,7 @@ class _Context:
             best_before=best_before,
             units=units,
             source=source,
+            creator=self.org if creator is None else creator,
         )
         self.state.add_lot(lot)
         self.created.append(lot_id)
@@ -459,7 +496,9 @@ class _Context:
 Handler = Callable[[_Context], None]
 
 #: Events about a lot that may be dated before it: they record what someone decided later.
-_ANY_TIME = frozenset({"correction", "recall", "recall_lift", "hold_release"})
+_ANY_TIME = frozenset(
+    {"correction", "recall", "recall_lift", "hold_release", "recall.request", "recall.dismiss"}
+)
 
 
 # --- farm inputs and flocks --------------------------------------------------------------------
@@ -787,6 +826,7 @@ def _ship(ctx: _Context) -> None:
             unit=lot.unit,
             origin=lot.origin,
             best_before=lot.best_before,
+            creator=lot.creator,
         )
         ctx.edge(lot, shipped, quantity)
         ctx.payload["shipped_lot"] = shipped.id
@@ -852,7 +892,7 @@ def _lot_observation(ctx: _Context) -> None:
     lot = ctx.held_lot("lot", N_("store"), movable=False)
     ctx.subject(lot.id, "observed")
     if ctx.data.get("site"):
-        site = ctx.location("site")
+        site = ctx.own_location("site")
         ctx.subject(location_subject(site.kind, site.gln), "observed")
 
 
@@ -1001,32 +1041,191 @@ def _money(ctx: _Context) -> None:
 # --- oversight ---------------------------------------------------------------------------------
 
 
+#: In what capacity an organisation recalls a lot: as an authority (auditor, admin), as the
+#: lot's producer (its creator, or the creator's cooperative), or as a holder withdrawing its
+#: own stock. The first two recall the lot and everything made or split from it; a holder only
+#: what it holds of the lot and of what was made from it.
+AUTHORITY, PRODUCER, HOLDER = "authority", "producer", "holder"
+
+
+def recall_capacity(ctx: _Context, lot: LotState) -> str | None:
+    """How the caller may recall ``lot``, or None if it neither created nor holds it.
+
+    Food-safety law has an operator withdraw the food it produced or holds and the authorities
+    recall; so the creator recalls all that came of its lot, a mere holder only its own stock.
+    """
+    if ctx.principal.authority:
+        return AUTHORITY
+    if lot.creator == ctx.org:
+        return PRODUCER
+    creator = ctx.state.master("organisation", lot.creator) if lot.creator else None
+    if creator is not None and creator.member_of == ctx.org:
+        return PRODUCER  # a cooperative acts for the farms it records for
+    if lot.holder == ctx.org:
+        return HOLDER
+    return None
+
+
+def _neither_created_nor_held(ctx: _Context, lot: LotState) -> ForbiddenError:
+    return ForbiddenError(
+        N_(
+            "{organisation} neither created nor holds lot {lot}, so it cannot recall it; its "
+            "creator or the authorities can, and a holder of part of it can file a recall "
+            "request."
+        ),
+        organisation=ctx.org,
+        lot=lot.id,
+    )
+
+
 def _recall(ctx: _Context) -> None:
-    oversight = ctx.principal.role in ("auditor", "admin")
-    roots = []
-    for position, lot_id in enumerate(ctx.data["lots"]):
-        lot = ctx.lot(f"lots.{position}", lot_id)
-        if not oversight and lot.holder != ctx.org and not _produced_by(ctx, lot):
+    request = _confirmed_request(ctx) if "request" in ctx.data else None
+    lot_ids = [request["lot"]] if request is not None else ctx.data["lots"]
+    capacities: dict[str, str] = {}
+    for position, lot_id in enumerate(lot_ids):
+        field_name = "request" if request is not None else f"lots.{position}"
+        lot = ctx.lot(field_name, lot_id)
+        capacity = recall_capacity(ctx, lot)
+        if capacity is None:
+            raise _neither_created_nor_held(ctx, lot)
+        if request is not None and capacity == HOLDER:
             raise ForbiddenError(
-                N_("Lot {lot} may be recalled by its holder, its producer or the authorities."),
+                N_("Only the creator of lot {lot} or the authorities decide on its recall."),
                 lot=lot.id,
             )
+        capacities[lot.id] = capacity
         ctx.subject(lot.id, "observed")
-        roots.append(lot.id)
+    if len(set(capacities.values())) > 1:
+        raise _rule(
+            "lots",
+            N_(
+                "Lots you created and lots you only hold are recalled in separate recalls: "
+                "a holder withdraws only its own stock."
+            ),
+        )
+    capacity = next(iter(capacities.values()))
+    roots = list(capacities)
     affected = ctx.state.descendants(roots)
+    blocked = []
     for lot_id in affected:
         recalled = ctx.state.lot(lot_id)
-        if recalled is not None:
-            ctx.state.block(recalled, ctx.index, RECALL_BLOCK)
+        if recalled is None or (capacity == HOLDER and recalled.holder != ctx.org):
+            continue
+        ctx.state.block(recalled, ctx.index, RECALL_BLOCK)
+        blocked.append(lot_id)
+    ctx.payload["capacity"] = capacity
     ctx.state.new_recalls.append(
         {
             "entry_idx": ctx.index,
             "lots": json.dumps(roots),
-            "reason": ctx.data["reason"],
+            "reason": ctx.payload["reason"],
             "lifted_entry": None,
         }
     )
-    ctx.warnings.append(Message(N_("{count} lots are recalled."), count=len(affected)))
+    if capacity == HOLDER:
+        ctx.warnings.append(
+            Message(
+                N_(
+                    "{count} lots of your own stock are withdrawn; the other holders' stock is "
+                    "not, until the lot's creator or an authority recalls it."
+                ),
+                count=len(blocked),
+            )
+        )
+    else:
+        ctx.warnings.append(Message(N_("{count} lots are recalled."), count=len(blocked)))
+
+
+def _confirmed_request(ctx: _Context) -> dict[str, Any]:
+    """The open recall request a recall confirms; its lot, reason and consumer advice become
+    the recall's unless the recall gives its own."""
+    request = _open_request(ctx)
+    ctx.state.resolve_recall_request(request["entry_idx"], "confirmed", ctx.index)
+    ctx.payload["lots"] = [request["lot"]]
+    ctx.payload.setdefault("reason", request["reason"])
+    if "consumer_action" not in ctx.payload:
+        if not request["consumer_action"]:
+            raise _rule("consumer_action", N_("Say what consumers should do; the request did not."))
+        ctx.payload["consumer_action"] = request["consumer_action"]
+    return request
+
+
+def _open_request(ctx: _Context) -> dict[str, Any]:
+    index = ctx.data["request"]
+    request = ctx.state.recall_request(index)
+    if request is None:
+        raise _rule("request", N_("Entry {index} is not a recall request."), index=index)
+    if request["resolution"] is not None:
+        raise _rule(
+            "request",
+            N_("Recall request {index} was already decided by entry {by}."),
+            index=index,
+            by=request["resolved_entry"],
+        )
+    return request
+
+
+def _recall_request(ctx: _Context) -> None:
+    """A holder that did not make a lot asks its creator (or an authority) to recall it.
+
+    Nothing is blocked until the request is confirmed; the holders of the other parts see it
+    (the lot's API answer lists the open requests on it and on what it was made from)."""
+    lot = ctx.lot("lot")
+    capacity = recall_capacity(ctx, lot)
+    if capacity in (AUTHORITY, PRODUCER):
+        raise _rule(
+            "lot",
+            N_("{organisation} may recall lot {lot} itself; a request is for its other holders."),
+            organisation=ctx.org,
+            lot=lot.id,
+        )
+    holds_part = any(
+        (part := ctx.state.lot(lot_id)) is not None and part.holder == ctx.org
+        for lot_id in ctx.state.descendants([lot.id])
+    )
+    if not holds_part:
+        raise ForbiddenError(
+            N_("{organisation} holds no part of lot {lot}; only its holders request a recall."),
+            organisation=ctx.org,
+            lot=lot.id,
+        )
+    for request in ctx.state.open_recall_requests(lot.id):
+        if request["requested_by"] == ctx.org:
+            raise ConflictError(
+                N_("{organisation} already asked for lot {lot} to be recalled (entry {index})."),
+                organisation=ctx.org,
+                lot=lot.id,
+                index=request["entry_idx"],
+            )
+    ctx.subject(lot.id, "observed")
+    if lot.creator and lot.creator != ctx.org:
+        ctx.subject(f"org:{lot.creator}", "observed")  # on the creator's chain, to be seen
+    ctx.state.new_recall_requests.append(
+        {
+            "entry_idx": ctx.index,
+            "lot": lot.id,
+            "requested_by": ctx.org,
+            "reason": ctx.data["reason"],
+            "consumer_action": ctx.data.get("consumer_action"),
+            "resolution": None,
+            "resolved_entry": None,
+        }
+    )
+
+
+def _recall_dismiss(ctx: _Context) -> None:
+    """The lot's creator or an authority dismisses a recall request, saying why."""
+    request = _open_request(ctx)
+    lot = ctx.lot("request", request["lot"])
+    if recall_capacity(ctx, lot) not in (AUTHORITY, PRODUCER):
+        raise ForbiddenError(
+            N_("Only the creator of lot {lot} or the authorities decide on its recall."),
+            lot=lot.id,
+        )
+    ctx.state.resolve_recall_request(request["entry_idx"], "dismissed", ctx.index)
+    ctx.payload["lot"] = lot.id
+    ctx.subject(lot.id, "observed")
+    ctx.subject(f"org:{request['requested_by']}", "observed")
 
 
 def _produced_by(ctx: _Context, lot: LotState) -> bool:
@@ -1346,6 +1545,8 @@ HANDLERS: dict[str, Handler] = {
     "payment": _money,
     "training": _training,
     "recall": _recall,
+    "recall.request": _recall_request,
+    "recall.dismiss": _recall_dismiss,
     "recall_lift": _recall_lift,
     "hold_release": _hold_release,
     "correction": _correction,

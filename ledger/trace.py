@@ -53,6 +53,7 @@ def lot_summary(row: Any) -> dict[str, Any]:
         "gtin": row.gtin,
         "lot": row.lot_code,
         "holder": row.holder,
+        "creator": row.creator,
         "quantity": row.quantity,
         "created_quantity": row.created_quantity,
         "unit": row.unit,
@@ -198,3 +199,9 @@ def trace_forward(engine: Engine, lot_id: str) -> dict[str, Any]:
         "holders": holders,
         "truncated": truncated,
     }
+
+
+def lineage(connection: Connection, lot_id: str, *, backward: bool) -> list[str]:
+    """The lot and every lot it was made from (``backward``) or that was made from it."""
+    ids, _, _ = _walk(connection, lot_id, backward=backward)
+    return ids

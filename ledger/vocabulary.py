@@ -57,6 +57,8 @@ CERTIFICATE_SCHEMES = ("vietgap", "vietgahp", "globalgap", "organic", "gi_hung_y
 ACCOUNT_ROLES = ("farmer", "distributor", "processor", "retailer", "auditor", "admin")
 #: Roles whose accounts act for one organisation (auditors and admins may have none).
 ORGANISATION_ACCOUNT_ROLES = ("farmer", "distributor", "processor", "retailer")
+#: Roles that act for the authorities: they recall any lot, inspect any site, read every record.
+AUTHORITY_ROLES = frozenset({"auditor", "admin"})
 
 # --- activity data -----------------------------------------------------------------------------
 
@@ -151,6 +153,9 @@ EVENT_TYPES: dict[str, EventType] = _types(
     EventType("training", OBJECT, "OBSERVE", own("training"), _HOLDERS | _OVERSIGHT),
     # oversight
     EventType("recall", OBJECT, "OBSERVE", "holding", _HOLDERS | _OVERSIGHT),
+    # a holder asks the lot's creator to recall it; the creator or an authority decides
+    EventType("recall.request", OBJECT, "OBSERVE", own("recall_requesting"), _HOLDERS),
+    EventType("recall.dismiss", OBJECT, "OBSERVE", own("recall_dismissing"), _HOLDERS | _OVERSIGHT),
     EventType("recall_lift", OBJECT, "OBSERVE", "inspecting", _OVERSIGHT),
     EventType("hold_release", OBJECT, "OBSERVE", "inspecting", _OVERSIGHT),
     EventType("correction", OBJECT, "OBSERVE", own("correcting"), _HOLDERS | _OVERSIGHT),

@@ -62,6 +62,7 @@ class LotSchema(Schema):
     gtin = fields.String(required=True)
     lot = fields.String(required=True)
     holder = fields.String(required=True)
+    creator = fields.String(required=True)
     quantity = fields.String(required=True)
     created_quantity = fields.String(required=True)
     unit = fields.String(required=True)
@@ -74,6 +75,26 @@ class LotSchema(Schema):
     best_before = fields.String(allow_none=True, required=True)
     units = fields.Integer(allow_none=True, required=True)
     origin = fields.List(fields.Dict(), required=True)
+
+
+class RecallRequestSchema(Schema):
+    entry = fields.Integer(required=True)
+    lot = fields.String(required=True)
+    requested_by = fields.String(required=True)
+    reason = fields.String(required=True)
+    consumer_action = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True)
+    decided_by_entry = fields.Integer(allow_none=True, required=True)
+
+
+class RecallRequestQuery(_Query):
+    status = Choice(("open", "confirmed", "dismissed", "all"), load_default="open")
+    limit = fields.Integer(load_default=100, validate=between(1, 500))
+
+
+class LotDetailSchema(LotSchema):
+    #: Open recall requests on the lot and on what it was made or split from.
+    recall_requests = fields.List(fields.Nested(RecallRequestSchema), required=True)
 
 
 class LotQuerySchema(_Query):
@@ -162,9 +183,20 @@ class TraceForwardSchema(Schema):
 # --- master data -------------------------------------------------------------------------------
 
 
+class CertificateSchema(Schema):
+    id = fields.String(required=True)
+    scheme = fields.String(required=True)
+    number = fields.String(required=True)
+    holder = fields.String(required=True)
+    valid_from = fields.String(required=True)
+    valid_to = fields.String(required=True)
+    revoked_on = fields.String(allow_none=True, required=True)
+
+
 class OrganisationSchema(Schema):
     gln = fields.String(required=True)
-    name = fields.String(required=True)
+    #: Null where the caller may not read a household's name (``restricted``).
+    name = fields.String(allow_none=True, required=True)
     roles = fields.List(fields.String(), required=True)
     member_of = fields.String(allow_none=True, required=True)
     province_code = fields.String(allow_none=True, required=True)
@@ -172,13 +204,17 @@ class OrganisationSchema(Schema):
     commune_code = fields.String(allow_none=True, required=True)
     active = fields.Boolean(required=True)
     version = fields.Integer(required=True)
+    #: Held by the organisation, or by its cooperative for its members.
+    certificates = fields.List(fields.Nested(CertificateSchema), required=True)
+    #: True when a household's personal fields are left out for this caller.
+    restricted = fields.Boolean(required=True)
 
 
 class LocationSchema(Schema):
     gln = fields.String(required=True)
     organisation = fields.String(required=True)
     kind = fields.String(required=True)
-    name = fields.String(required=True)
+    name = fields.String(allow_none=True, required=True)
     district_code = fields.String(allow_none=True, required=True)
     commune_code = fields.String(allow_none=True, required=True)
     in_gi_area = fields.Boolean(required=True)
@@ -186,8 +222,10 @@ class LocationSchema(Schema):
     usable_area_m2 = fields.String(allow_none=True, required=True)
     latitude = fields.String(allow_none=True, required=True)
     longitude = fields.String(allow_none=True, required=True)
+    clients = fields.List(fields.String(), required=True)
     active = fields.Boolean(required=True)
     version = fields.Integer(required=True)
+    restricted = fields.Boolean(required=True)
 
 
 class ProductSchema(Schema):
@@ -198,6 +236,7 @@ class ProductSchema(Schema):
     name_en = fields.String(required=True)
     active = fields.Boolean(required=True)
     version = fields.Integer(required=True)
+    restricted = fields.Boolean(required=True)
 
 
 class MasterPageQuery(_Query):
@@ -219,6 +258,13 @@ class VersionSchema(Schema):
 class LoginSchema(_Query):
     username = Text(max_length=64, required=True)
     password = fields.String(required=True, load_only=True, validate=lambda v: len(v) <= 1024)
+
+
+class PasswordChangeSchema(_Query):
+    current_password = fields.String(
+        required=True, load_only=True, validate=lambda v: len(v) <= 1024
+    )
+    new_password = fields.String(required=True, load_only=True, validate=lambda v: len(v) <= 1024)
 
 
 class SessionSchema(Schema):

@@ -586,15 +586,40 @@ class TrainingData(_Strict):
 
 
 class RecallData(_Strict):
-    lots = fields.List(LotId(), required=True, validate=item_count(1, MAX_LIST))
-    reason = Text(max_length=1000, multiline=True, required=True)
-    consumer_action = Text(max_length=1000, multiline=True, required=True)
+    """Recalls the lots named, or confirms the recall request of entry ``request`` (whose lot,
+    reason and consumer advice it takes unless it gives its own)."""
+
+    lots = fields.List(LotId(), validate=item_count(1, MAX_LIST))
+    request = count(low=0, high=2**53 - 1)
+    reason = Text(max_length=1000, multiline=True)
+    consumer_action = Text(max_length=1000, multiline=True)
 
     @validates_schema
-    def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
+    def one_reference(self, data: dict[str, Any], **kwargs: Any) -> None:
         if kwargs.get("partial"):
             return  # a correction changes some fields; the rest are as recorded
-        _distinct_lots(data.get("lots", []), "lots")
+        if ("lots" in data) == ("request" in data):
+            raise ValidationError(Message(N_("Give either lots or request.")), "lots")
+        if "lots" in data:
+            for name in ("reason", "consumer_action"):
+                if name not in data:
+                    raise ValidationError(Message(N_("Missing data for required field.")), name)
+            _distinct_lots(data["lots"], "lots")
+
+
+class RecallRequestData(_Strict):
+    """A holder asks the creator of a lot (or an authority) to recall it."""
+
+    lot = LotId(required=True)
+    reason = Text(max_length=1000, multiline=True, required=True)
+    consumer_action = Text(max_length=1000, multiline=True)
+
+
+class RecallDismissData(_Strict):
+    """The lot's creator or an authority dismisses the recall request of entry ``request``."""
+
+    request = count(low=0, high=2**53 - 1, required=True)
+    reason = Text(max_length=1000, multiline=True, required=True)
 
 
 class RecallLiftData(_Strict):
@@ -711,6 +736,8 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "payment": MoneyData,
     "training": TrainingData,
     "recall": RecallData,
+    "recall.request": RecallRequestData,
+    "recall.dismiss": RecallDismissData,
     "recall_lift": RecallLiftData,
     "hold_release": HoldReleaseData,
     "correction": CorrectionData,

@@ -1,6 +1,9 @@
 """Master data as clients send it: organisations, locations and products, with a reason.
 
-Every write says why (``reason``), which goes into the record's version history.
+Every change says why (``reason``), which goes into the record's version history. A client may
+send back the body it read: the key, ``version`` (checked, so that a change made meanwhile is
+not overwritten), and the read-only ``certificates`` and ``restricted`` are accepted; absent
+values may be null.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ class _Strict(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = Text(max_length=500, required=True, load_only=True)
+    reason = Text(max_length=500, load_only=True)
+    #: The version the client read; a PUT of an older one is refused (409).
+    version = fields.Integer(strict=True, validate=lambda v: v >= 0)
+    #: What a GET adds and a PUT ignores.
+    restricted = StrictBoolean()
 
 
 def _roles(items: list[str]) -> None:
@@ -31,30 +38,38 @@ def _roles(items: list[str]) -> None:
 
 
 class OrganisationInput(_Strict):
+    gln = Gln()
     name = Text(max_length=200, required=True)
     roles = fields.List(Choice(ORGANISATION_ROLES), required=True, validate=_roles)
     member_of = Gln(allow_none=True)
-    province_code = Text(**_CODE)
-    district_code = Text(**_CODE)
-    commune_code = Text(**_CODE)
+    province_code = Text(allow_none=True, **_CODE)
+    district_code = Text(allow_none=True, **_CODE)
+    commune_code = Text(allow_none=True, **_CODE)
     active = StrictBoolean(load_default=True)
+    certificates = fields.List(fields.Dict())
 
 
 class LocationInput(_Strict):
+    gln = Gln()
     organisation = Gln(required=True)
     kind = Choice(LOCATION_KINDS, required=True)
     name = Text(max_length=200, required=True)
-    district_code = Text(**_CODE)
-    commune_code = Text(**_CODE)
+    district_code = Text(allow_none=True, **_CODE)
+    commune_code = Text(allow_none=True, **_CODE)
     in_gi_area = StrictBoolean(load_default=False)
-    area_ha = measure()
-    usable_area_m2 = measure()
-    latitude = Amount(minimum=None, maximum=None)
-    longitude = Amount(minimum=None, maximum=None)
+    area_ha = measure(allow_none=True)
+    usable_area_m2 = measure(allow_none=True)
+    latitude = Amount(minimum=None, maximum=None, allow_none=True)
+    longitude = Amount(minimum=None, maximum=None, allow_none=True)
+    #: Organisations the owner lets act here (a cold store's or packhouse's clients).
+    clients = fields.List(Gln(), validate=lambda items: len(items) <= 500)
     active = StrictBoolean(load_default=True)
 
     @validates_schema
     def coordinates(self, data: dict[str, Any], **kwargs: Any) -> None:
+        for name in ("latitude", "longitude"):
+            if data.get(name) is None:
+                data.pop(name, None)
         if ("latitude" in data) != ("longitude" in data):
             raise ValidationError(Message(N_("Give both latitude and longitude.")), "latitude")
         if "latitude" in data and not (
@@ -64,11 +79,22 @@ class LocationInput(_Strict):
 
 
 class ProductInput(_Strict):
+    gtin = fields.String()
     kind = Choice(tuple(PRODUCT_KINDS), required=True)
     unit = Choice(UNITS, required=True)
     name_vi = Text(max_length=200, required=True)
     name_en = Text(max_length=200, required=True)
     active = StrictBoolean(load_default=True)
+
+
+class ClientsInput(Schema):
+    """The organisations that may act at a site, set by its owner."""
+
+    class Meta:
+        unknown = RAISE
+
+    clients = fields.List(Gln(), required=True, validate=lambda items: len(items) <= 500)
+    reason = Text(max_length=500, required=True, load_only=True)
 
 
 def load_gtin(value: str) -> str:

@@ -17,6 +17,12 @@ Checks: every entry's leaf hash against the tiles, every tile, the root of every
 signature, every subject's hash chain (``prev`` links), and, given disclosures (JSON Lines of
 ``{"index", "field", "value", "salt"}``), every disclosed private value against its commitment.
 Exit status 0 and ``OK: …`` on success; 1 and ``FAILED: …`` naming the first problem.
+
+A tar archive may name its members ``./checkpoint`` (``tar -C bundle -cf bundle.tar .``), not an
+absolute path or one with ``..``. Every member's declared size is checked against what it can hold
+(a tile ``width × 32`` bytes, an entry bundle ``width × (2 + 65,535)``, a checkpoint 64 KiB, the
+trust list 16 MiB) before it is read, and all that is read against what the checkpoint's size
+implies, so a small archive claiming a huge member is refused without reading it.
 """
 
 from __future__ import annotations
@@ -24,13 +30,18 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import bz2
+import gzip
 import hashlib
+import io
 import json
+import lzma
 import re
 import sys
 import tarfile
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, BinaryIO, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -44,36 +55,189 @@ COMMITMENT_PREFIX = b"hyt-ledger/private/v1\n"
 TRUST_HEADER = "hyt-ledger/trust/v1"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
+# What each member can hold, so that its declared size is checked before it is read.
+HASH_SIZE = 32
+#: tlog-tiles entry bundles: each entry after its length as a big-endian uint16.
+ENTRY_LENGTH_BYTES = 2
+MAX_ENTRY_BYTES = 0xFFFF
+#: The widest tile, at the largest tile height this verifier accepts (8).
+MAX_TILE_WIDTH = 1 << 8
+MAX_ENTRY_BUNDLE_BYTES = MAX_TILE_WIDTH * (ENTRY_LENGTH_BYTES + MAX_ENTRY_BYTES)
+#: A checkpoint is an origin, a size, a root and perhaps a few extension lines, then at most
+#: ``MAX_SIGNATURES`` signature lines of about 100 bytes: 64 KiB leaves room for long key names.
+MAX_CHECKPOINT_BYTES = 64 * 1024
+#: The trust list has a line of about 200 bytes per key (log keys and every organisation's label
+#: keys): 16 MiB is some 80,000 keys. It is read before the checkpoint, so no size can bound it.
+MAX_TRUST_BYTES = 16 * 1024 * 1024
+#: ``tile-height``: one digit and a newline.
+TILE_HEIGHT_BYTES = 2
+#: No member of a bundle is larger than this: what a tar member may declare, whatever its name.
+MAX_MEMBER_BYTES = max(MAX_ENTRY_BUNDLE_BYTES, MAX_TRUST_BYTES, MAX_CHECKPOINT_BYTES)
+
+CHECKPOINT_LIMIT = "a checkpoint is a few lines and at most 100 signatures"
+TRUST_LIMIT = "a trust list is a line per key"
+MEMBER_LIMIT = "no member of a bundle is larger than a full entry bundle"
+
+
+#: What a damaged compressed archive raises as it is read (a truncated gzip stream: EOFError).
+DECOMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError)
+
 
 class BundleError(Exception):
     """The bundle failed a check; the message says which and why."""
 
 
+class TooLargeError(BundleError):
+    """A member declares more bytes than what it stands for can hold: refused unread."""
+
+    def __init__(self, name: str, size: int, allowed: int, reason: str) -> None:
+        super().__init__(
+            f"{name} declares {size} bytes, but {reason}; at most {allowed} bytes are allowed"
+        )
+
+
 # --- reading the bundle ---------------------------------------------------------------------------
 
 
+def check_size(name: str, size: int, allowed: int, reason: str) -> None:
+    """Refuse a member by the size it declares, so that what it claims is never read to judge."""
+    if size > allowed:
+        raise TooLargeError(name, size, allowed, reason)
+
+
+def read_file(path: Path, name: str, allowed: int, reason: str) -> bytes:
+    """A file's bytes, its size checked before it is read: a sparse file can claim 2 GiB on no
+    disk at all. It must then hold what it declared (at most one byte more is read to know)."""
+    with path.open("rb") as handle:
+        declared = path.stat().st_size
+        check_size(name, declared, allowed, reason)
+        data = handle.read(declared + 1)
+    if len(data) != declared:
+        raise BundleError(f"{name}: declared {declared} bytes but holds {len(data)}")
+    return data
+
+
+def member_path(name: str) -> str:
+    """The bundle path a tar member stands for: ``./tile/0/000``, as ``tar -C bundle -cf b.tar
+    .`` names it, is ``tile/0/000``. A member that is absolute or has a ``..`` part names a place
+    outside the bundle; no exporter writes one, so the archive is refused rather than trusted to
+    mean something by it."""
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if name.startswith("/") or ".." in parts:
+        raise BundleError(f"{name!r}: a member name that points outside the bundle")
+    return "/".join(parts)
+
+
+#: A tar stream: the file itself, or what a decompressor reads from it.
+Stream = io.BufferedIOBase | BinaryIO
+
+
+class BoundedReads:
+    """The tar stream as tarfile reads it, refusing any one read larger than a member can be.
+
+    tarfile reads a PAX or GNU long-name header whole, by the size the header declares, before it
+    returns the member it describes; without this a header claiming 2 GiB is 2 GiB of memory. Member
+    data is read through :meth:`Bundle.read`, which asks for no more than the member may hold.
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+
+    def read(self, size: int) -> bytes:
+        limit = MAX_MEMBER_BYTES + tarfile.BLOCKSIZE  # headers are read padded to whole blocks
+        if size < 0 or size > limit:
+            raise TooLargeError("a tar header", size, limit, MEMBER_LIMIT)
+        return self.stream.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.stream.tell()
+
+
+def decompressed(raw: BinaryIO) -> Stream:
+    """The tar stream inside a gzip, bzip2 or xz file (what tarfile itself reads), else the file."""
+    magic = raw.read(6)
+    raw.seek(0)
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=raw)
+    if magic.startswith(b"BZh"):
+        return bz2.BZ2File(raw)
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(raw)
+    return raw
+
+
+def open_tar(path: Path) -> tarfile.TarFile:
+    """The archive, plain or compressed, with every read of its tar stream bounded."""
+    stream = decompressed(path.open("rb"))  # open as long as the bundle is read
+    return tarfile.open(fileobj=cast(IO[bytes], BoundedReads(stream)), mode="r:")
+
+
+def index_tar(tar: tarfile.TarFile) -> dict[str, tarfile.TarInfo]:
+    """The archive's files by bundle path. Each member's declared size is checked as its header
+    is read, before tarfile moves past its data: in a compressed archive that alone would mean
+    inflating all of it, 2 GiB for a 2 MB ``.tar.gz``."""
+    members: dict[str, tarfile.TarInfo] = {}
+    for member in tar:  # one header at a time
+        path = member_path(member.name)
+        check_size(member.name, member.size, MAX_MEMBER_BYTES, MEMBER_LIMIT)
+        if not member.isfile():
+            continue
+        if path in members:
+            raise BundleError(f"{member.name!r}: the bundle holds {path} twice")
+        members[path] = member
+    return members
+
+
 class Bundle:
+    """The bundle's members, each no larger than what it stands for, and all that is read of them
+    no more than :attr:`byte_limit` (what the checkpoint's size implies, once it is known)."""
+
     def __init__(self, path: Path) -> None:
         self._directory: Path | None = None
         self._tar: tarfile.TarFile | None = None
         self._members: dict[str, tarfile.TarInfo] = {}
+        #: Until the checkpoint gives the size, only the trust list, the checkpoint and the tile
+        #: height are read.
+        self.byte_limit = MAX_TRUST_BYTES + MAX_CHECKPOINT_BYTES + TILE_HEIGHT_BYTES
+        self.bytes_read = 0
         if path.is_dir():
             self._directory = path
         elif path.is_file():
-            self._tar = tarfile.open(path)  # noqa: SIM115 - lives as long as the bundle
-            self._members = {m.name: m for m in self._tar.getmembers() if m.isfile()}
+            self._tar = open_tar(path)
+            self._members = index_tar(self._tar)
         else:
             raise BundleError(f"{path} is neither a directory nor a tar archive")
 
-    def read(self, name: str) -> bytes | None:
+    def read(self, name: str, allowed: int, reason: str) -> bytes | None:
+        """The member's bytes, or None if there is none. Its declared size (the tar header's or
+        the file system's) is checked against ``allowed`` and against what is left of the
+        bundle's byte limit before a byte of it is read."""
         if self._directory is not None:
             path = self._directory / name
-            return path.read_bytes() if path.is_file() else None
+            if not path.is_file():
+                return None
+            declared = path.stat().st_size
+            check_size(name, declared, allowed, reason)
+            self._charge(name, declared)
+            return read_file(path, name, allowed, reason)
         member = self._members.get(name)
         if member is None or self._tar is None:
             return None
+        check_size(name, member.size, allowed, reason)
+        self._charge(name, member.size)
         handle = self._tar.extractfile(member)
-        return handle.read() if handle else None
+        return handle.read(member.size) if handle else None
+
+    def _charge(self, name: str, size: int) -> None:
+        if self.bytes_read + size > self.byte_limit:
+            raise BundleError(
+                f"{name}: its {size} bytes would take the bundle past the {self.byte_limit} "
+                f"bytes it may hold ({self.bytes_read} read so far)"
+            )
+        self.bytes_read += size
 
     def names(self, prefix: str) -> list[str]:
         if self._directory is not None:
@@ -85,11 +249,29 @@ class Bundle:
             )
         return sorted(name for name in self._members if name.startswith(prefix + "/"))
 
-    def require(self, name: str) -> bytes:
-        data = self.read(name)
+    def require(self, name: str, allowed: int, reason: str) -> bytes:
+        data = self.read(name, allowed, reason)
         if data is None:
             raise BundleError(f"the bundle has no {name}")
         return data
+
+
+def bundle_byte_limit(size: int, height: int) -> int:
+    """The most a bundle of ``size`` entries can hold, member by member: the trust list, the tile
+    height, the latest checkpoint and at most one stored checkpoint per size from 0 to ``size``,
+    the hash tiles (``size >> (level * height)`` hashes at each tile level) and the entry bundles
+    (``size`` entries of at most 65,535 bytes, each after its 2-byte length)."""
+    hashes, count = 0, size
+    while count:
+        hashes += count
+        count >>= height
+    return (
+        MAX_TRUST_BYTES
+        + TILE_HEIGHT_BYTES
+        + (size + 2) * MAX_CHECKPOINT_BYTES
+        + hashes * HASH_SIZE
+        + size * (ENTRY_LENGTH_BYTES + MAX_ENTRY_BYTES)
+    )
 
 
 def encode_index(index: int) -> str:
@@ -141,43 +323,82 @@ class Key:
         return f"{self.name}+{self.key_id:08x}"
 
 
-def open_note(note: bytes, keys: list[Key], what: str) -> tuple[str, set[Key]]:
-    """The note's text and the keys whose signatures verified; unknown keys are ignored, a
-    failing signature by a known key rejects the note, and so does having none by a known key."""
+#: As ledger/note.py (and Go's note.Open): a note with more signature lines is malformed, and is
+#: refused before any line is parsed or verified.
+MAX_SIGNATURES = 100
+SIGNATURE_PREFIX = "— "
+CONTROL_CHARACTER = re.compile(r"[\x00-\x09\x0b-\x1f]")
+NAME_FORBIDDEN = re.compile(r"[\s+]")
+
+
+def split_note(note: bytes, what: str) -> tuple[str, list[str]]:
+    """The note's text and its signature lines, by the rules of ledger/note.py's ``parse_note``:
+    UTF-8 without control characters, the text then a blank line, at most ``MAX_SIGNATURES``
+    lines, the last ending in a newline. Counting comes first, so 200,000 copies of one valid
+    line cost a split, not 200,000 verifications."""
     try:
-        text_all = note.decode("utf-8")
+        decoded = note.decode("utf-8")
     except UnicodeDecodeError:
         raise BundleError(f"{what}: not UTF-8") from None
-    split = text_all.rfind("\n\n")
-    if split < 0 or not text_all.endswith("\n"):
+    if CONTROL_CHARACTER.search(decoded):
+        raise BundleError(f"{what}: the note contains a control character")
+    split = decoded.rfind("\n\n")
+    if split < 0:
         raise BundleError(f"{what}: not a signed note")
-    text, lines = text_all[: split + 1], text_all[split + 2 : -1].split("\n")
+    block = decoded[split + 2 :]
+    if not block.endswith("\n"):
+        raise BundleError(f"{what}: the signature block does not end in a newline")
+    lines = block[:-1].split("\n")
+    if len(lines) > MAX_SIGNATURES:
+        raise BundleError(f"{what}: more than {MAX_SIGNATURES} signatures")
+    return decoded[: split + 1], lines
+
+
+def parse_signature_line(line: str, what: str) -> tuple[str, int, bytes]:
+    """Key name, key ID and signature of ``— <name> base64(key ID || signature)``. Every line
+    must be one, whether or not its key is known: junk after a good signature rejects the note."""
+    if not line.startswith(SIGNATURE_PREFIX):
+        raise BundleError(f"{what}: a signature line does not start with '{SIGNATURE_PREFIX}'")
+    name, space, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
+    if not space or " " in encoded:
+        raise BundleError(f"{what}: a signature line is not '{SIGNATURE_PREFIX}name signature'")
+    if not name or NAME_FORBIDDEN.search(name):
+        raise BundleError(f"{what}: key name {name!r} is empty or contains a space or '+'")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise BundleError(f"{what}: a signature is not valid base64") from None
+    if len(raw) < 5:
+        raise BundleError(f"{what}: a signature is too short")
+    return name, int.from_bytes(raw[:4], "big"), raw[4:]
+
+
+def open_note(note: bytes, keys: list[Key], what: str) -> tuple[str, set[Key]]:
+    """The note's text and the keys whose signatures verified; unknown keys are ignored, a
+    failing signature by a known key rejects the note, and so does having none by a known key.
+
+    Identical lines are checked once: they verify alike, so the note proves what checking each
+    would. A different signature by the same key is checked too and rejects the note if it fails,
+    as in ledger/note.py (Go's note.Open skips any later signature by a key it has verified).
+    """
+    text, lines = split_note(note, what)
+    signatures = [parse_signature_line(line, what) for line in dict.fromkeys(lines)]
     known = {(k.name, k.key_id): k for k in keys}
+    message = text.encode()
     verified: set[Key] = set()
-    seen = []
-    for line in lines:
-        if not line.startswith("— ") or line.count(" ") != 2:
-            raise BundleError(f"{what}: malformed signature line")
-        name, encoded = line[2:].split(" ")
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise BundleError(f"{what}: malformed signature") from None
-        if len(raw) < 5:
-            raise BundleError(f"{what}: malformed signature")
-        key_id = int.from_bytes(raw[:4], "big")
-        seen.append(f"{name}+{key_id:08x}")
+    for name, key_id, signature in signatures:
         key = known.get((name, key_id))
         if key is None:
             continue
         try:
-            Ed25519PublicKey.from_public_bytes(key.public).verify(raw[4:], text.encode())
+            Ed25519PublicKey.from_public_bytes(key.public).verify(signature, message)
         except InvalidSignature:
             raise BundleError(f"{what}: the signature by {key.label()} does not verify") from None
         verified.add(key)
     if not verified:
+        seen = ", ".join(f"{name}+{key_id:08x}" for name, key_id, _ in signatures)
         raise BundleError(
-            f"{what}: no valid signature by a trusted key (signed by {', '.join(seen) or 'nobody'})"
+            f"{what}: no valid signature by a trusted key (signed by {seen or 'nobody'})"
         )
     return text, verified
 
@@ -538,21 +759,24 @@ def verify(
     known: list[bytes],
     disclosures: list[dict[str, Any]],
 ) -> str:
-    keys = LogKeys(bundle.require("trust"), pinned)
+    keys = LogKeys(bundle.require("trust", MAX_TRUST_BYTES, TRUST_LIMIT), pinned)
     label_keys = LabelKeys(parse_trust(unverified_text(keys.note))[1])
-    size, root, latest_signers = keys.open_checkpoint(bundle.require("checkpoint"), "checkpoint")
-    height_text = bundle.read("tile-height")
+    checkpoint = bundle.require("checkpoint", MAX_CHECKPOINT_BYTES, CHECKPOINT_LIMIT)
+    size, root, latest_signers = keys.open_checkpoint(checkpoint, "checkpoint")
+    height_text = bundle.read("tile-height", TILE_HEIGHT_BYTES, "the height is one digit")
     height = 8
     if height_text is not None:
         if not re.fullmatch(rb"[1-8]\n?", height_text):
             raise BundleError("tile-height: must be a number from 1 to 8")
         height = int(height_text)
     capacity = 1 << height
+    bundle.byte_limit = bundle_byte_limit(size, height)
 
     expected: dict[int, list[tuple[str, bytes]]] = {size: [("checkpoint", root)]}
     stored_checkpoints = 0
     for name in bundle.names("checkpoints"):
-        cp_size, cp_root, _ = keys.open_checkpoint(bundle.require(name), name)
+        stored = bundle.require(name, MAX_CHECKPOINT_BYTES, CHECKPOINT_LIMIT)
+        cp_size, cp_root, _ = keys.open_checkpoint(stored, name)
         if f"checkpoints/{encode_index(cp_size)}" != name:
             raise BundleError(f"{name}: the file name does not match its size {cp_size}")
         expected.setdefault(cp_size, []).append((name, cp_root))
@@ -589,8 +813,8 @@ def verify(
             count = size >> (tile_level * height)
             width = min(capacity, count - tile_index * capacity)
             name = tile_name(tile_level, tile_index, None if width == capacity else width)
-            data = bundle.require(name)
-            if len(data) != width * 32:
+            data = bundle.require(name, width * HASH_SIZE, f"the tile has {width} hashes")
+            if len(data) != width * HASH_SIZE:
                 raise BundleError(f"{name}: {len(data)} bytes, but the tile has {width} hashes")
             tiles[tile_level] = (tile_index, data)
             cached = tiles[tile_level]
@@ -611,7 +835,8 @@ def verify(
     for bundle_index in range(-(-size // capacity)):
         width = min(capacity, size - bundle_index * capacity)
         name = tile_name("entries", bundle_index, None if width == capacity else width)
-        data = bundle.require(name)
+        most = ENTRY_LENGTH_BYTES + MAX_ENTRY_BYTES
+        data = bundle.require(name, width * most, f"{width} entries take at most {most} bytes each")
         offset = 0
         for _ in range(width):
             index = tree.size
@@ -734,7 +959,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         pinned = [Key.parse(v) for v in args.log_key]
-        known = [path.read_bytes() for path in args.known_checkpoint]
+        known = [
+            read_file(path, str(path), MAX_CHECKPOINT_BYTES, CHECKPOINT_LIMIT)
+            for path in args.known_checkpoint
+        ]
         disclosures = []
         if args.disclosure:
             for number, line in enumerate(args.disclosure.read_text().splitlines(), 1):
@@ -750,7 +978,7 @@ def main(argv: list[str] | None = None) -> int:
                     raise BundleError(f"{args.disclosure}:{number}: not a disclosure") from None
                 disclosures.append(disclosure)
         print(verify(Bundle(args.bundle), pinned, known, disclosures))
-    except (BundleError, OSError, tarfile.TarError, UnicodeError) as error:
+    except (BundleError, OSError, tarfile.TarError, UnicodeError, *DECOMPRESSION_ERRORS) as error:
         print(f"FAILED: {error}")
         return 1
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:

@@ -12,8 +12,10 @@ from ledger.clock import Clock
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
-    """Application factory. ``config`` overrides what the environment says (tests use it)."""
+    """Application factory. ``config`` overrides what the environment says and the cookie
+    policy of :mod:`web.security` (tests use it)."""
     from web import (
+        account_pages,
         api,
         auth,
         cli,
@@ -25,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         pages,
         printing_pages,
         resolver,
+        security,
     )
     from web import log as ledger_log
     from web.config import from_environment
@@ -32,6 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(from_environment(app.instance_path))
+    # First: its cookie settings give way to ``config``, and its headers see every response.
+    security.init_app(app)
     if config:
         app.config.update(config)
     hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
@@ -53,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.register_blueprint(pages.bp)
     app.register_blueprint(resolver.bp)
     app.register_blueprint(printing_pages.bp)
+    app.register_blueprint(account_pages.bp)
     cli.init_app(app)
     domain_cli.init_app(app)
     labels_cli.init_app(app)

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from labels.scans import SHARED_MEMORY
 from ledger.settings import LedgerSettings
@@ -24,6 +25,7 @@ def from_environment(
     env = os.environ if environ is None else environ
     instance = Path(instance_path)
     environment = env.get("HYT_ENV", "production")
+    public = public_base_url(env)
     return {
         "HYT_ENV": environment,
         "SECRET_KEY": env.get("SECRET_KEY") or instance_secret(instance),
@@ -58,9 +60,32 @@ def from_environment(
         "SCAN_AREA_LIMIT": env.get("SCAN_AREA_LIMIT", "10 per minute"),
         "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0")),
         "LABEL_PRINT_DIR": env.get("LABEL_PRINT_DIR") or str(instance / "label-prints"),
+        "PUBLIC_BASE_URL": public,
         "LABEL_BASE_URL": env.get("LABEL_BASE_URL")
+        or public
         or "https://" + env.get("LEDGER_ORIGIN", DEFAULT_ORIGIN).split("/")[0],
     }
+
+
+def public_base_url(env: Mapping[str, str]) -> str | None:
+    """The site's public address, which every absolute URL in an answer starts with.
+
+    ``PUBLIC_BASE_URL``, else an explicitly set ``LABEL_BASE_URL`` (the labels point there, so
+    it is the site's address too); never guessed from ``LEDGER_ORIGIN`` like the labels'
+    default, nor from a request's ``Host``, which the client chooses. None: answers give
+    relative links. Refused unless an http(s) address without query or fragment, since
+    anything else would make every link a broken one."""
+    name = "PUBLIC_BASE_URL" if env.get("PUBLIC_BASE_URL") else "LABEL_BASE_URL"
+    value = (env.get(name) or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            f"{name}={value!r}: PUBLIC_BASE_URL (or LABEL_BASE_URL) must be an http(s) "
+            "address without query or fragment, such as https://trace.hungyen.vn"
+        )
+    return value.rstrip("/")
 
 
 def instance_secret(instance: Path) -> str:

@@ -75,9 +75,23 @@ def create_user(
 @click.argument("username")
 @refusals_exit_1
 def deactivate_user(username: str) -> None:
-    """Stop an account from signing in or using its tokens."""
+    """Stop an account from signing in or using its tokens; its sessions end at once."""
     services().accounts.set_active(username, False, by=CLI_ADMIN)
     say(Message(N_("Deactivated account {username}."), username=username))
+
+
+@users_cli.command("password")
+@click.argument("username")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+@refusals_exit_1
+def set_password(username: str, password: str) -> None:
+    """Set an account's password (a reset); every session of the account ends."""
+    services().accounts.set_password(username, password, by=CLI_ADMIN)
+    say(
+        Message(
+            N_("Set a new password for {username}; its sessions have ended."), username=username
+        )
+    )
 
 
 @tokens_cli.command("create")

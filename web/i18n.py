@@ -15,6 +15,7 @@ from flask_babel import Babel, get_translations
 from markupsafe import Markup
 
 from ledger.messages import Message
+from web.security import secure_cookie
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -38,11 +39,17 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def remember_language(response: Response) -> Response:
-        """A language chosen with ``?lang=`` sticks for the next pages (a cookie, a year)."""
+        """A language chosen with ``?lang=`` sticks for the next pages (a cookie, a year), under
+        the session cookie's policy: Lax, HttpOnly, Secure over TLS."""
         chosen = request.args.get("lang")
         if chosen in LANGUAGES and request.cookies.get("lang") != chosen:
             response.set_cookie(
-                "lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+                "lang",
+                chosen,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                httponly=True,
+                secure=secure_cookie(),
             )
         return response
 

@@ -12,6 +12,10 @@
 
 Every answer carries a ``Link`` header to the linkset. GTIN-8, -12 and -13 redirect to the
 14-digit form. ``/.well-known/gs1resolver`` describes the resolver.
+
+Links are absolute on ``PUBLIC_BASE_URL`` when it is set, else relative references (RFC 9264
+resolves those against the linkset's own URL); never built from the request's ``Host``, which
+the client chooses and a shared cache may keep for everyone else.
 """
 
 from __future__ import annotations
@@ -21,7 +25,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from labels.errors import LabelNotIssuedError, MalformedLabelError
 from labels.scans import area_of
@@ -46,6 +59,11 @@ LINK_TYPES = ("gs1:pip", "gs1:traceability", "gs1:certificationInfo", "gs1:recal
 #: Where WSGI servers (gunicorn, Werkzeug) keep the request target as sent.
 _RAW_TARGET_KEYS = ("RAW_URI", "REQUEST_URI")
 _SHORT_GTIN = re.compile(r"[0-9]{8}|[0-9]{12,13}")
+#: The scheme and host a scanned label's path and query are checked on. The signature covers
+#: the GTIN, lot and serial, not the host, and nothing reads or shows the host of that URL; the
+#: request's ``Host`` would only let a client turn a genuine label into "not a label" (a
+#: malformed one makes no URL) or fill the parsed-URL cache with copies of one label.
+_SCANNED_ON = "https://resolver.invalid"
 
 
 def _raw_target() -> str:
@@ -62,13 +80,25 @@ def _raw_target() -> str:
     return quote(request.path, safe="/%") + (f"?{query}" if query else "")
 
 
+def public_url(path: str) -> str:
+    """A link to ``path`` (from the application's root) as answers give it: absolute on
+    ``PUBLIC_BASE_URL`` when that is set, else a relative reference."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    return f"{base.rstrip('/')}{path}" if base else f"{request.script_root}{path}"
+
+
+def _app_path(endpoint: str, **values: Any) -> str:
+    """``url_for``'s path from the application's root (``public_url`` adds what is before)."""
+    return url_for(endpoint, **values).removeprefix(request.script_root)
+
+
 def _page_path(gtin: str, lot: str, serial: str | None) -> str:
     path = f"/01/{gtin}/10/{quote(lot, safe='')}"
     return path + (f"/21/{quote(serial, safe='')}" if serial is not None else "")
 
 
 def _with_link_header(response: Response, page_path: str) -> Response:
-    linkset = f"{request.host_url.rstrip('/')}{page_path}?linkType=linkset"
+    linkset = public_url(f"{page_path}?linkType=linkset")
     response.headers["Link"] = f'<{linkset}>; rel="linkset"; type="{LINKSET}"'
     response.vary.add("Accept")
     response.vary.add("Accept-Language")
@@ -77,9 +107,8 @@ def _with_link_header(response: Response, page_path: str) -> Response:
 
 
 def _linkset(page: LabelVerification, page_path: str) -> dict[str, Any]:
-    base = request.host_url.rstrip("/")
-    anchor = f"{base}{page_path}"
-    journey = f"{base}{url_for('resolver.journey_json', gtin=page.gtin, lot=page.lot_code)}"
+    anchor = public_url(page_path)
+    journey = public_url(_app_path("resolver.journey_json", gtin=page.gtin, lot=page.lot_code))
     title = page.product["name_vi"]
     return {
         "linkset": [
@@ -200,7 +229,7 @@ def label(gtin: str, lot: str, serial: str) -> Response:
     moved = _redirect_to_14_digits(gtin, lot, serial)
     if moved is not None:
         return moved
-    url = request.host_url.rstrip("/") + _raw_target()
+    url = _SCANNED_ON + _raw_target()
     scans = services().scans
     try:
         page = verify_label(get_log(), url, _today(), scans)
@@ -289,11 +318,13 @@ def _not_found(message: Any, *, copied: bool = False) -> Response:
 @bp.get("/.well-known/gs1resolver")
 def resolver_description() -> Response:
     """What this resolver serves, as GS1's resolver description document."""
-    root = request.host_url.rstrip("/")
+    template = public_url("/01/{gtin}/10/{lot}") + "?" + urlencode({"linkType": "linkset"})
     return jsonify(
         {
             "name": "Hưng Yên Trace",
-            "resolverRoot": root,
+            # With no public address configured: the root of the host this document was
+            # fetched from, as a relative reference.
+            "resolverRoot": public_url("") or "/",
             "supportsSemanticWeb": False,
             "linkTypeDefaultCanBeLinkset": False,
             "supportedPrimaryKeys": ["01"],
@@ -303,6 +334,6 @@ def resolver_description() -> Response:
                 for link_type in LINK_TYPES
             ],
             "validateDigitalLinkURI": True,
-            "linkset": f"{root}/01/{{gtin}}/10/{{lot}}?{urlencode({'linkType': 'linkset'})}",
+            "linkset": template,
         }
     )

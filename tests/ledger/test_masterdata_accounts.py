@@ -38,8 +38,8 @@ def test_every_change_is_a_new_version_with_who_and_why(world: World) -> None:
         "gia nhập HTX",
     )
     assert (second.version, second.created) == (2, False)
-    assert data.get("organisation", key)["member_of"] == COOPERATIVE
-    versions = data.versions("organisation", key)
+    assert data.get("organisation", key, ADMIN)["member_of"] == COOPERATIVE
+    versions = data.versions("organisation", key, ADMIN)
     assert [(v["version"], v["reason"], v["changed_by"]) for v in versions] == [
         (1, "mới", "admin"),
         (2, "gia nhập HTX", "admin"),

@@ -157,6 +157,17 @@ def test_consistency_from_the_empty_tree_is_trivial() -> None:
         merkle.verify_consistency(6, 5, TREE.root(6), TREE.root(5), [])
 
 
+def test_size_zero_to_size_zero_needs_the_empty_trees_root() -> None:
+    merkle.verify_consistency(0, 0, merkle.EMPTY_ROOT, merkle.EMPTY_ROOT, [])
+    for first_root, second_root in [
+        (TREE.root(5), TREE.root(5)),
+        (merkle.EMPTY_ROOT, TREE.root(5)),
+        (TREE.root(5), merkle.EMPTY_ROOT),
+    ]:
+        with pytest.raises(ConsistencyProofError):
+            merkle.verify_consistency(0, 0, first_root, second_root, [])
+
+
 def test_proof_plans_refuse_impossible_requests() -> None:
     with pytest.raises(ValueError, match="not inside"):
         merkle.inclusion_proof_ranges(5, 5)

@@ -236,7 +236,9 @@ def test_master_data_is_written_by_admins_with_a_reason(
         headers=bearer(tokens["quan-tri"]),
     )
     assert (updated.status_code, updated.json["version"]) == (200, 2)
-    versions = client.get(f"/api/v1/organisations/{key}/versions", headers=bearer(tokens["an"]))
+    versions = client.get(
+        f"/api/v1/organisations/{key}/versions", headers=bearer(tokens["quan-tri"])
+    )
     assert [v["reason"] for v in versions.json] == ["Đăng ký mới", "Sửa tên"]
     bad_key = client.put(
         "/api/v1/organisations/8930000000000", json=body, headers=bearer(tokens["quan-tri"])

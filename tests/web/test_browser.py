@@ -99,6 +99,24 @@ def phone(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+def watch_policy(page: Any) -> list[str]:
+    """The Content Security Policy violations the page reports, as they come: Chromium logs
+    each to the console ("Refused to …"), and the document fires ``securitypolicyviolation``."""
+    violations: list[str] = []
+
+    def seen(message: Any) -> None:
+        text = str(message.text)
+        if "Content Security Policy" in text or text.startswith("csp-violation "):
+            violations.append(text)
+
+    page.on("console", seen)
+    page.add_init_script(
+        """document.addEventListener('securitypolicyviolation', (event) =>
+             console.error(`csp-violation ${event.effectiveDirective} ${event.blockedURI}`));"""
+    )
+    return violations
+
+
 def screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -108,6 +126,7 @@ def test_a_phone_reads_the_journey_switches_language_and_verifies_on_device(
     phone: Any, server: tuple[str, dict[str, list[str]]]
 ) -> None:
     base, labels = server
+    violations = watch_policy(phone)
     loaded: list[tuple[str, int]] = []
     phone.on(
         "requestfinished",
@@ -129,12 +148,14 @@ def test_a_phone_reads_the_journey_switches_language_and_verifies_on_device(
     assert "webcrypto" in steps
     assert "complete up to checkpoint" in steps
     screenshot(phone, "label-en-verified")
+    assert violations == []
 
 
 def test_the_committed_vectors_run_through_the_pages_javascript(
     phone: Any, server: tuple[str, dict[str, list[str]]]
 ) -> None:
     _, labels = server
+    violations = watch_policy(phone)
     phone.goto(labels["good"][0])
     label_vectors = json.loads((ROOT / "tests/labels/vectors/labels.json").read_text())
     merkle_vectors = json.loads((ROOT / "tests/ledger/vectors/merkle.json").read_text())
@@ -170,6 +191,7 @@ def test_the_committed_vectors_run_through_the_pages_javascript(
     assert results["noble-ed25519 3.2.0"] == expected
     assert results["inclusion"] == [case["valid"] for case in merkle_vectors["inclusion"]]
     assert any(not valid for valid in results["inclusion"]), "negatives included"
+    assert violations == []
 
 
 @pytest.mark.parametrize(
@@ -192,9 +214,124 @@ def test_each_failure_shows_its_banner(
         url = labels["good"][4]
     else:
         url = labels[case][0]
+    violations = watch_policy(phone)
     phone.goto(url)
     assert banner in (phone.get_attribute("#verdict", "class") or "")
     assert words.lower() in phone.inner_text("body").lower()
     # A genuine label of a recalled lot can still be checked on the device; a bad one cannot.
     assert phone.locator("#on-device").count() == (1 if case in ("recalled", "overscanned") else 0)
     screenshot(phone, f"banner-{case}")
+    assert violations == []
+
+
+def test_the_content_security_policy_is_in_force_on_the_label_page(
+    phone: Any, server: tuple[str, dict[str, list[str]]]
+) -> None:
+    """The page runs whole under the policy, and the policy stops a script injected into it."""
+    _, labels = server
+    violations = watch_policy(phone)
+    answer = phone.goto(labels["good"][0])
+    assert "frame-ancestors 'none'" in answer.headers.get("content-security-policy", "")
+    phone.click("#on-device button")
+    phone.wait_for_selector("#on-device[data-result]")
+    assert phone.get_attribute("#on-device", "data-result") == "ok"
+    assert violations == []
+    ran = phone.evaluate(
+        """() => {
+          const script = document.createElement('script');
+          script.textContent = 'window.injected = true;';
+          document.body.append(script);
+          return window.injected === true;
+        }"""
+    )
+    assert ran is False
+    phone.wait_for_timeout(100)
+    assert any("script-src" in violation for violation in violations), violations
+
+
+def test_the_api_docs_work_under_their_policy(
+    browser: Any, server: tuple[str, dict[str, list[str]]]
+) -> None:
+    """flask-smorest's Swagger UI page, its inline script allowed by its hash alone."""
+    base, _ = server
+    page = browser.new_page()
+    try:
+        violations = watch_policy(page)
+        answer = page.goto(f"{base}/api/docs")
+        policy = answer.headers.get("content-security-policy", "")
+        assert "'sha256-" in policy
+        page.wait_for_selector(".swagger-ui .info .title")
+        assert "Hưng Yên Trace" in page.inner_text(".swagger-ui .info .title")
+        page.wait_for_selector(".opblock-tag")
+        assert "/api/v1/events" in page.inner_text("body")
+        # "Try it out" on GET /api/v1/lots: Swagger UI fetches from this origin.
+        page.click(".opblock-get .opblock-summary >> nth=0")
+        page.click("button.try-out__btn")
+        page.click("button.execute")
+        page.wait_for_selector(".live-responses-table .response-col_status")
+        assert "401" in page.inner_text(".live-responses-table")
+        screenshot(page, "api-docs")
+        assert violations == []
+    finally:
+        page.close()
+
+
+def test_the_pages_note_reader_refuses_what_ledger_note_refuses(
+    phone: Any, server: tuple[str, dict[str, list[str]]]
+) -> None:
+    """Every signature line must be well-formed, not just the first that verifies, and there are
+    at most 100 of them (ledger/note.py, like Go's note.Open): the committed note vectors, which
+    ledger/note.py is tested on, then the page's own trust note mutated."""
+    _, labels = server
+    phone.goto(labels["good"][0])
+    note_vectors = json.loads((ROOT / "tests/ledger/vectors/note.json").read_text())["verify"]
+    by_vector = phone.evaluate(
+        """async (vectors) => {
+          const v = await import('/static/verify.js');
+          const out = [];
+          for (const c of vectors) {
+            try { await v.openNote(c.note, [await v.parseVkey(c.vkey)]); out.push('valid'); }
+            catch (e) { out.push(e.verdict || String(e)); }
+          }
+          return out;
+        }""",
+        note_vectors,
+    )
+    verdict_of_error = {
+        "MalformedNoteError": "malformed",
+        "InvalidSignatureError": "bad_signature",
+        "UnverifiedNoteError": "unknown_key",
+    }
+    assert by_vector == [
+        "valid" if case["valid"] else verdict_of_error[case["error"]] for case in note_vectors
+    ]
+    label_vectors = json.loads((ROOT / "tests/labels/vectors/labels.json").read_text())
+    note = label_vectors["trust_note"]
+    text, line = note[: note.rindex("\n\n") + 2], note[note.rindex("\n\n") + 2 :]
+    cases = {
+        "the note as signed": note,
+        "100 copies of its signature": text + line * 100,
+        "101 copies of its signature": text + line * 101,
+        "junk after the signature": note + "junk\n",
+        "a line of two signatures": note + "\u2014 name AAAAAAAAAAA= AAAAAAAAAAA=\n",
+        "a '+' in a key name": note + "\u2014 na+me AAAAAAAAAAA=\n",
+        "a signature not in base64": note + "\u2014 name !!!!AAAAAAA=\n",
+        "a signature too short": note + "\u2014 name AAAA\n",
+        "a control character": note.replace("origin ", "origin\t", 1),
+        "no final newline": note[:-1],
+    }
+    verdicts = phone.evaluate(
+        """async ([vkey, cases]) => {
+          const v = await import('/static/verify.js');
+          const logKey = await v.parseVkey(vkey);
+          const out = {};
+          for (const [name, note] of Object.entries(cases)) {
+            try { await v.openNote(note, [logKey]); out[name] = 'valid'; }
+            catch (e) { out[name] = e.verdict || String(e); }
+          }
+          return out;
+        }""",
+        [label_vectors["log_key"]["vkey"], cases],
+    )
+    accepted = ("the note as signed", "100 copies of its signature")
+    assert verdicts == {name: "valid" if name in accepted else "malformed" for name in cases}

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from ledger.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config, issue_labels
 from tests.world import PACKHOUSE
 from web import create_app
+from web.config import from_environment
 from web.log import get_log
 from web.services import services
 
@@ -303,3 +305,139 @@ def test_odd_characters_in_a_short_gtins_address_stay_in_its_path(client: FlaskC
         assert location.startswith("/01/00000012345670/10/A/21/1%")
         assert "?" not in location
         assert "#" not in location
+
+
+EVIL_HOST = "evil.example"
+PUBLIC = "https://trace.hungyen.vn"
+
+
+def _host_answers(client: FlaskClient, url: str) -> dict[str, TestResponse]:
+    """Every kind of resolver answer, asked for with a forged ``Host``."""
+    gtin = url.split("/")[2]
+    lot_path = url.split("/21/")[0]
+    tampered = url[:-2] + ("A" if url[-2] != "A" else "B") + url[-1]
+    never = url.split("/21/")[0] + "/21/999?s=" + url.split("s=")[1]
+    requests = {
+        "page": (url, {}),
+        "json": (url, {"Accept": "application/json"}),
+        "linkset": (url + "&linkType=linkset", {}),
+        "all": (url + "&linkType=all", {}),
+        "accept-linkset": (url, {"Accept": "application/linkset+json"}),
+        "traceability": (url + "&linkType=gs1:traceability", {}),
+        "lot": (lot_path, {}),
+        "lot-linkset": (lot_path + "?linkType=linkset", {}),
+        "journey": ("/traceability/" + gtin + lot_path.split("/10")[1], {}),
+        "tampered": (tampered, {}),
+        "never-issued": (never, {}),
+        "short-gtin": (url.replace(f"/01/{gtin}/", f"/01/{gtin[1:]}/"), {}),
+        # Werkzeug merges the slashes with a redirect it builds from the Host header.
+        "double-slash": (url.replace("/10/", "//10/"), {}),
+        "description": ("/.well-known/gs1resolver", {}),
+    }
+    return {
+        name: client.get(target, headers={"Host": EVIL_HOST, **headers})
+        for name, (target, headers) in requests.items()
+    }
+
+
+def _assert_host_not_echoed(answers: dict[str, TestResponse]) -> None:
+    for name, answer in answers.items():
+        assert EVIL_HOST not in answer.get_data(as_text=True), name
+        for header, value in answer.headers.items():
+            assert EVIL_HOST not in value, (name, header, value)
+
+
+def test_no_answer_names_the_host_the_request_claims(
+    client: FlaskClient,
+    labels: dict[str, list[str]],
+    resolver_app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(resolver_app.config, "PUBLIC_BASE_URL", None)
+    url = path(labels["good"][0])
+    page_path = url.split("?")[0]
+    answers = _host_answers(client, url)
+    assert answers["page"].status_code == 200
+    assert answers["double-slash"].status_code == 308
+    assert answers["double-slash"].headers["Location"] == url
+    _assert_host_not_echoed(answers)
+    # Without a public base URL the links are relative references (RFC 9264 resolves them
+    # against the linkset's own URL).
+    [links] = answers["linkset"].json["linkset"]
+    assert links["anchor"] == page_path
+    assert links["https://gs1.org/voc/pip"][0]["href"] == page_path
+    assert links["https://gs1.org/voc/traceability"][0]["href"].startswith("/traceability/")
+    assert links["https://gs1.org/voc/recallStatus"][0]["href"] == f"{page_path}#status"
+    assert answers["page"].headers["Link"].startswith(f"<{page_path}?linkType=linkset>")
+    described = answers["description"].json
+    assert described["resolverRoot"] == "/"
+    assert described["linkset"] == "/01/{gtin}/10/{lot}?linkType=linkset"
+
+
+def test_links_are_absolute_on_the_public_base_url(
+    client: FlaskClient,
+    labels: dict[str, list[str]],
+    resolver_app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(resolver_app.config, "PUBLIC_BASE_URL", PUBLIC + "/")
+    url = path(labels["good"][0])
+    page_path = url.split("?")[0]
+    answers = _host_answers(client, url)
+    _assert_host_not_echoed(answers)
+    for name in ("linkset", "all", "accept-linkset"):
+        [links] = answers[name].json["linkset"]
+        assert links["anchor"] == PUBLIC + page_path
+        for link_type in ("pip", "traceability", "certificationInfo", "recallStatus"):
+            assert links[f"https://gs1.org/voc/{link_type}"][0]["href"].startswith(PUBLIC + "/")
+    [lot_links] = answers["lot-linkset"].json["linkset"]
+    assert lot_links["anchor"] == PUBLIC + url.split("/21/")[0]
+    for name in ("page", "json", "linkset", "lot", "traceability"):
+        link = answers[name].headers["Link"]
+        assert link.startswith(f"<{PUBLIC}/01/"), (name, link)
+    described = answers["description"].json
+    assert described["resolverRoot"] == PUBLIC
+    assert described["linkset"] == PUBLIC + "/01/{gtin}/10/{lot}?linkType=linkset"
+
+
+def test_a_label_is_checked_the_same_whatever_the_host_header(
+    client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    """The signature covers the product, lot and serial, never the host: a malformed ``Host``
+    must not turn a genuine label into "not a label"."""
+    url = path(labels["good"][0])
+    for host in (EVIL_HOST, "[x", "evil.example:99999", "localhost"):
+        answer = client.get(url, headers={"Host": host, "Accept": "application/json"})
+        assert answer.status_code == 200, (host, answer.json)
+        assert answer.json["label"]["signature"] == "valid", host
+
+
+@pytest.mark.parametrize(
+    ("environ", "public", "label_base"),
+    [
+        ({}, None, "https://trace.hungyen.example"),
+        ({"LEDGER_ORIGIN": "id.example.vn/log"}, None, "https://id.example.vn"),
+        ({"LABEL_BASE_URL": "https://qr.example.vn"}, "https://qr.example.vn", None),
+        ({"PUBLIC_BASE_URL": f"{PUBLIC}/"}, PUBLIC, PUBLIC),
+        ({"PUBLIC_BASE_URL": f"{PUBLIC}/trace"}, f"{PUBLIC}/trace", f"{PUBLIC}/trace"),
+        (
+            {"PUBLIC_BASE_URL": PUBLIC, "LABEL_BASE_URL": "https://qr.example.vn"},
+            PUBLIC,
+            "https://qr.example.vn",
+        ),
+    ],
+)
+def test_the_public_base_url_comes_only_from_explicit_settings(
+    environ: dict[str, str], public: str | None, label_base: str | None, tmp_path: Path
+) -> None:
+    config = from_environment(str(tmp_path), {"SECRET_KEY": "x", **environ})
+    assert config["PUBLIC_BASE_URL"] == public
+    assert config["LABEL_BASE_URL"] == (label_base or environ["LABEL_BASE_URL"])
+
+
+@pytest.mark.parametrize(
+    "value", ["trace.hungyen.vn", "ftp://trace.hungyen.vn", "https://", f"{PUBLIC}/?a=1"]
+)
+def test_a_public_base_url_that_is_no_http_address_is_refused(value: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):
+        from_environment(str(tmp_path), {"SECRET_KEY": "x", "PUBLIC_BASE_URL": value})

@@ -39,7 +39,7 @@ class LedgerApi(Api):  # type: ignore[misc]
 
 
 def init_app(app: Flask) -> None:
-    from web.api import events, labels, lots, masterdata, session
+    from web.api import events, labels, lots, masterdata, recalls, session
 
     app.config.setdefault("API_TITLE", "Hưng Yên Trace")
     app.config.setdefault("API_VERSION", "v1")
@@ -59,6 +59,6 @@ def init_app(app: Flask) -> None:
         "security": [{"bearer": []}, {"session": []}],
     }
     api = LedgerApi(app, spec_kwargs=spec_kwargs)
-    for module in (session, events, lots, labels, masterdata):
+    for module in (session, events, lots, labels, masterdata, recalls):
         api.register_blueprint(module.bp)
     app.register_blueprint(swagger_assets)

@@ -14,7 +14,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from ledger.errors import InvalidInputError
 from ledger.messages import N_, Message
 from schemas.api import ErrorSchema
-from web.auth import auth_failure_limit, require_principal
+from web.auth import require_principal
 
 #: Every status an API operation may answer besides its success, documented on each operation.
 ERROR_STATUSES = {
@@ -65,7 +65,6 @@ class ApiBlueprint(Blueprint):  # type: ignore[misc]
     def __init__(self, *args: Any, public: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._public = public
-        auth_failure_limit(self)
 
         @self.before_request
         def authenticate() -> None:

@@ -8,13 +8,14 @@ from ledger import lots
 from ledger.canonical import parse_time, utc_timestamp
 from ledger.errors import InvalidInputError
 from ledger.messages import N_, Message
+from ledger.recalls import open_requests_on
 from ledger.trace import trace_back, trace_forward
 from schemas.api import (
     EventsQuerySchema,
+    LotDetailSchema,
     LotEventsSchema,
     LotPageSchema,
     LotQuerySchema,
-    LotSchema,
     TraceBackSchema,
     TraceForwardSchema,
 )
@@ -76,11 +77,13 @@ def search(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.route("/<gtin>/<path:code>", methods=["GET"])
-@bp.response(200, LotSchema)
+@bp.response(200, LotDetailSchema)
 @documented_errors(bp, 400, 404)
 def lot(gtin: str, code: str) -> dict[str, Any]:
-    """One lot: holder, quantity, status, origin"""
-    return lots.lot(get_log().engine, lot_id_from_path(gtin, code))
+    """One lot: holder, quantity, status, origin, open recall requests on it or its sources"""
+    engine = get_log().engine
+    lot_id = lot_id_from_path(gtin, code)
+    return {**lots.lot(engine, lot_id), "recall_requests": open_requests_on(engine, lot_id)}
 
 
 @bp.route("/<gtin>/<path:code>/events", methods=["GET"])

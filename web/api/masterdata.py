@@ -1,4 +1,6 @@
-"""Master data: organisations, locations and products. Everyone signed in reads; admins write."""
+"""Master data: organisations, locations and products. Admins write; everyone signed in reads,
+but a household's name, plots and history only the household, its cooperative, auditors and
+admins (others read its kind, commune and certificates). A site's owner sets its clients."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from ledger.errors import InvalidInputError
+from ledger.messages import N_, Message
 from schemas.api import (
     GtinField,
     LocationSchema,
@@ -16,7 +19,7 @@ from schemas.api import (
     VersionSchema,
 )
 from schemas.events import Gln
-from schemas.masterdata import LocationInput, OrganisationInput, ProductInput
+from schemas.masterdata import ClientsInput, LocationInput, OrganisationInput, ProductInput
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
 from web.auth import require_principal
@@ -43,21 +46,43 @@ def _key(kind: str, value: str) -> str:
 def _routes(
     kind: str, plural: str, key: str, input_schema: type[Schema], output: type[Schema]
 ) -> None:
+    key_field = "gtin" if kind == "product" else "gln"
+
     def listing(query: dict[str, Any]) -> list[dict[str, Any]]:
-        return services().masterdata.page(kind, after=query.get("after", ""), limit=query["limit"])
+        return services().masterdata.page(
+            kind, after=query.get("after", ""), limit=query["limit"], viewer=require_principal()
+        )
 
     def read(value: str) -> dict[str, Any]:
-        return services().masterdata.get(kind, _key(kind, value))
+        return services().masterdata.get(kind, _key(kind, value), require_principal())
 
     def save(values: dict[str, Any], value: str) -> tuple[dict[str, Any], int]:
-        reason = values.pop("reason")
+        principal = require_principal()
+        record_key = _key(kind, value)
+        reason = values.pop("reason", None)
+        expected = values.pop("version", None)
+        named = values.pop(key_field, None)
+        for read_only in ("certificates", "restricted"):
+            values.pop(read_only, None)
+        if named is not None and named != record_key:
+            raise InvalidInputError(
+                errors={
+                    key_field: [
+                        Message(
+                            N_("The body names {named}, the address {key}."),
+                            named=named,
+                            key=record_key,
+                        )
+                    ]
+                }
+            )
         saved = services().masterdata.save(
-            require_principal(), kind, _key(kind, value), values, reason
+            principal, kind, record_key, values, reason, expected_version=expected
         )
-        return services().masterdata.get(kind, saved.key), 201 if saved.created else 200
+        return services().masterdata.get(kind, saved.key, principal), 201 if saved.created else 200
 
     def versions(value: str) -> list[dict[str, Any]]:
-        return services().masterdata.versions(kind, _key(kind, value))
+        return services().masterdata.versions(kind, _key(kind, value), require_principal())
 
     listing.__doc__ = f"List {plural}"
     read.__doc__ = f"One {kind}"
@@ -74,15 +99,27 @@ def _routes(
         documented_errors(bp, 400, 404)(bp.response(200, output)(read))
     )
     bp.route(f"/{plural}/<{key}>", methods=["PUT"], endpoint=f"put_{kind}")(
-        documented_errors(bp, 400, 403)(
-            bp.alt_response(200, schema=output, description="Replaced")(
+        documented_errors(bp, 400, 403, 409)(
+            bp.alt_response(200, schema=output, description="Replaced or unchanged")(
                 bp.response(201, output)(bp.arguments(input_schema)(save))
             )
         )
     )
     bp.route(f"/{plural}/<{key}>/versions", methods=["GET"], endpoint=f"versions_{kind}")(
-        documented_errors(bp, 400, 404)(bp.response(200, VersionSchema(many=True))(versions))
+        documented_errors(bp, 400, 403, 404)(bp.response(200, VersionSchema(many=True))(versions))
     )
+
+
+@bp.route("/locations/<value>/clients", methods=["PUT"])
+@bp.arguments(ClientsInput)
+@bp.response(200, LocationSchema)
+@documented_errors(bp, 400, 403, 404, 409)
+def put_clients(values: dict[str, Any], value: str) -> dict[str, Any]:
+    """Set who may act at a site (its owner or an administrator)"""
+    principal = require_principal()
+    gln = _key("location", value)
+    services().masterdata.save_clients(principal, gln, values["clients"], values["reason"])
+    return services().masterdata.get("location", gln, principal)
 
 
 _routes("organisation", "organisations", "value", OrganisationInput, OrganisationSchema)

@@ -134,25 +134,77 @@ export async function computeKeyId(name, publicKey) {
   return ((digest[0] << 24) | (digest[1] << 16) | (digest[2] << 8) | digest[3]) >>> 0;
 }
 
-/** Open a signed note: its text, if one signature by ``keys`` verifies. */
-export async function openNote(note, keys) {
+// As ledger/note.py (and Go's note.Open): more signature lines and the note is malformed.
+export const MAX_SIGNATURES = 100;
+const SIGNATURE_PREFIX = "\u2014 ";
+const CONTROL_CHARACTER = /[\x00-\x09\x0b-\x1f]/;
+const NAME_FORBIDDEN = /[\s+]/;
+
+function malformed(detail) {
+  return new LabelCheckError("malformed", detail);
+}
+
+/**
+ * A note's text and signature lines, by ledger/note.py's rules: no control characters, the text
+ * then a blank line, at most MAX_SIGNATURES lines, the last ending in a newline. Counting comes
+ * before any line is parsed or verified.
+ */
+export function splitNote(note) {
+  if (CONTROL_CHARACTER.test(note)) throw malformed("the note contains a control character");
   const split = note.lastIndexOf("\n\n");
-  if (split < 0 || !note.endsWith("\n")) throw new LabelCheckError("malformed", "not a signed note");
-  const text = note.slice(0, split + 1);
-  const verifier = await ed25519();
-  for (const line of note.slice(split + 2, -1).split("\n")) {
-    const match = /^\u2014 (\S+) (\S+)$/.exec(line);
-    if (!match) throw new LabelCheckError("malformed", "bad signature line");
-    const raw = fromBase64(match[2]);
-    const id = ((raw[0] << 24) | (raw[1] << 16) | (raw[2] << 8) | raw[3]) >>> 0;
-    for (const key of keys) {
-      if (key.name === match[1] && key.keyId === id) {
-        if (await verifier.verify(key.publicKey, encoder.encode(text), raw.slice(4))) return text;
-        throw new LabelCheckError("bad_signature", "the note's signature does not verify");
-      }
-    }
+  if (split < 0) throw malformed("not a signed note");
+  const block = note.slice(split + 2);
+  if (!block.endsWith("\n")) throw malformed("the signature block does not end in a newline");
+  const lines = block.slice(0, -1).split("\n");
+  if (lines.length > MAX_SIGNATURES) throw malformed(`more than ${MAX_SIGNATURES} signatures`);
+  return { text: note.slice(0, split + 1), lines };
+}
+
+/** Standard base64 as Python's ``b64decode(validate=True)`` takes it: atob alone is lenient. */
+function fromStrictBase64(text) {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw malformed("a signature is not valid base64");
   }
-  throw new LabelCheckError("unknown_key", "no trusted key signed the note");
+  return fromBase64(text);
+}
+
+/**
+ * One line ``— <name> base64(key ID || signature)``. Every line must be one, whether or not its
+ * key is trusted: junk after a good signature rejects the note, as the server's reader does.
+ */
+export function parseSignatureLine(line) {
+  if (!line.startsWith(SIGNATURE_PREFIX)) throw malformed("a signature line does not start with '\u2014 '");
+  const rest = line.slice(SIGNATURE_PREFIX.length);
+  const space = rest.indexOf(" ");
+  const [name, encoded] = space < 0 ? [rest, ""] : [rest.slice(0, space), rest.slice(space + 1)];
+  if (space < 0 || encoded.includes(" ")) throw malformed("a signature line is not '\u2014 name signature'");
+  if (!name || NAME_FORBIDDEN.test(name)) throw malformed("a key name is empty or contains a space or '+'");
+  const raw = fromStrictBase64(encoded);
+  if (raw.length < 5) throw malformed("a signature is too short");
+  const keyId = ((raw[0] << 24) | (raw[1] << 16) | (raw[2] << 8) | raw[3]) >>> 0;
+  return { name, keyId, signature: raw.slice(4) };
+}
+
+/**
+ * Open a signed note: its text, once every line is well-formed and every signature by one of
+ * ``keys`` verifies, at least one. Identical lines are checked once (they verify alike).
+ */
+export async function openNote(note, keys) {
+  const { text, lines } = splitNote(note);
+  const signatures = [...new Set(lines)].map(parseSignatureLine);
+  const verifier = await ed25519();
+  const message = encoder.encode(text);
+  let verified = false;
+  for (const { name, keyId, signature } of signatures) {
+    const key = keys.find((k) => k.name === name && k.keyId === keyId);
+    if (!key) continue;
+    if (!(await verifier.verify(key.publicKey, message, signature))) {
+      throw new LabelCheckError("bad_signature", "the note's signature does not verify");
+    }
+    verified = true;
+  }
+  if (!verified) throw new LabelCheckError("unknown_key", "no trusted key signed the note");
+  return text;
 }
 
 export async function parseTrustList(text) {
