@@ -91,9 +91,9 @@ def _lot_status(lot: dict[str, Any], today: date) -> list[str]:
         status.append("on_hold")
     if lot["best_before"] and lot["best_before"] < today.isoformat():
         status.append("expired")
-    if lot["status"] == "depleted":
+    if lot["custody"] == "depleted":
         status.append("sold_out")
-    if lot["status"] == "in_transit":
+    if lot["custody"] == "in_transit":
         status.append("in_transit")
     return status
 

@@ -33,9 +33,14 @@ MAX_ENTRY_BYTES = 65_535
 MAX_SAFE_INTEGER = 2**53 - 1
 #: Canonical decimals are at most this many digits, so no database or client rounds them.
 MAX_DECIMAL_DIGITS = 38
+#: Longer decimal strings are not read at all (a gram in kg needs 5; a bound's own message
+#: is more useful than this one up to here).
+MAX_DECIMAL_TEXT = 10_000
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+#: A decimal as a string: JSON's number grammar without an exponent (no "+", no blanks, no
+#: leading zeros); trailing zeros of the fraction are allowed and dropped.
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?", re.ASCII)
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})",
     re.ASCII,  # \d must not match other scripts' digits
@@ -196,38 +201,61 @@ def envelope_of(data: bytes) -> dict[str, Any]:
 # --- decimals ------------------------------------------------------------------------------------
 
 
-def canonical_decimal(value: Any) -> str:
-    """Canonical decimal string: no exponent, no trailing zeros, no leading ``+``, ``0`` for zero.
+def decimal_value(value: Any) -> decimal.Decimal:
+    """The exact number a decimal input denotes, before any bound on its size.
 
-    Accepts decimal strings, integers and exact :class:`decimal.Decimal` values; refuses floats,
-    whose binary value is not the decimal the sender meant.
+    Accepts decimal strings in plain notation (``-`` and digits, an optional fraction: no
+    ``+``, no blanks, no exponent, no leading zeros), integers and finite
+    :class:`decimal.Decimal` values; refuses floats, whose binary value is not the decimal the
+    sender meant.
     """
     if isinstance(value, bool):
         raise ValueError(Message(N_("Expected a decimal number, not true/false.")))
     if isinstance(value, int):
-        number = decimal.Decimal(value)
-    elif isinstance(value, decimal.Decimal):
+        return decimal.Decimal(value)
+    if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             raise ValueError(Message(N_("Expected a finite decimal number.")))
-        number = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _DECIMAL.fullmatch(text):
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_DECIMAL_TEXT or not _DECIMAL.fullmatch(value):
+            shown = value if len(value) <= 40 else value[:40] + "…"
             raise ValueError(
                 Message(
-                    N_('{value!r} is not a decimal number such as "12.5" (no exponent).'),
-                    value=value,
+                    N_(
+                        '{value!r} is not a decimal such as "12.5": digits, a point and more '
+                        'digits, with no "+", blank, exponent or leading zero.'
+                    ),
+                    value=shown,
                 )
             )
-        number = decimal.Decimal(text)
-    elif isinstance(value, float):
+        return decimal.Decimal(value)
+    if isinstance(value, float):
         raise ValueError(
             Message(N_('Send decimals as strings such as "12.5", not as binary floats.'))
         )
-    else:
-        raise ValueError(Message(N_("Expected a decimal number.")))
-    digits = number.as_tuple().digits
+    raise ValueError(Message(N_("Expected a decimal number.")))
+
+
+def canonical_decimal(value: Any) -> str:
+    """Canonical decimal string: no exponent, no trailing zeros, no leading ``+``, ``0`` for zero.
+
+    Takes what :func:`decimal_value` takes, with at most :data:`MAX_DECIMAL_DIGITS`
+    significant digits, below ``10**38`` and with at most 38 decimals, so the canonical string
+    stays short whatever exponent a :class:`~decimal.Decimal` carries.
+    """
+    number = decimal_value(value)
+    _, digits, exponent = number.as_tuple()
     significant = len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
+    if significant and isinstance(exponent, int):
+        trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+        if exponent + trailing < -MAX_DECIMAL_DIGITS or number.adjusted() >= MAX_DECIMAL_DIGITS:
+            raise ValueError(
+                Message(
+                    N_("A decimal may have at most {limit} digits before and after the point."),
+                    limit=MAX_DECIMAL_DIGITS,
+                )
+            )
     if significant > MAX_DECIMAL_DIGITS:
         raise ValueError(
             Message(

@@ -12,6 +12,7 @@ end of the batch, so a batch of 1,000 events costs a few statements per table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -49,12 +50,55 @@ _MASTER_BY_KEY = {
     for kind, table in _MASTER_TABLES.items()
 }
 
+#: Hưng Yên's time zone: the day of an event, a best-before date and "today" are read in it.
+VIETNAM = timezone(timedelta(hours=7))
+
 RECALL_BLOCK = "recall"
 HOLD_BLOCK = "hold"
 
 ACTIVE = "active"
 IN_TRANSIT = "in_transit"
 DEPLETED = "depleted"
+RECALLED = "recalled"
+ON_HOLD = "on_hold"
+EXPIRED = "expired"
+#: What readers are told of a lot, most pressing first: a recall, then a hold (each blocks
+#: what is left and follows what was sold), then nothing left, then past its best-before day
+#: (stock on hand only), then the custody state (``status`` column) of in transit or active.
+LOT_STATUSES = (RECALLED, ON_HOLD, DEPLETED, EXPIRED, IN_TRANSIT, ACTIVE)
+
+
+def lot_status(row: Any, today: str) -> str:
+    """The status of a stored lot row on local day ``today`` (``YYYY-MM-DD``): the first of
+    :data:`LOT_STATUSES` that holds."""
+    if row.recall_entry is not None:
+        return RECALLED
+    if row.hold_entry is not None:
+        return ON_HOLD
+    if row.status == DEPLETED:
+        return DEPLETED
+    if row.best_before is not None and row.best_before < today:
+        return EXPIRED
+    return str(row.status)
+
+
+def lot_status_condition(status: str, today: str) -> Any:
+    """The SQL condition on ``lot`` rows of :func:`lot_status` being ``status``, so a search
+    by status finds exactly the lots that report it."""
+    recalled = LOT.c.recall_entry.is_not(None)
+    held = sa.and_(LOT.c.recall_entry.is_(None), LOT.c.hold_entry.is_not(None))
+    unblocked = sa.and_(LOT.c.recall_entry.is_(None), LOT.c.hold_entry.is_(None))
+    expired = sa.and_(LOT.c.best_before.is_not(None), LOT.c.best_before < today)
+    if status == RECALLED:
+        return recalled
+    if status == ON_HOLD:
+        return held
+    if status == DEPLETED:
+        return sa.and_(unblocked, LOT.c.status == DEPLETED)
+    if status == EXPIRED:
+        return sa.and_(unblocked, LOT.c.status != DEPLETED, expired)
+    return sa.and_(unblocked, LOT.c.status == status, sa.not_(expired))
+
 
 _LOT_COLUMNS = (
     "id",

@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ledger.canonical import envelope_of
+from ledger.custody import lot_status_condition
 from ledger.errors import NotFoundError
 from ledger.log import Log
 from ledger.messages import N_
 from ledger.models import ENTRY, LOT, RECORDED_EVENT
-from ledger.trace import lot_summary
+from ledger.trace import local_today, lot_summary
 
 MAX_PAGE = 200
 
@@ -28,6 +29,7 @@ class LotQuery:
     gtin: str | None = None
     lot_code: str | None = None
     holder: str | None = None
+    #: One of :data:`~ledger.custody.LOT_STATUSES`, as :func:`~ledger.custody.lot_status` says.
     status: str | None = None
     #: UTC instants bounding when the lot was created (harvest, packing, …), inclusive.
     created_from: str | None = None
@@ -35,14 +37,16 @@ class LotQuery:
     #: Keyset pagination: the id of the last lot of the previous page.
     after: str | None = None
     limit: int = 50
+    #: The local day best-before dates are read against (default: today in Hưng Yên).
+    today: str | None = None
 
 
-def lot(engine: Engine, lot_id: str) -> dict[str, Any]:
+def lot(engine: Engine, lot_id: str, today: str | None = None) -> dict[str, Any]:
     with engine.connect() as connection:
         row = connection.execute(sa.select(LOT).where(LOT.c.id == lot_id)).first()
     if row is None:
         raise NotFoundError(N_("There is no lot {lot}."), lot=lot_id)
-    return lot_summary(row)
+    return lot_summary(row, today)
 
 
 def search(engine: Engine, query: LotQuery) -> tuple[list[dict[str, Any]], str | None]:
@@ -53,11 +57,13 @@ def search(engine: Engine, query: LotQuery) -> tuple[list[dict[str, Any]], str |
         LOT.c.gtin: query.gtin,
         LOT.c.lot_code: query.lot_code,
         LOT.c.holder: query.holder,
-        LOT.c.status: query.status,
     }
     for column, value in conditions.items():
         if value is not None:
             statement = statement.where(column == value)
+    today = query.today or local_today()
+    if query.status is not None:
+        statement = statement.where(lot_status_condition(query.status, today))
     if query.created_from is not None:
         statement = statement.where(LOT.c.created_utc >= query.created_from)
     if query.created_to is not None:
@@ -66,7 +72,7 @@ def search(engine: Engine, query: LotQuery) -> tuple[list[dict[str, Any]], str |
         statement = statement.where(LOT.c.id > query.after)
     with engine.connect() as connection:
         rows = connection.execute(statement).all()
-    page = [lot_summary(row) for row in rows[:limit]]
+    page = [lot_summary(row, today) for row in rows[:limit]]
     return page, (page[-1]["id"] if len(rows) > limit else None)
 
 

@@ -23,7 +23,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -42,6 +42,7 @@ from ledger.custody import (
     References,
     utc_key,
 )
+from ledger.custody import VIETNAM as VIETNAM  # the zone events' days are read in
 from ledger.db import query_where_in
 from ledger.envelope import NewEvent, SubjectRef
 from ledger.errors import (
@@ -51,6 +52,7 @@ from ledger.errors import (
     ForbiddenError,
     IdempotencyConflictError,
     InsufficientQuantityError,
+    InvalidInputError,
     LedgerError,
     LotBlockedError,
     NotFoundError,
@@ -62,7 +64,14 @@ from ledger.log import Log
 from ledger.messages import N_, Message
 from ledger.models import CERTIFICATE, ENTRY, PRIVATE_VALUE, RECORDED_EVENT
 from ledger.private import value_bytes
-from ledger.vocabulary import EVENT_TYPES, VOCABULARY_VERSION, event_type
+from ledger.vocabulary import (
+    EVENT_TYPES,
+    MEASUREMENT_UNITS,
+    SHELF_LIFE_DAYS,
+    VOCABULARY_VERSION,
+    amount_problem,
+    event_type,
+)
 
 #: Names of safety intervals and transformations, for messages.
 INTERVAL_NAMES = {
@@ -76,7 +85,6 @@ TRANSFORM_NAMES = {"drying": N_("drying"), "ripening": N_("ripening")}
 QUANTITY_CONTEXT = decimal.Context(prec=120)
 
 #: Vietnam keeps one offset all year; "the day" of an event is its date there.
-VIETNAM = timezone(timedelta(hours=7))
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,16 @@ def _owner_label(owner: Any, gln: str) -> str:
 def _rule(field_name: str, template: str, **params: Any) -> RuleViolationError:
     message = Message(template, **params)
     return RuleViolationError(template, errors={field_name: [message]}, **params)
+
+
+def _bad_data(path: str, message: Message) -> InvalidInputError:
+    """A 400 for a value of ``data`` that only the current state shows to be wrong (the unit of
+    a lot, the pack date), in the shape the schemas give: ``outputs.0.quantity`` is
+    ``{"data": {"outputs": {0: {"quantity": [...]}}}}``."""
+    tree: Any = [message]
+    for part in reversed(path.split(".")):
+        tree = {int(part) if part.isdigit() else part: tree}
+    return InvalidInputError(errors={"data": tree})
 
 
 class _Context:
@@ -337,6 +355,43 @@ class _Context:
 
     def day(self) -> str:
         return self.moment.astimezone(VIETNAM).date().isoformat()
+
+    def amount(self, path: str, value: Any, unit: str) -> Decimal:
+        """The quantity of ``data`` at ``path``, refused (400) when it is finer than the unit
+        of the lot it counts, or larger than that unit's largest value. The schemas checked it
+        against the finest unit of any product; only the lot says which unit it is in."""
+        number = Decimal(value)
+        known = MEASUREMENT_UNITS.get(unit)
+        problem = amount_problem(number, known) if known is not None else None
+        if problem is not None:
+            raise _bad_data(path, problem)
+        return number
+
+    def best_before(self, path: str, value: str | None, product_kind: str) -> str | None:
+        """A best-before date after the day of the event and within the product's shelf life;
+        a product with no shelf life (live animals) takes none."""
+        if value is None:
+            return None
+        day = self.moment.astimezone(VIETNAM).date()
+        shelf_life = SHELF_LIFE_DAYS.get(product_kind)
+        if shelf_life is None:
+            raise _bad_data(path, Message(N_("{kind} has no best-before date."), kind=product_kind))
+        latest = day + timedelta(days=shelf_life)
+        if not day.isoformat() < value <= latest.isoformat():
+            raise _bad_data(
+                path,
+                Message(
+                    N_(
+                        "A best-before date of {kind} packed on {day} is after that day and at "
+                        "most {days} days later ({latest})."
+                    ),
+                    kind=product_kind,
+                    day=day.isoformat(),
+                    days=shelf_life,
+                    latest=latest.isoformat(),
+                ),
+            )
+        return value
 
     # --- lots ----------------------------------------------------------------------------------
 
@@ -649,7 +704,7 @@ def _harvest(ctx: _Context) -> None:
     ctx.new_lot(
         ctx.data["lot"],
         "lot",
-        Decimal(ctx.data["quantity"]),
+        ctx.amount("quantity", ctx.data["quantity"], ctx.product(ctx.data["lot"], "lot").unit),
         kinds=("fresh_longan", "pink_banana"),
         origin=[origin],
         source=subject,
@@ -694,12 +749,22 @@ def _pack(ctx: _Context) -> None:
     # Packing keeps the product what it is; turning it into another needs a transformation.
     parent_kind = ctx.product(parent.id, "input").kind
     ctx.subject(parent.id, "input")
-    total = Decimal(ctx.data.get("waste") or 0)
-    for output in ctx.data["outputs"]:
-        total += Decimal(output["quantity"])
+    total = ctx.amount("waste", ctx.data.get("waste") or 0, parent.unit)
+    quantities = []
+    best_befores = []
+    for position, output in enumerate(ctx.data["outputs"]):
+        quantities.append(
+            ctx.amount(f"outputs.{position}.quantity", output["quantity"], parent.unit)
+        )
+        best_befores.append(
+            ctx.best_before(
+                f"outputs.{position}.best_before", output.get("best_before"), parent_kind
+            )
+        )
+    total += sum(quantities, Decimal(0))
     ctx.take(parent, total)
     for position, output in enumerate(ctx.data["outputs"]):
-        quantity = Decimal(output["quantity"])
+        quantity = quantities[position]
         child = ctx.new_lot(
             output["lot"],
             f"outputs.{position}.lot",
@@ -707,7 +772,7 @@ def _pack(ctx: _Context) -> None:
             kinds=(parent_kind,),
             unit=parent.unit,
             origin=parent.origin,
-            best_before=output.get("best_before"),
+            best_before=best_befores[position],
             units=output.get("units"),
         )
         ctx.edge(parent, child, quantity)
@@ -717,7 +782,7 @@ def _inputs(ctx: _Context, action: str) -> list[tuple[LotState, Decimal]]:
     taken = []
     for position, item in enumerate(ctx.data["inputs"]):
         lot = ctx.held_lot(f"inputs.{position}.lot", action, item["lot"])
-        quantity = Decimal(item["quantity"])
+        quantity = ctx.amount(f"inputs.{position}.quantity", item["quantity"], lot.unit)
         ctx.take(lot, quantity)
         ctx.subject(lot.id, "input")
         taken.append((lot, quantity))
@@ -768,7 +833,8 @@ def _transform(ctx: _Context) -> None:
         ctx.product(item["lot"], f"inputs.{position}.lot", inputs_kinds)
     taken = _inputs(ctx, N_("transform"))
     total = sum((quantity for _, quantity in taken), Decimal(0))
-    out = Decimal(ctx.data["output_quantity"])
+    output_unit = ctx.product(ctx.data["output"], "output", output_kinds).unit
+    out = ctx.amount("output_quantity", ctx.data["output_quantity"], output_unit)
     ctx.yield_check(
         out / total, getattr(ctx.settings, bounds_name), TRANSFORM_NAMES[ctx.data["kind"]]
     )
@@ -804,7 +870,7 @@ def _ship(ctx: _Context) -> None:
     receiver = ctx.organisation("receiver")
     if receiver.gln == ctx.org:
         raise _rule("receiver", N_("A lot cannot be shipped to its own holder."))
-    quantity = Decimal(ctx.data["quantity"])
+    quantity = ctx.amount("quantity", ctx.data["quantity"], lot.unit)
     if quantity > lot.quantity:
         raise InsufficientQuantityError(
             lot=lot.id, available=str(lot.quantity), requested=str(quantity), unit=lot.unit
@@ -859,7 +925,7 @@ def _receive(ctx: _Context) -> None:
         lot.status = ACTIVE
         ctx.payload["returned_to"] = lot.holder
     else:
-        received = Decimal(ctx.data["quantity"])
+        received = ctx.amount("quantity", ctx.data["quantity"], lot.unit)
         if received > lot.quantity:
             raise _rule(
                 "quantity",
@@ -935,13 +1001,13 @@ def _training(ctx: _Context) -> None:
 
 def _sell(ctx: _Context) -> None:
     lot = ctx.held_lot("lot", N_("sell"))
-    ctx.take(lot, Decimal(ctx.data["quantity"]))
+    ctx.take(lot, ctx.amount("quantity", ctx.data["quantity"], lot.unit))
     ctx.subject(lot.id, "input")
 
 
 def _loss(ctx: _Context) -> None:
     lot = ctx.held_lot("lot", N_("record a loss of"), movable=False, in_transit_ok=True)
-    ctx.take(lot, Decimal(ctx.data["quantity"]))
+    ctx.take(lot, ctx.amount("quantity", ctx.data["quantity"], lot.unit))
     if lot.status == DEPLETED:
         lot.receiver = None
         lot.shipment_entry = None
@@ -1464,7 +1530,8 @@ def _correction(ctx: _Context) -> None:
         # A quantity changes custody state: only the lot's holder corrects it, while the lot is
         # neither in transit nor recalled nor on hold (correct it after, or record a loss).
         lot = ctx.held_lot(lot_field, N_("correct the quantity of"), current[lot_field])
-        delta = (Decimal(changes[quantity_field]) - Decimal(current[quantity_field])) * sign
+        corrected = ctx.amount(f"changes.{quantity_field}", changes[quantity_field], lot.unit)
+        delta = (corrected - Decimal(current[quantity_field])) * sign
         if lot.quantity + delta < 0:
             raise RuleViolationError(
                 N_(

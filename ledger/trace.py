@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.canonical import parse_time, utc_timestamp
+from ledger.custody import VIETNAM, lot_status
 from ledger.errors import NotFoundError
 from ledger.messages import N_
 from ledger.models import LOT, LOT_EDGE, RECORDED_EVENT, SUBJECT_LINK
@@ -47,7 +48,14 @@ class Edge:
     quantity: str
 
 
-def lot_summary(row: Any) -> dict[str, Any]:
+def local_today() -> str:
+    """Today in Hưng Yên, the day a best-before date is read against by default."""
+    return datetime.now(VIETNAM).date().isoformat()
+
+
+def lot_summary(row: Any, today: str | None = None) -> dict[str, Any]:
+    """A lot as readers get it; ``status`` is :func:`~ledger.custody.lot_status` on local day
+    ``today`` and ``custody`` the custody state alone (active, in transit, depleted)."""
     return {
         "id": row.id,
         "gtin": row.gtin,
@@ -57,7 +65,8 @@ def lot_summary(row: Any) -> dict[str, Any]:
         "quantity": row.quantity,
         "created_quantity": row.created_quantity,
         "unit": row.unit,
-        "status": row.status,
+        "status": lot_status(row, today or local_today()),
+        "custody": row.status,
         "receiver": row.receiver,
         "recalled_by": row.recall_entry,
         "on_hold_by": row.hold_entry,
@@ -144,7 +153,7 @@ def _edge_json(edge: Edge) -> dict[str, Any]:
     }
 
 
-def trace_back(engine: Engine, lot_id: str) -> dict[str, Any]:
+def trace_back(engine: Engine, lot_id: str, today: str | None = None) -> dict[str, Any]:
     """The lot's ancestry: every lot it was made from, its origins and their farm inputs."""
     with engine.connect() as connection:
         ids, edges, truncated = _walk(connection, lot_id, backward=True)
@@ -177,14 +186,14 @@ def trace_back(engine: Engine, lot_id: str) -> dict[str, Any]:
             )
     return {
         "lot": lot_id,
-        "lots": [lot_summary(lots[i]) for i in ids if i in lots],
+        "lots": [lot_summary(lots[i], today) for i in ids if i in lots],
         "edges": [_edge_json(edge) for edge in edges],
         "origins": origins,
         "truncated": truncated,
     }
 
 
-def trace_forward(engine: Engine, lot_id: str) -> dict[str, Any]:
+def trace_forward(engine: Engine, lot_id: str, today: str | None = None) -> dict[str, Any]:
     """Every lot made from this one, who holds each and in what state."""
     with engine.connect() as connection:
         ids, edges, truncated = _walk(connection, lot_id, backward=False)
@@ -194,7 +203,7 @@ def trace_forward(engine: Engine, lot_id: str) -> dict[str, Any]:
     holders = sorted({lots[i].holder for i in ids if i in lots})
     return {
         "lot": lot_id,
-        "lots": [lot_summary(lots[i]) for i in ids if i in lots],
+        "lots": [lot_summary(lots[i], today) for i in ids if i in lots],
         "edges": [_edge_json(edge) for edge in edges],
         "holders": holders,
         "truncated": truncated,

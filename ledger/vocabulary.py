@@ -12,6 +12,9 @@ our own under :data:`OWN_VOCABULARY`, as EPCIS 2.0 allows for extensions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from ledger.messages import N_, Message
 
 VOCABULARY_VERSION = 1
 OWN_VOCABULARY = "https://id.hungyen-trace.vn/voc/"
@@ -50,6 +53,125 @@ PRODUCT_KINDS = {
     "live_chicken": "head",
     "chicken_carcass": "kg",
 }
+#: How many days after packing a product may be best before: fresh longan keeps three to four
+#: weeks in cold storage, pink bananas about three weeks from harvest (ripened a few days), a
+#: chilled chicken carcass two weeks, dried longan a year. Live animals have no best-before.
+SHELF_LIFE_DAYS: dict[str, int | None] = {
+    "fresh_longan": 35,
+    "dried_longan": 365,
+    "pink_banana": 21,
+    "live_chicken": None,
+    "chicken_carcass": 14,
+}
+#: A certificate (VietGAP, GlobalG.A.P., organic, the GI) is issued for at most this long;
+#: VietGAP's is two years, the longest scheme's three, so five leaves room for a transition.
+CERTIFICATE_MAX_YEARS = 5
+#: How many days before and after the day of its event a date of ``data`` may be: a date
+#: beyond is a typing error (0001-01-01, 2062 for 2026), not a fact. A best-before date has
+#: its own window (after the pack day, within the product's ``SHELF_LIFE_DAYS``).
+DATE_WINDOWS: dict[str, tuple[int, int]] = {
+    "valid_from": (CERTIFICATE_MAX_YEARS * 366, 366),  # a certificate starts near its issue
+    "effective": (366, 366),  # a revocation takes effect near when it is recorded
+    "period_start": (2 * 366, 0),  # energy is reported for a period that has begun
+    "period_end": (2 * 366, 0),
+    "agreed_on": (3 * 366, 31),  # money: agreed, due and paid near the event
+    "due_on": (3 * 366, 2 * 366),
+    "paid_on": (3 * 366, 31),
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit quantities are recorded in: the finest step (``places`` decimal places) and the
+    largest value the ledger takes.
+
+    Bounding both keeps every balance exact and short: sums and differences of amounts with at
+    most ``places`` decimals never need more, so no balance outgrows the 38 digits a canonical
+    decimal may have (a gram off 293.497 kg is 293.496 kg, never a 40-digit number).
+    """
+
+    code: str
+    #: What readers call the unit (translated in messages).
+    name: str
+    places: int
+    maximum: Decimal
+
+    @property
+    def step(self) -> Decimal:
+        return Decimal(1).scaleb(-self.places)
+
+
+def _unit(code: str, name: str, places: int, maximum: int) -> Unit:
+    return Unit(code, name, places, Decimal(maximum))
+
+
+#: Every unit an event's amounts are in. Lots are counted in their product's unit (``UNITS``).
+MEASUREMENT_UNITS: dict[str, Unit] = {
+    unit.code: unit
+    for unit in (
+        _unit("kg", N_("kg"), 3, 100_000_000),  # to the gram; 100,000 tonnes
+        _unit("l", N_("litres"), 3, 10_000_000),  # to the millilitre
+        _unit("head", N_("heads"), 0, 10_000_000),  # animals, whole
+        _unit("box", N_("boxes"), 0, 10_000_000),  # packed units, whole
+        _unit("m3", N_("m³"), 3, 10_000_000),  # to the litre
+        _unit("kwh", N_("kWh"), 3, 1_000_000_000),  # to the watt-hour
+        _unit("km", N_("km"), 3, 100_000),  # to the metre
+        _unit("ha", N_("ha"), 4, 100_000),  # to the square metre
+        _unit("m2", N_("m²"), 2, 1_000_000_000),
+        _unit("hour", N_("hours"), 2, 10_000),
+        _unit("celsius", N_("°C"), 2, 80),
+        _unit("percent", N_("%"), 2, 100),
+        # Amounts of money in any ISO 4217 currency: no currency has more than four decimals.
+        _unit("money", N_("currency units"), 4, 1_000_000_000_000_000),
+        # Doses and laboratory readings are in a unit the event names (ml/ha, mg/kg, …).
+        _unit("dose", N_("dose units"), 6, 1_000_000),
+        _unit("reading", N_("units of the reading"), 6, 1_000_000_000),
+    )
+}
+#: What a lot quantity may be before the lot, and so its unit, is known: the product unit
+#: with the finest step and the largest value (kg). The recording service then checks the
+#: quantity against the lot's own unit (a flock is counted in whole heads).
+LOT_QUANTITY = max(
+    (MEASUREMENT_UNITS[code] for code in UNITS), key=lambda unit: (unit.places, unit.maximum)
+)
+assert all(
+    LOT_QUANTITY.places >= MEASUREMENT_UNITS[code].places
+    and LOT_QUANTITY.maximum >= MEASUREMENT_UNITS[code].maximum
+    for code in UNITS
+), "the schemas' check of a lot quantity must let every product unit through"
+
+
+def decimal_places(number: Decimal) -> int:
+    """How many decimals ``number`` needs (``1.500`` needs 1), read from its digits: rounding
+    in a decimal context could change a long number."""
+    _, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int) or not any(digits):
+        return 0
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing))
+
+
+def amount_problem(number: Decimal, unit: Unit) -> Message | None:
+    """What is wrong with ``number`` as an amount in ``unit``, or None: beyond its largest
+    value, or finer than its step. Both are read exactly, so ``1E-9999`` costs nothing."""
+    if abs(number) > unit.maximum:
+        return Message(
+            N_("Quantities in {unit} are at most {limit} {unit}."),
+            unit=unit.name,
+            limit=format(unit.maximum, "f"),
+        )
+    if decimal_places(number) > unit.places:
+        if unit.places == 0:
+            return Message(N_("Quantities in {unit} are whole numbers."), unit=unit.name)
+        return Message(
+            N_("Quantities in {unit} are recorded to {step} {unit} at most ({places} decimals)."),
+            unit=unit.name,
+            step=format(unit.step, "f"),
+            places=unit.places,
+        )
+    return None
+
+
 CERTIFICATE_SCHEMES = ("vietgap", "vietgahp", "globalgap", "organic", "gi_hung_yen_longan")
 
 # --- accounts ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields
 
 from labels.layouts import DEFAULT_LAYOUT, LAYOUTS
+from ledger.custody import ACTIVE, DEPLETED, IN_TRANSIT, LOT_STATUSES
 from schemas.events import Choice, CommandSchema, Gln, between, item_count
 from schemas.fields import CanonicalTime, Text, check_gtin
 
@@ -66,7 +67,10 @@ class LotSchema(Schema):
     quantity = fields.String(required=True)
     created_quantity = fields.String(required=True)
     unit = fields.String(required=True)
-    status = fields.String(required=True)
+    #: The most pressing of recalled, on hold, depleted, expired, in transit, active.
+    status = fields.String(required=True, metadata={"enum": list(LOT_STATUSES)})
+    #: Custody alone, whatever blocks the lot: what ships, receives and sells go by.
+    custody = fields.String(required=True, metadata={"enum": [ACTIVE, IN_TRANSIT, DEPLETED]})
     receiver = fields.String(allow_none=True, required=True)
     recalled_by = fields.Integer(allow_none=True, required=True)
     on_hold_by = fields.Integer(allow_none=True, required=True)
@@ -101,7 +105,7 @@ class LotQuerySchema(_Query):
     gtin = GtinField()
     lot = Text(max_length=20)
     holder = Gln()
-    status = Choice(("active", "in_transit", "depleted"))
+    status = Choice(LOT_STATUSES)
     created_from = CanonicalTime()
     created_to = CanonicalTime()
     after = Text(max_length=256)

@@ -13,6 +13,7 @@ good a figure is.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -22,21 +23,34 @@ from biip import ParseError
 from biip.sscc import Sscc as BiipSscc
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
 
-from ledger.canonical import canonical_decimal
+from ledger.canonical import parse_time
+from ledger.custody import VIETNAM
 from ledger.messages import N_, Message
 from ledger.recording import Command
 from ledger.vocabulary import (
+    CERTIFICATE_MAX_YEARS,
     CERTIFICATE_SCHEMES,
     DATA_SOURCES,
+    DATE_WINDOWS,
     ENERGY_SOURCES,
     EVENT_TYPES,
     LOSS_CAUSES,
+    LOT_QUANTITY,
+    MEASUREMENT_UNITS,
     PRODUCT_KINDS,
     TRANSFORM_KINDS,
     VEHICLE_CLASSES,
+    Unit,
 )
 from schemas.currencies import ISO_4217
-from schemas.fields import GS1_CSET82, CanonicalTime, Text, check_gln, check_subject_id
+from schemas.fields import (
+    GS1_CSET82,
+    CanonicalTime,
+    Text,
+    check_gln,
+    check_subject_id,
+    load_decimal,
+)
 
 PUBLIC = "public"
 CONFIDENTIAL = "confidential"
@@ -64,8 +78,11 @@ class StrictBoolean(fields.Boolean):
 
 
 class Choice(fields.String):
+    """One of ``choices``, which the OpenAPI document lists as the field's ``enum``."""
+
     def __init__(self, choices: tuple[str, ...] | list[str], **kwargs: Any) -> None:
-        super().__init__(validate=one_of(choices), **kwargs)
+        metadata = {"enum": list(choices), **kwargs.pop("metadata", {})}
+        super().__init__(validate=one_of(choices), metadata=metadata, **kwargs)
 
 
 class Gln(fields.String):
@@ -106,26 +123,33 @@ class LotCode(fields.String):
 
 
 class Amount(fields.Field):
-    """A canonical decimal within bounds (quantities are above zero unless ``minimum`` says)."""
+    """A canonical decimal within bounds (quantities are above zero unless ``minimum`` says).
+
+    With a ``unit`` (a code of :data:`~ledger.vocabulary.MEASUREMENT_UNITS`, or
+    :data:`~ledger.vocabulary.LOT_QUANTITY` for a lot's quantity before its unit is known) the
+    value is refused when finer than the unit's step or larger than its largest value, and the
+    unit's largest value is the default ``maximum``.
+    """
 
     def __init__(
         self,
         *,
+        unit: str | Unit | None = None,
         minimum: Decimal | None = Decimal(0),
         exclusive: bool = True,
-        maximum: Decimal | None = Decimal("1e12"),
+        maximum: Decimal | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.unit = MEASUREMENT_UNITS[unit] if isinstance(unit, str) else unit
         self.minimum = minimum
         self.exclusive = exclusive
+        if maximum is None and self.unit is None and minimum is not None:
+            maximum = Decimal("1e12")
         self.maximum = maximum
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        try:
-            text = canonical_decimal(value)
-        except ValueError as error:
-            raise ValidationError(error.args[0]) from None
+        text = load_decimal(value, self.unit)
         number = Decimal(text)
         if self.minimum is not None:
             if self.exclusive and number <= self.minimum:
@@ -143,17 +167,18 @@ class Amount(fields.Field):
         return text
 
 
-def quantity(**kwargs: Any) -> Amount:
-    return Amount(**kwargs)
+def quantity(unit: str | Unit = LOT_QUANTITY, **kwargs: Any) -> Amount:
+    """An amount above zero: of a lot (in its product's unit) unless ``unit`` says."""
+    return Amount(unit=unit, **kwargs)
 
 
-def measure(**kwargs: Any) -> Amount:
+def measure(unit: str | Unit | None = None, **kwargs: Any) -> Amount:
     """A measured value that may be zero."""
-    return Amount(minimum=Decimal(0), exclusive=False, **kwargs)
+    return Amount(unit=unit, minimum=Decimal(0), exclusive=False, **kwargs)
 
 
 def percent(**kwargs: Any) -> Amount:
-    return Amount(minimum=Decimal(0), exclusive=False, maximum=Decimal(100), **kwargs)
+    return Amount(unit="percent", minimum=Decimal(0), exclusive=False, **kwargs)
 
 
 def between(low: int, high: int) -> Any:
@@ -185,12 +210,11 @@ def count(low: int = 1, high: int = 10_000_000, **kwargs: Any) -> fields.Integer
 
 
 class Date(fields.String):
-    """A calendar date ``YYYY-MM-DD``."""
+    """A calendar date ``YYYY-MM-DD`` between the years 1900 and 2999, as event times are;
+    :data:`~ledger.vocabulary.DATE_WINDOWS` bounds each field further around its event."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        import datetime
-
         try:
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
                 raise ValueError
@@ -199,7 +223,49 @@ class Date(fields.String):
             raise ValidationError(
                 Message(N_("{value!r} is not a date such as 2026-07-15."), value=text)
             ) from None
+        if not "1900" <= text[:4] <= "2999":
+            raise ValidationError(
+                Message(N_("{value!r} is not between the years 1900 and 2999."), value=text)
+            )
         return text
+
+
+def years_after(day: datetime.date, years: int) -> datetime.date:
+    """The same day ``years`` later (28 February for a 29 February without one)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def check_date_windows(data: Mapping[str, Any], event_time: str) -> None:
+    """Refuse a date of ``data`` outside its :data:`~ledger.vocabulary.DATE_WINDOWS` around
+    the day (in Hưng Yên) of the event."""
+    day = parse_time(event_time).astimezone(VIETNAM).date()
+    for name, (before, after) in DATE_WINDOWS.items():
+        value = data.get(name)
+        if not isinstance(value, str):
+            continue
+        earliest, latest = (
+            day - datetime.timedelta(days=before),
+            day + datetime.timedelta(days=after),
+        )
+        if not earliest.isoformat() <= value <= latest.isoformat():
+            raise ValidationError(
+                {
+                    name: [
+                        Message(
+                            N_(
+                                "For an event on {day}, {field} is between {earliest} and {latest}."
+                            ),
+                            day=day.isoformat(),
+                            field=name,
+                            earliest=earliest.isoformat(),
+                            latest=latest.isoformat(),
+                        )
+                    ]
+                }
+            )
 
 
 class Pseudonym(Text):
@@ -247,9 +313,9 @@ class _Strict(Schema):
 class TemperatureSummary(_Strict):
     """A temperature series kept off the log, summarised; the hash proves the series later."""
 
-    min = Amount(minimum=Decimal(-60), exclusive=False, maximum=Decimal(80), required=True)
-    max = Amount(minimum=Decimal(-60), exclusive=False, maximum=Decimal(80), required=True)
-    mean = Amount(minimum=Decimal(-60), exclusive=False, maximum=Decimal(80), required=True)
+    min = Amount(unit="celsius", minimum=Decimal(-60), exclusive=False, required=True)
+    max = Amount(unit="celsius", minimum=Decimal(-60), exclusive=False, required=True)
+    mean = Amount(unit="celsius", minimum=Decimal(-60), exclusive=False, required=True)
     count = count(required=True)
     series_sha256 = Text(max_length=64, pattern=r"[0-9a-f]{64}", pattern_hint="lowercase hex")
 
@@ -301,7 +367,7 @@ class FertiliserData(_Strict):
     n_pct = percent()
     p_pct = percent()
     k_pct = percent()
-    quantity_kg = quantity(required=True)
+    quantity_kg = quantity("kg", required=True)
     data_source = data_source()
 
 
@@ -310,9 +376,9 @@ class PesticideData(_Strict):
     product = Text(max_length=200, required=True)
     registration_no = Text(max_length=64, required=True)
     active_ingredients = _text_list(required=True)
-    dose = quantity(required=True)
+    dose = quantity("dose", required=True)
     dose_unit = Text(max_length=32, required=True)
-    area_ha = quantity(required=True)
+    area_ha = quantity("ha", required=True)
     phi_days = count(low=0, high=365, required=True)
     operator = Pseudonym(required=True)
     data_source = data_source()
@@ -320,17 +386,17 @@ class PesticideData(_Strict):
 
 class IrrigationData(_Strict):
     plot = Gln(required=True)
-    volume_m3 = quantity(required=True)
+    volume_m3 = quantity("m3", required=True)
     data_source = data_source()
 
 
 class EnergyUseData(_Strict):
     location = Gln(required=True)
-    kwh = measure()
+    kwh = measure("kwh")
     energy_source = Choice(ENERGY_SOURCES)
-    meter_reading_kwh = measure()
-    diesel_l = measure()
-    petrol_l = measure()
+    meter_reading_kwh = measure("kwh")
+    diesel_l = measure("l")
+    petrol_l = measure("l")
     period_start = Date()
     period_end = Date()
     data_source = data_source()
@@ -361,7 +427,7 @@ class PlacementData(_Strict):
 class FeedData(_Strict):
     flock = LotId(required=True)
     feed_type = Text(max_length=200, required=True)
-    quantity_kg = quantity(required=True)
+    quantity_kg = quantity("kg", required=True)
     data_source = data_source()
 
 
@@ -369,7 +435,7 @@ class VaccinationData(_Strict):
     flock = LotId(required=True)
     product = Text(max_length=200, required=True)
     active_substance = Text(max_length=200, required=True)
-    dose = quantity(required=True)
+    dose = quantity("dose", required=True)
     dose_unit = Text(max_length=32, required=True)
     withdrawal_days = count(low=0, high=365, load_default=0)
     vet = Pseudonym(required=True)
@@ -388,7 +454,7 @@ class FlockLossData(_Strict):
 
 class WeighingData(_Strict):
     flock = LotId(required=True)
-    mean_kg = quantity(required=True)
+    mean_kg = quantity("kg", required=True)
     sample_size = count(required=True)
     data_source = data_source()
 
@@ -404,7 +470,7 @@ class SlaughterData(_Strict):
     flock = LotId(required=True)
     head_count = count(required=True)
     lot = LotId(required=True)
-    carcass_kg = quantity(required=True)
+    carcass_kg = quantity("kg", required=True)
     site = Gln()
     supervisor_reason = Text(max_length=500)
 
@@ -412,7 +478,7 @@ class SlaughterData(_Strict):
 class PackData(_Strict):
     input = LotId(required=True)
     outputs = _list(PackOutput, required=True)
-    waste = measure()
+    waste = measure(LOT_QUANTITY)
 
     @validates_schema
     def distinct(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -454,8 +520,8 @@ class ShipData(_Strict):
     receiver = Gln(required=True)
     vehicle_class = Choice(VEHICLE_CLASSES, required=True)
     refrigerated = StrictBoolean(required=True)
-    distance_km = measure(required=True)
-    fuel_l = measure()
+    distance_km = measure("km", required=True)
+    fuel_l = measure("l")
     sscc = Sscc()
     transport_document = Text(max_length=64, required=True)
     temperature = fields.Nested(TemperatureSummary)
@@ -465,7 +531,7 @@ class ShipData(_Strict):
 
 class ReceiveData(_Strict):
     lot = LotId(required=True)
-    quantity = measure()
+    quantity = measure(LOT_QUANTITY)
     refused = StrictBoolean(load_default=False)
     refusal_reason = Text(max_length=500)
     shortfall_reason = Text(max_length=500)
@@ -515,9 +581,9 @@ class _About(_Strict):
 
 class InspectData(_About):
     analyte = Text(max_length=200, required=True)
-    value = measure(required=True)
+    value = measure("reading", required=True)
     unit = Text(max_length=32, required=True)
-    mrl = measure()
+    mrl = measure("reading")
     lab = Text(max_length=200, required=True)
     method = Text(max_length=200)
     result = Choice(("pass", "fail"), required=True)
@@ -527,7 +593,7 @@ class SlaughterInspectionData(_Strict):
     lot = LotId(required=True)
     inspector = Pseudonym(required=True)
     result = Choice(("pass", "fail"), required=True)
-    condemned_kg = measure()
+    condemned_kg = measure("kg")
     notes = Text(max_length=2000, multiline=True)
 
 
@@ -544,7 +610,7 @@ class ComplaintData(_Strict):
 
 
 class Money(_Strict):
-    amount = measure(required=True)
+    amount = measure("money", required=True)
     currency = Choice(sorted(ISO_4217), required=True)
 
 
@@ -571,7 +637,7 @@ class LabelIssueData(_Strict):
 class MoneyData(_Strict):
     lot = LotId(required=True)
     counterparty = Gln(required=True)
-    amount = private(measure(required=True), CONFIDENTIAL)
+    amount = private(measure("money", required=True), CONFIDENTIAL)
     currency = private(Choice(sorted(ISO_4217), required=True), CONFIDENTIAL)
     agreed_on = private(Date(), CONFIDENTIAL)
     due_on = private(Date(), CONFIDENTIAL)
@@ -580,7 +646,7 @@ class MoneyData(_Strict):
 
 class TrainingData(_Strict):
     topic = Text(max_length=200, required=True)
-    hours = quantity(required=True)
+    hours = quantity("hour", required=True)
     participant_count = count(required=True)
     participants = private(_text_list(), PERSONAL)
 
@@ -655,6 +721,22 @@ class CertificateIssueData(_Strict):
     products = fields.List(Choice(tuple(PRODUCT_KINDS)))
     valid_from = Date(required=True)
     valid_to = Date(required=True)
+
+    @validates_schema
+    def plausible_term(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "valid_from" not in data or "valid_to" not in data:
+            return
+        start = datetime.date.fromisoformat(data["valid_from"])
+        latest = years_after(start, CERTIFICATE_MAX_YEARS)
+        if data["valid_to"] > latest.isoformat():
+            raise ValidationError(
+                Message(
+                    N_("A certificate is valid for at most {years} years: until {latest}."),
+                    years=CERTIFICATE_MAX_YEARS,
+                    latest=latest.isoformat(),
+                ),
+                "valid_to",
+            )
 
 
 class CertificateRevokeData(_Strict):
@@ -775,6 +857,7 @@ class CommandSchema(_Strict):
         schema = _DATA_INSTANCES[loaded["type"]]
         try:
             data = schema.load(loaded["data"])
+            check_date_windows(data, loaded["event_time"])
         except ValidationError as error:
             raise ValidationError({"data": error.messages}) from None
         secret = private_fields(loaded["type"])

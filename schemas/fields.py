@@ -20,8 +20,9 @@ from biip.gln import Gln
 from biip.gtin import Gtin
 from marshmallow import ValidationError, fields
 
-from ledger.canonical import MAX_SAFE_INTEGER, canonical_decimal, canonical_time
+from ledger.canonical import MAX_SAFE_INTEGER, canonical_decimal, canonical_time, decimal_value
 from ledger.messages import N_, Message
+from ledger.vocabulary import Unit, amount_problem
 
 #: GS1 AI encodable character set 82: what a lot or serial number may contain.
 GS1_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
@@ -120,14 +121,41 @@ class Text(fields.String):
         return text
 
 
+def load_decimal(value: Any, unit: Unit | None = None) -> str:
+    """A decimal sent as a string (or a JSON integer), as a canonical string.
+
+    A JSON number with a fraction or an exponent (``12.5``, ``1E-40``) is refused even though
+    the strict JSON reader keeps it exact: to most clients (JavaScript, spreadsheets) it is a
+    binary float, so what was sent may not be what the sender meant, and an exponent may carry
+    a number of any size. Integers are exact everywhere and stay welcome.
+
+    With a ``unit`` the amount is checked against its step and largest value first, so that
+    ``0.000…1`` in kg is told it is finer than a gram, however many zeros it has.
+    """
+    if isinstance(value, Decimal | float):
+        raise ValidationError(
+            Message(
+                N_(
+                    'Send decimals as strings such as "12.5"; a JSON number with a fraction or an '
+                    "exponent is not accepted."
+                )
+            )
+        )
+    try:
+        number = decimal_value(value)
+        problem = amount_problem(number, unit) if unit is not None else None
+        if problem is not None:
+            raise ValidationError(problem)
+        return canonical_decimal(number)
+    except ValueError as error:
+        raise ValidationError(error.args[0]) from None
+
+
 class CanonicalDecimal(fields.Field):
-    """A decimal given as a string or an exact JSON number, stored as a canonical string."""
+    """A decimal given as a string or a JSON integer, stored as a canonical string."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        try:
-            return canonical_decimal(value)
-        except ValueError as error:
-            raise ValidationError(error.args[0]) from None
+        return load_decimal(value)
 
 
 class CanonicalTime(fields.Field):

@@ -35,7 +35,12 @@ def _no_constants(name: str) -> NoReturn:
 
 
 def strict_loads(text: str | bytes) -> Any:
-    """``json.loads`` that keeps decimals exact and refuses duplicate keys, NaN and Infinity."""
+    """``json.loads`` that keeps decimals exact and refuses duplicate keys, NaN and Infinity.
+
+    Bytes are read as UTF-8 only (RFC 8259): ``json.loads`` would otherwise guess UTF-16 or
+    UTF-32 from the first bytes."""
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8")
     try:
         return json.loads(
             text,

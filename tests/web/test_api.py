@@ -116,7 +116,7 @@ def test_errors_name_the_field_in_the_callers_language(
     body = harvest("A-003", "12,5")
     english = client.post("/api/v1/events", json=body, headers=bearer(tokens["an"]))
     assert english.status_code == 400
-    assert "decimal number" in english.json["errors"]["data"]["quantity"][0]
+    assert "is not a decimal" in english.json["errors"]["data"]["quantity"][0]
     vietnamese = client.post("/api/v1/events", json=body, headers=bearer(tokens["an"], "vi"))
     assert "số thập phân" in vietnamese.json["errors"]["data"]["quantity"][0]
     assert vietnamese.json["message"] == "Yêu cầu chứa dữ liệu không hợp lệ."

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ledger.errors import InvalidInputError
+from ledger.errors import InvalidInputError, LedgerError
 from ledger.messages import N_, Message
 from schemas.api import ErrorSchema
 from web.auth import require_principal
@@ -24,6 +24,7 @@ ERROR_STATUSES = {
     404: "Not found.",
     409: "Conflicts with what is recorded (idempotency key, existing lot).",
     413: "The body or an entry is too large.",
+    415: "The body is not JSON in UTF-8 (a `charset` other than `utf-8` is refused).",
     422: "Well-formed, but breaks a rule (custody, quantities, food safety, recall).",
     429: "Too many failed attempts; wait and retry.",
 }
@@ -41,6 +42,27 @@ def _flatten(messages: Any) -> dict[str | int, Any]:
     return flat
 
 
+class UnsupportedCharsetError(LedgerError):
+    """JSON travels in UTF-8 (RFC 8259): a body declared in another charset is refused rather
+    than read as if it were UTF-8, which would record something else than was meant."""
+
+    code = "unsupported_media_type"
+    status = 415
+    template = N_("Send JSON in UTF-8; the charset {charset!r} is not accepted.")
+
+
+def check_charset(req: flask.Request) -> None:
+    """Refuse a body whose ``Content-Type`` names a charset other than UTF-8."""
+    charset = req.mimetype_params.get("charset")
+    if charset is not None and charset.strip().lower() not in ("utf-8", "utf8"):
+        raise UnsupportedCharsetError(
+            charset=charset[:40],
+            errors={
+                "Content-Type": [Message(UnsupportedCharsetError.template, charset=charset[:40])]
+            },
+        )
+
+
 class StrictParser(FlaskParser):  # type: ignore[misc]
     """JSON through the application's strict parser; validation errors are 400 with fields."""
 
@@ -53,6 +75,7 @@ class StrictParser(FlaskParser):  # type: ignore[misc]
                     errors={"$": [Message(N_("Send the body as application/json."))]}
                 )
             return core.missing
+        check_charset(req)
         return req.get_json()
 
     def handle_error(self, error: ma.ValidationError, *args: Any, **kwargs: Any) -> Any:

@@ -37,7 +37,7 @@ def rendered(result: Recorded) -> dict[str, Any]:
 @bp.arguments(CommandSchema)
 @bp.response(201, RecordedSchema)
 @bp.alt_response(200, schema=RecordedSchema, description="An identical repeat: the first entry.")
-@documented_errors(bp, 400, 403, 404, 409, 413, 422)
+@documented_errors(bp, 400, 403, 404, 409, 413, 415, 422)
 def record(command: Command) -> tuple[dict[str, Any], int]:
     """Record one event"""
     result = services().recorder.record(require_principal(), command)
@@ -47,7 +47,7 @@ def record(command: Command) -> tuple[dict[str, Any], int]:
 @bp.route("/batch", methods=["POST"])
 @bp.arguments(BatchSchema)
 @bp.response(201, BatchResultSchema)
-@documented_errors(bp, 400, 403, 404, 409, 413, 422)
+@documented_errors(bp, 400, 403, 404, 409, 413, 415, 422)
 def record_batch(batch: dict[str, Any]) -> dict[str, Any]:
     """Record up to 1,000 events in one transaction: all or none"""
     results = services().recorder.record_batch(require_principal(), batch["events"])

@@ -6,6 +6,7 @@ from typing import Any
 
 from ledger import lots
 from ledger.canonical import parse_time, utc_timestamp
+from ledger.custody import VIETNAM
 from ledger.errors import InvalidInputError
 from ledger.messages import N_, Message
 from ledger.recalls import open_requests_on
@@ -30,6 +31,11 @@ bp = ApiBlueprint(
     url_prefix=f"{API_PREFIX}/lots",
     description="Who holds what, how much is left, and where it came from and went.",
 )
+
+
+def today() -> str:
+    """The local day by the ledger's clock, against which best-before dates are read."""
+    return get_log().clock.now().astimezone(VIETNAM).date().isoformat()
 
 
 def lot_id_from_path(gtin: str, code: str) -> str:
@@ -71,6 +77,7 @@ def search(query: dict[str, Any]) -> dict[str, Any]:
             created_to=utc(query.get("created_to")),
             after=query.get("after"),
             limit=query["limit"],
+            today=today(),
         ),
     )
     return {"items": items, "next_after": next_after}
@@ -83,7 +90,8 @@ def lot(gtin: str, code: str) -> dict[str, Any]:
     """One lot: holder, quantity, status, origin, open recall requests on it or its sources"""
     engine = get_log().engine
     lot_id = lot_id_from_path(gtin, code)
-    return {**lots.lot(engine, lot_id), "recall_requests": open_requests_on(engine, lot_id)}
+    summary = lots.lot(engine, lot_id, today())
+    return {**summary, "recall_requests": open_requests_on(engine, lot_id)}
 
 
 @bp.route("/<gtin>/<path:code>/events", methods=["GET"])
@@ -100,7 +108,7 @@ def events(query: dict[str, Any], gtin: str, code: str) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def back(gtin: str, code: str) -> dict[str, Any]:
     """Everything the lot was made from, back to plots, flocks and their inputs"""
-    return trace_back(get_log().engine, lot_id_from_path(gtin, code))
+    return trace_back(get_log().engine, lot_id_from_path(gtin, code), today())
 
 
 @bp.route("/<gtin>/<path:code>/trace/forward", methods=["GET"])
@@ -108,4 +116,4 @@ def back(gtin: str, code: str) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def forward(gtin: str, code: str) -> dict[str, Any]:
     """Everything made from the lot and who holds it"""
-    return trace_forward(get_log().engine, lot_id_from_path(gtin, code))
+    return trace_forward(get_log().engine, lot_id_from_path(gtin, code), today())
