@@ -375,17 +375,16 @@ class _Context:
         day = self.moment.astimezone(VIETNAM).date()
         shelf_life = SHELF_LIFE_DAYS.get(product_kind)
         if shelf_life is None:
-            raise _bad_data(path, Message(N_("{kind} has no best-before date."), kind=product_kind))
+            raise _bad_data(path, Message(N_("Live animals have no best-before date.")))
         latest = day + timedelta(days=shelf_life)
         if not day.isoformat() < value <= latest.isoformat():
             raise _bad_data(
                 path,
                 Message(
                     N_(
-                        "A best-before date of {kind} packed on {day} is after that day and at "
-                        "most {days} days later ({latest})."
+                        "Packed on {day}, this product is best before a later day, at most "
+                        "{days} days later ({latest})."
                     ),
-                    kind=product_kind,
                     day=day.isoformat(),
                     days=shelf_life,
                     latest=latest.isoformat(),

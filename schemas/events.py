@@ -256,10 +256,10 @@ def check_date_windows(data: Mapping[str, Any], event_time: str) -> None:
                     name: [
                         Message(
                             N_(
-                                "For an event on {day}, {field} is between {earliest} and {latest}."
+                                "For an event on {day}, this date is between {earliest} and "
+                                "{latest}."
                             ),
                             day=day.isoformat(),
-                            field=name,
                             earliest=earliest.isoformat(),
                             latest=latest.isoformat(),
                         )
