@@ -185,3 +185,25 @@ def test_held_and_recalled_lots_say_so_and_are_found_by_status(
     ]
     lot_schema = spec["components"]["schemas"]["Lot"]["properties"]
     assert lot_schema["status"]["enum"] == parameter["schema"]["enum"]
+
+
+def test_the_command_line_import_refuses_the_same_amounts(
+    demo_app: Flask, client: FlaskClient, headers: dict[str, str], tmp_path: Path
+) -> None:
+    before, size = quantity(client, headers), get_log(demo_app).size()
+    lines = tmp_path / "events.jsonl"
+    lines.write_text(
+        "\n".join(
+            body(demo_app, kind, written)
+            for kind, written in (("loss", "1E-40"), ("sell", '"+5"'), ("sell", '"0.0005"'))
+        )
+        + "\n"
+    )
+    result = demo_app.test_cli_runner().invoke(
+        args=["events", "import", str(lines), "--as", "sieu-thi-3"]
+    )
+    assert result.exit_code == 1
+    assert "line 1" in result.output
+    assert "line 2" in result.output
+    assert "0.001 kg" in result.output
+    assert (quantity(client, headers), get_log(demo_app).size()) == (before, size)
