@@ -237,6 +237,16 @@ def decimal_value(value: Any) -> decimal.Decimal:
     raise ValueError(Message(N_("Expected a decimal number.")))
 
 
+def decimal_places(number: decimal.Decimal) -> int:
+    """How many decimals ``number`` needs (``1.500`` needs 1), read from its digits: rounding
+    in a decimal context could change a long number, and ``1E-9999`` costs nothing here."""
+    _, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int) or not any(digits):
+        return 0
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing))
+
+
 def canonical_decimal(value: Any) -> str:
     """Canonical decimal string: no exponent, no trailing zeros, no leading ``+``, ``0`` for zero.
 
@@ -245,17 +255,17 @@ def canonical_decimal(value: Any) -> str:
     stays short whatever exponent a :class:`~decimal.Decimal` carries.
     """
     number = decimal_value(value)
-    _, digits, exponent = number.as_tuple()
+    digits = number.as_tuple().digits
     significant = len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
-    if significant and isinstance(exponent, int):
-        trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-        if exponent + trailing < -MAX_DECIMAL_DIGITS or number.adjusted() >= MAX_DECIMAL_DIGITS:
-            raise ValueError(
-                Message(
-                    N_("A decimal may have at most {limit} digits before and after the point."),
-                    limit=MAX_DECIMAL_DIGITS,
-                )
+    if significant and (
+        decimal_places(number) > MAX_DECIMAL_DIGITS or number.adjusted() >= MAX_DECIMAL_DIGITS
+    ):
+        raise ValueError(
+            Message(
+                N_("A decimal may have at most {limit} digits before and after the point."),
+                limit=MAX_DECIMAL_DIGITS,
             )
+        )
     if significant > MAX_DECIMAL_DIGITS:
         raise ValueError(
             Message(

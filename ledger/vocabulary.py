@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ledger.canonical import decimal_places
 from ledger.messages import N_, Message
 
 VOCABULARY_VERSION = 1
@@ -139,16 +140,6 @@ assert all(
     and LOT_QUANTITY.maximum >= MEASUREMENT_UNITS[code].maximum
     for code in UNITS
 ), "the schemas' check of a lot quantity must let every product unit through"
-
-
-def decimal_places(number: Decimal) -> int:
-    """How many decimals ``number`` needs (``1.500`` needs 1), read from its digits: rounding
-    in a decimal context could change a long number."""
-    _, digits, exponent = number.as_tuple()
-    if not isinstance(exponent, int) or not any(digits):
-        return 0
-    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return max(0, -(exponent + trailing))
 
 
 def amount_problem(number: Decimal, unit: Unit) -> Message | None:

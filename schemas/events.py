@@ -6,7 +6,8 @@ go into the ledger entry; confidential (prices, money) and personal (names, cont
 marked with ``metadata={"classification": ...}`` and become private fields, which the ledger
 stores as salted commitments and keeps out of its public bytes.
 
-Quantities are canonical decimal strings in the unit of the lot's product (kg or head);
+Quantities are decimal strings in the unit of the lot's product (kg or head), no finer than
+the unit's step and no larger than its largest value (``ledger.vocabulary.MEASUREMENT_UNITS``);
 activity values carry a ``data_source`` (measured, estimated or default) so reports can say how
 good a figure is.
 """
