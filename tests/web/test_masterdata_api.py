@@ -124,7 +124,12 @@ def test_a_households_plot_and_history_are_kept_from_others(
     assert body["restricted"] is True
     for hidden in ("name", "latitude", "longitude", "area_ha"):
         assert body[hidden] is None, hidden
-    assert (body["kind"], body["commune_code"], body["in_gi_area"]) == ("farm_plot", "12391", True)
+    assert (body["kind"], body["divisions"], body["commune_code"], body["in_gi_area"]) == (
+        "farm_plot",
+        "pre-2025",
+        "12352",
+        True,
+    )
     assert "20.6512" not in other.get_data(as_text=True)
     for reader, status in (("thu-gom", 403), ("an", 403), ("binh", 200), ("htx", 200)):
         for path in (f"/api/v1/locations/{PLOT_B}", f"/api/v1/organisations/{FARM_B}"):
