@@ -110,10 +110,16 @@ GIVEN = (
     "Yến",
     "Khánh",
 )
-LONGAN_COMMUNES = (("12337", "Thủ Sỹ"), ("12340", "Thiện Phiến"), ("12352", "Hải Triều"))
-BANANA_COMMUNES = (("12187", "Bình Minh"), ("12190", "Dạ Trạch"), ("12196", "Tứ Dân"))
-#: GSO district codes (Hưng Yên, before the 2025 reorganisation): see ledger.places.
-TIEN_LU, KHOAI_CHAU, PHU_CU, VAN_LAM = "332", "330", "333", "325"
+#: Communes of Hưng Yên by their 2025 GSO codes (see ledger.places): longan in the former Tiên
+#: Lữ district, pink bananas in the former Khoái Châu.
+LONGAN_COMMUNES = (("12337", "Hoàng Hoa Thám"), ("12361", "Tiên Hoa"), ("12364", "Tiên Lữ"))
+BANANA_COMMUNES = (("12205", "Khoái Châu"), ("12220", "Triệu Việt Vương"), ("12247", "Châu Ninh"))
+KHOAI_CHAU_COMMUNE, LUONG_BANG, NHU_QUYNH, PHO_HIEN = "12205", "12280", "11986", "11953"
+#: The chicken farm registered before 1 July 2025 and keeps those codes: Xã Tống Trân of the
+#: Phù Cừ district, today part of the 2025 Xã Tống Trân (12427).
+TONG_TRAN_BEFORE_2025 = "12430"
+#: Areas: the former districts, by their GSO codes.
+TIEN_LU, KHOAI_CHAU, PHU_CU = "332", "330", "333"
 
 
 @dataclass
@@ -272,8 +278,10 @@ def _master_data(
     org[CHICKEN_FARM] = {
         "name": "Trang trại Gà đồi Phù Cừ",
         "roles": ["farm"],
+        "divisions": "pre-2025",
         "province_code": "33",
         "district_code": PHU_CU,
+        "commune_code": TONG_TRAN_BEFORE_2025,
     }
     org[COLLECTOR] = {"name": "Hộ kinh doanh Thu gom nông sản Hưng Long", "roles": ["collector"]}
     org[DISTRIBUTOR] = {
@@ -281,7 +289,7 @@ def _master_data(
         "roles": ["distributor"],
     }
     org[PACKHOUSE] = {"name": "Xưởng sơ chế nông sản Khoái Châu", "roles": ["processor"]}
-    org[DRYER_CO] = {"name": "Cơ sở sấy long nhãn Hồng Nam", "roles": ["processor"]}
+    org[DRYER_CO] = {"name": "Cơ sở sấy long nhãn Kim Động", "roles": ["processor"]}
     org[SLAUGHTERHOUSE] = {"name": "Cơ sở giết mổ tập trung Văn Lâm", "roles": ["processor"]}
     for gln_, name in zip(
         SUPERMARKETS, ("Siêu thị Cầu Giấy", "Siêu thị Long Biên", "Siêu thị Hà Đông"), strict=True
@@ -291,18 +299,24 @@ def _master_data(
         "organisation": PACKHOUSE,
         "kind": "packhouse",
         "name": "Nhà sơ chế số 1",
-        "district_code": KHOAI_CHAU,
+        "commune_code": KHOAI_CHAU_COMMUNE,
     }
     loc[RIPENING_CHAMBER] = {
         "organisation": PACKHOUSE,
         "kind": "ripening_chamber",
         "name": "Buồng ủ chín chuối",
     }
-    loc[DRYER_SITE] = {"organisation": DRYER_CO, "kind": "dryer", "name": "Lò sấy long nhãn"}
+    loc[DRYER_SITE] = {
+        "organisation": DRYER_CO,
+        "kind": "dryer",
+        "name": "Lò sấy long nhãn",
+        "commune_code": LUONG_BANG,
+    }
     loc[COLD_STORE] = {
         "organisation": DISTRIBUTOR,
         "kind": "cold_store",
         "name": "Kho lạnh Phố Hiến",
+        "commune_code": PHO_HIEN,
         # The packhouse rents space here: it may store and cool its own lots in this cold store.
         "clients": [PACKHOUSE],
     }
@@ -310,7 +324,7 @@ def _master_data(
         "organisation": SLAUGHTERHOUSE,
         "kind": "slaughterhouse",
         "name": "Lò mổ Văn Lâm",
-        "district_code": VAN_LAM,
+        "commune_code": NHU_QUYNH,
     }
     for store, market in zip(STORES, SUPERMARKETS, strict=True):
         loc[store] = {"organisation": market, "kind": "store", "name": org[market]["name"]}
@@ -445,8 +459,9 @@ def build_season(scale: int = 1, now: datetime | None = None, seed: int = 2026) 
             "organisation": CHICKEN_FARM,
             "kind": "chicken_house",
             "name": f"Chuồng gà đồi số {n + 1}",
+            "divisions": "pre-2025",
             "district_code": PHU_CU,
-            "commune_code": "12430",
+            "commune_code": TONG_TRAN_BEFORE_2025,
             "usable_area_m2": "600",
         }
         houses.append(house)

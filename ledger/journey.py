@@ -1,10 +1,15 @@
 """A lot's journey as the public page tells it: where it grew, who handled it, how cold it was kept.
 
 Read from the ledgered events of the lot and of every lot it was made from, with the corrections
-applied. Only what a shopper may see leaves this module: the cooperative, commune, district and
-GI area of the origin (never a household farm's name, a person or a price), the business names and
-sites of the packhouses, carriers' receivers, cold stores and shops, dates, and temperature
-summaries. Each step keeps its ledger entry index, so the page can link to the proof.
+applied. Only what a shopper may see leaves this module: the cooperative, commune, area (former
+district) and GI area of the origin (never a household farm's name, a person or a price), the
+business names and sites of the packhouses, carriers' receivers, cold stores and shops, dates,
+and temperature summaries. Each step keeps its ledger entry index, so the page can link to the
+proof.
+
+Places are given by name in Vietnamese and English (:func:`ledger.places.described`): a commune
+recorded with the codes before 2025 keeps the name it had, with the 2025 commune it is part of
+today.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from ledger import lots
 from ledger.canonical import envelope_of
 from ledger.log import Log
 from ledger.models import CERTIFICATE, LOCATION, LOT, LOT_BLOCK, ORGANISATION, RECALL
+from ledger.places import described
 from ledger.trace import trace_back
 
 #: Event types on the journey, and the step each one is. Others (farm inputs, money, checks)
@@ -39,7 +45,7 @@ STEPS = {
     "recall": "recall",
     "recall_lift": "recall_lift",
 }
-#: Where plants grow and animals are raised: shown by district, never by name.
+#: Where plants grow and animals are raised: shown by commune and area, never by name.
 PRIVATE_SITES = frozenset({"farm_plot", "chicken_house"})
 #: Organisation roles whose names are people's (household farms): never shown.
 PRIVATE_ROLES = frozenset({"farm"})
@@ -86,9 +92,8 @@ class _Names:
         return {
             "name": None if private else row.name,
             "kind": row.kind,
-            "district_code": row.district_code,
-            "commune_code": row.commune_code,
             "in_gi_area": bool(row.in_gi_area),
+            **described(row.divisions, row.commune_code, row.district_code),
         }
 
 
@@ -165,32 +170,44 @@ def journey(log: Log, lot_id: str) -> dict[str, Any]:
 
 
 def _origins(log: Log, facts: list[dict[str, Any]], names: _Names) -> list[dict[str, Any]]:
+    """One origin per cooperative (or producer) and GI status, with every commune and area its
+    lots came from, once each, and the certificates valid on the harvest days, once each."""
     certificate_ids = {c for f in facts for c in f.get("certificates") or []}
     with log.engine.connect() as connection:
         certificates = _rows(connection, CERTIFICATE, CERTIFICATE.c.id, certificate_ids)
     bodies = _Names(log, {row.body for row in certificates.values()}, set())
-    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    origins: dict[tuple[Any, ...], dict[str, Any]] = {}
     for fact in facts:
-        origin = {
-            "cooperative": names.organisation(fact.get("cooperative") or fact.get("producer")),
-            "district_code": fact.get("district_code"),
-            "commune_code": fact.get("commune_code"),
-            "in_gi_area": bool(fact.get("in_gi_area")),
-            "certificates": [
-                {
-                    "scheme": row.scheme,
-                    "number": row.number,
-                    "body": bodies.organisation(row.body),
-                    "valid_from": row.valid_from,
-                    "valid_to": row.valid_to,
-                }
-                for row in (certificates.get(c) for c in fact.get("certificates") or [])
-                if row is not None
-            ],
-        }
-        key = tuple(sorted((k, str(v)) for k, v in origin.items()))
-        seen.setdefault(key, origin)
-    return list(seen.values())
+        cooperative = names.organisation(fact.get("cooperative") or fact.get("producer"))
+        in_gi_area = bool(fact.get("in_gi_area"))
+        origin = origins.setdefault(
+            (cooperative, in_gi_area),
+            {
+                "cooperative": cooperative,
+                "in_gi_area": in_gi_area,
+                "places": [],
+                "areas": [],
+                "certificates": [],
+            },
+        )
+        place = described(
+            fact.get("divisions"), fact.get("commune_code"), fact.get("district_code")
+        )
+        if place["commune"] and place not in origin["places"]:
+            origin["places"].append(place)
+        if place["area"] and place["area"] not in origin["areas"]:
+            origin["areas"].append(place["area"])
+        for row in (certificates.get(c) for c in fact.get("certificates") or []):
+            certificate = row and {
+                "scheme": row.scheme,
+                "number": row.number,
+                "body": bodies.organisation(row.body),
+                "valid_from": row.valid_from,
+                "valid_to": row.valid_to,
+            }
+            if certificate and certificate not in origin["certificates"]:
+                origin["certificates"].append(certificate)
+    return list(origins.values())
 
 
 def _legs(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -7,7 +7,10 @@ master data (a harvest's origin, the certificates valid that day) copy the facts
 into their entry, so the ledger never depends on today's master data to mean what it meant.
 
 Values arrive validated and normalised by :mod:`schemas.masterdata`; this module checks what
-needs the database: that referenced organisations exist and that a product's unit fits its kind.
+needs the database or the divisions' data: that referenced organisations exist, that a product's
+unit fits its kind, and that a place's codes exist in the edition of the divisions it names
+(:mod:`ledger.places`; new records are of the 2025 edition, a record keeps its edition unless the
+change names another).
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from ledger.db import write_transaction
 from ledger.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from ledger.messages import N_, Message
 from ledger.models import CERTIFICATE, LOCATION, MASTER_VERSION, ORGANISATION, PRODUCT
+from ledger.places import DIVISIONS_2025, check
 from ledger.vocabulary import PRODUCT_KINDS
 
 ORGANISATION_FIELDS = (
     "name",
     "roles",
     "member_of",
+    "divisions",
     "province_code",
     "district_code",
     "commune_code",
@@ -43,6 +48,7 @@ LOCATION_FIELDS = (
     "organisation",
     "kind",
     "name",
+    "divisions",
     "district_code",
     "commune_code",
     "in_gi_area",
@@ -115,12 +121,12 @@ def as_record(kind_name: str, row: Any) -> dict[str, Any]:
 #: what and where it is (the public log names it by GLN), nothing that names or locates people.
 HOUSEHOLD_PUBLIC_FIELDS = {
     "organisation": frozenset(
-        {"gln", "roles", "member_of", "province_code", "district_code", "commune_code", "active"}
-        | {"version", "certificates"}
+        {"gln", "roles", "member_of", "divisions", "province_code", "district_code"}
+        | {"commune_code", "active", "version", "certificates"}
     ),
     "location": frozenset(
-        {"gln", "organisation", "kind", "district_code", "commune_code", "in_gi_area", "active"}
-        | {"version"}
+        {"gln", "organisation", "kind", "divisions", "district_code", "commune_code"}
+        | {"in_gi_area", "active", "version"}
     ),
 }
 
@@ -195,9 +201,11 @@ class MasterData:
         stored = _as_stored(kind, values)
         now = utc_timestamp(self.clock.now())
         with write_transaction(self.engine) as connection:
-            self._check_references(connection, kind, stored)
             key_column = kind.table.c[kind.key]
             current = connection.execute(sa.select(kind.table).where(key_column == key)).first()
+            if kind is not PRODUCTS:
+                stored.update(_places(kind, stored, current))
+            self._check_references(connection, kind, stored)
             if expected_version is not None and expected_version != (
                 current.version if current is not None else 0
             ):
@@ -447,6 +455,18 @@ def _certificates_of(
     return {
         gln: by_holder.get(gln, []) + by_holder.get(cooperative.get(gln, ""), []) for gln in glns
     }
+
+
+def _places(kind: _Kind, stored: Mapping[str, Any], current: Any) -> dict[str, Any]:
+    """The record's codes checked against its edition of the divisions (a 400 naming the field
+    of an unknown or misplaced code), canonical, with the district or area filled in."""
+    values = dict(stored)
+    if not values.get("divisions"):
+        values["divisions"] = current.divisions if current is not None else DIVISIONS_2025
+    canonical, errors = check(values, with_province=kind is ORGANISATIONS)
+    if errors:
+        raise InvalidInputError(errors=errors)
+    return canonical
 
 
 def _unchanged(current: Any, stored: Mapping[str, Any]) -> bool:

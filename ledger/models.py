@@ -201,7 +201,11 @@ class Organisation(Base):
     roles: Mapped[str] = mapped_column(String(256))
     #: The cooperative a farm or household belongs to.
     member_of: Mapped[str | None] = mapped_column(String(13))
+    #: The edition of the administrative divisions the codes belong to: "2025" or "pre-2025"
+    #: (see :mod:`ledger.places`).
+    divisions: Mapped[str] = mapped_column(String(8), server_default="2025")
     province_code: Mapped[str | None] = mapped_column(String(8))
+    #: Before 2025 the district; in the 2025 edition the area (former district) of the commune.
     district_code: Mapped[str | None] = mapped_column(String(8))
     commune_code: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean)
@@ -218,6 +222,8 @@ class Location(Base):
     organisation: Mapped[str] = mapped_column(ForeignKey("organisation.gln"))
     kind: Mapped[str] = mapped_column(String(24))
     name: Mapped[str] = mapped_column(Text)
+    #: As for organisations: the edition of the codes, and the district or area.
+    divisions: Mapped[str] = mapped_column(String(8), server_default="2025")
     district_code: Mapped[str | None] = mapped_column(String(8))
     commune_code: Mapped[str | None] = mapped_column(String(8))
     in_gi_area: Mapped[bool] = mapped_column(Boolean)

@@ -664,6 +664,9 @@ def _origin_of(ctx: _Context, site: Any, product_kind: str) -> dict[str, Any]:
         key: site.gln,
         "producer": site.organisation,
         "cooperative": owner.member_of if owner else None,
+        #: The edition of the divisions the codes belong to (entries without it hold pre-2025
+        #: codes).
+        "divisions": site.divisions,
         "district_code": site.district_code,
         "commune_code": site.commune_code,
         "in_gi_area": bool(site.in_gi_area),

@@ -203,6 +203,8 @@ class OrganisationSchema(Schema):
     name = fields.String(allow_none=True, required=True)
     roles = fields.List(fields.String(), required=True)
     member_of = fields.String(allow_none=True, required=True)
+    #: "2025" or "pre-2025": the edition of the divisions the codes belong to.
+    divisions = fields.String(required=True)
     province_code = fields.String(allow_none=True, required=True)
     district_code = fields.String(allow_none=True, required=True)
     commune_code = fields.String(allow_none=True, required=True)
@@ -219,6 +221,7 @@ class LocationSchema(Schema):
     organisation = fields.String(required=True)
     kind = fields.String(required=True)
     name = fields.String(allow_none=True, required=True)
+    divisions = fields.String(required=True)
     district_code = fields.String(allow_none=True, required=True)
     commune_code = fields.String(allow_none=True, required=True)
     in_gi_area = fields.Boolean(required=True)

@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
 from ledger.messages import N_, Message
+from ledger.places import DIVISIONS
 from ledger.vocabulary import LOCATION_KINDS, ORGANISATION_ROLES, PRODUCT_KINDS, UNITS
 from schemas.events import Amount, Choice, Gln, StrictBoolean, measure
 from schemas.fields import Text, check_gtin
@@ -42,6 +43,9 @@ class OrganisationInput(_Strict):
     name = Text(max_length=200, required=True)
     roles = fields.List(Choice(ORGANISATION_ROLES), required=True, validate=_roles)
     member_of = Gln(allow_none=True)
+    #: The edition of the divisions the codes belong to; a new record's default is 2025, a
+    #: change that leaves it out keeps the record's edition.
+    divisions = Choice(DIVISIONS, allow_none=True)
     province_code = Text(allow_none=True, **_CODE)
     district_code = Text(allow_none=True, **_CODE)
     commune_code = Text(allow_none=True, **_CODE)
@@ -54,6 +58,8 @@ class LocationInput(_Strict):
     organisation = Gln(required=True)
     kind = Choice(LOCATION_KINDS, required=True)
     name = Text(max_length=200, required=True)
+    divisions = Choice(DIVISIONS, allow_none=True)
+    #: In the 2025 edition, the area (former district) of the commune: filled in when left out.
     district_code = Text(allow_none=True, **_CODE)
     commune_code = Text(allow_none=True, **_CODE)
     in_gi_area = StrictBoolean(load_default=False)

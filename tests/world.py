@@ -79,8 +79,7 @@ LOCATIONS: dict[str, dict[str, Any]] = {
         "organisation": FARM_A,
         "kind": "farm_plot",
         "name": "Vườn nhãn An 1",
-        "district_code": "327",
-        "commune_code": "12388",
+        "commune_code": "12361",  # Xã Tiên Hoa (2025), in the former Tiên Lữ district
         "in_gi_area": True,
         "area_ha": "0.8",
     },
@@ -88,8 +87,10 @@ LOCATIONS: dict[str, dict[str, Any]] = {
         "organisation": FARM_B,
         "kind": "farm_plot",
         "name": "Vườn nhãn Bình",
-        "district_code": "327",
-        "commune_code": "12391",
+        # Registered before 1 July 2025: Xã Lệ Xá of Tiên Lữ, today part of Xã Tiên Hoa.
+        "divisions": "pre-2025",
+        "district_code": "332",
+        "commune_code": "12352",
         "in_gi_area": True,
         "area_ha": "1.2",
     },
@@ -97,8 +98,7 @@ LOCATIONS: dict[str, dict[str, Any]] = {
         "organisation": OTHER_FARM,
         "kind": "farm_plot",
         "name": "Vườn chuối Cường",
-        "district_code": "330",
-        "commune_code": "12500",
+        "commune_code": "12205",  # Xã Khoái Châu
         "in_gi_area": False,
         "area_ha": "0.5",
     },
@@ -106,8 +106,7 @@ LOCATIONS: dict[str, dict[str, Any]] = {
         "organisation": CHICKEN_FARM,
         "kind": "chicken_house",
         "name": "Chuồng gà 1",
-        "district_code": "332",
-        "commune_code": "12600",
+        "commune_code": "12427",  # Xã Tống Trân, in the former Phù Cừ district
         "usable_area_m2": "400",
     },
     PACKHOUSE_SITE: {"organisation": PACKHOUSE, "kind": "packhouse", "name": "Xưởng sơ chế"},

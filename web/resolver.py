@@ -43,7 +43,6 @@ from labels.verify import check_issued_label
 from ledger.canonical import utc_timestamp
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.messages import N_
-from ledger.places import district_name
 from ledger.recording import VIETNAM
 from schemas.api import AreaSchema
 from web.auth import current_limit, limiter
@@ -190,7 +189,6 @@ def _answer(page: LabelVerification) -> Response:
         "label.html",
         page=page,
         language=select_locale(),
-        district_name=district_name,
         fingerprint=page.log_key_fingerprint,
         vkey=page.log_key,
         page_path=page_path,

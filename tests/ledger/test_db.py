@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ledger.db import create_engine, query_where_in, schema_is_current
+from ledger.db import alembic_config, create_engine, migrate, query_where_in, schema_is_current
 from ledger.log import Log
 from ledger.models import APPEND_ONLY_TABLES, ENTRY, metadata
 from tests.conftest import user_triggers
@@ -124,3 +127,43 @@ def test_reads_by_key_list_refuse_a_query_with_its_own_condition(populated: Log)
             query_where_in(
                 connection, sa.select(ENTRY.c.idx).where(ENTRY.c.idx > 0), ENTRY.c.idx, [1]
             )
+
+
+def test_records_written_before_the_divisions_were_recorded_are_marked_pre_2025(
+    tmp_path: Path,
+) -> None:
+    """Migration 0010: every organisation and location already there holds pre-2025 codes; a
+    record written afterwards without an edition is of the 2025 one."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'before.sqlite3'}")
+    with engine.connect() as connection:
+        command.upgrade(alembic_config(connection), "0009")
+        connection.execute(
+            sa.text(
+                "INSERT INTO organisation (gln, name, roles, district_code, commune_code, active,"
+                " version) VALUES ('8930000000029', 'Hộ An', 'farm', '332', '12352', true, 1)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO location (gln, organisation, kind, name, district_code,"
+                " commune_code, in_gi_area, active, version) VALUES ('8930000001019',"
+                " '8930000000029', 'farm_plot', 'Vườn', '332', '12352', true, true, 1)"
+            )
+        )
+        connection.commit()
+    migrate(engine)
+    with engine.begin() as connection:
+        for table in ("organisation", "location"):
+            marked = connection.execute(sa.text(f"SELECT divisions FROM {table}")).scalar()
+            assert marked == "pre-2025", table
+        connection.execute(
+            sa.text(
+                "INSERT INTO organisation (gln, name, roles, active, version)"
+                " VALUES ('8930000000036', 'HTX', 'cooperative', true, 1)"
+            )
+        )
+        newer = connection.execute(
+            sa.text("SELECT divisions FROM organisation WHERE gln = '8930000000036'")
+        ).scalar()
+    assert newer == "2025"
+    engine.dispose()

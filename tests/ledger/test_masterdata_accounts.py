@@ -96,6 +96,58 @@ def test_references_and_units_are_checked(world: World) -> None:
         data.get("product", gtin(501))
 
 
+def test_places_are_checked_against_the_edition_of_their_codes(world: World) -> None:
+    """A new record is of the 2025 edition; its area is filled in from the commune; an unknown
+    or misplaced code is refused naming its field, and nothing is written; a change that leaves
+    the edition out keeps the record's."""
+    data = masterdata(world.log)
+    key = gln(510)
+    plot = {"organisation": FARM_A, "kind": "farm_plot", "name": "Vườn nhãn Tiên Hoa"}
+    with pytest.raises(InvalidInputError) as caught:
+        data.save(ADMIN, "location", key, {**plot, "commune_code": "12352"}, "mới")
+    assert list(caught.value.errors) == ["commune_code"]
+    with pytest.raises(NotFoundError):
+        data.get("location", key)
+    with pytest.raises(InvalidInputError) as caught:
+        data.save(
+            ADMIN, "location", key, {**plot, "commune_code": "12361", "district_code": "330"}, "x"
+        )
+    assert list(caught.value.errors) == ["district_code"]
+    data.save(ADMIN, "location", key, {**plot, "commune_code": "12361"}, "mới")
+    record = data.get("location", key)
+    assert (record["divisions"], record["commune_code"], record["district_code"]) == (
+        "2025",
+        "12361",
+        "332",
+    )
+    before = {**plot, "divisions": "pre-2025", "district_code": "332", "commune_code": "12352"}
+    data.save(ADMIN, "location", key, before, "đăng ký trước 1/7/2025")
+    data.save(
+        ADMIN,
+        "location",
+        key,
+        {**plot, "district_code": "332", "commune_code": "12352", "area_ha": "0.4"},
+        "đo lại",
+    )
+    assert data.get("location", key)["divisions"] == "pre-2025"
+    with pytest.raises(InvalidInputError) as caught:
+        data.save(
+            ADMIN,
+            "organisation",
+            gln(511),
+            {"name": "HTX", "roles": ["cooperative"], "province_code": "34"},
+            "mới",
+        )
+    assert list(caught.value.errors) == ["province_code"]
+    data.save(
+        ADMIN,
+        "organisation",
+        gln(511),
+        {"name": "HTX", "roles": ["cooperative"], "province_code": "34", "divisions": "pre-2025"},
+        "mới",
+    )
+
+
 def test_passwords_are_checked_and_failures_say_the_same(world: World) -> None:
     accounts = Accounts(world.log.engine, world.log.clock)
     accounts.create_account(

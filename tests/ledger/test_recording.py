@@ -129,8 +129,9 @@ def test_harvest_creates_a_lot_held_by_the_farm_with_its_origin_in_the_entry(wor
         "plot": PLOT_A,
         "producer": FARM_A,
         "cooperative": COOPERATIVE,
-        "district_code": "327",
-        "commune_code": "12388",
+        "divisions": "2025",
+        "district_code": "332",
+        "commune_code": "12361",
         "in_gi_area": True,
         "certificates": ["cert:vietgap/VG-2026-0001"],
     }

@@ -25,6 +25,7 @@ from tests.world import (
     PLOT_B,
     RETAILER,
     World,
+    gln,
 )
 from web import create_app
 from web.log import get_log
@@ -124,7 +125,12 @@ def test_a_households_plot_and_history_are_kept_from_others(
     assert body["restricted"] is True
     for hidden in ("name", "latitude", "longitude", "area_ha"):
         assert body[hidden] is None, hidden
-    assert (body["kind"], body["commune_code"], body["in_gi_area"]) == ("farm_plot", "12391", True)
+    assert (body["kind"], body["divisions"], body["commune_code"], body["in_gi_area"]) == (
+        "farm_plot",
+        "pre-2025",
+        "12352",
+        True,
+    )
     assert "20.6512" not in other.get_data(as_text=True)
     for reader, status in (("thu-gom", 403), ("an", 403), ("binh", 200), ("htx", 200)):
         for path in (f"/api/v1/locations/{PLOT_B}", f"/api/v1/organisations/{FARM_B}"):
@@ -179,3 +185,31 @@ def test_a_site_owner_sets_who_may_act_there(client: FlaskClient, tokens: dict[s
     bad = client.put(path, json={"clients": ["123"], "reason": "x"}, headers=as_(tokens, "thu-gom"))
     assert bad.status_code == 400
     assert "clients" in bad.json["errors"]
+
+
+def test_a_commune_unknown_in_its_edition_is_a_400_naming_the_field_in_vietnamese(
+    client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    """12352 was a commune until 30 June 2025 (Xã Lệ Xá) and is none since: a new plot, of the
+    2025 edition by default, may not name it; said as pre-2025, it may."""
+    admin = {**as_(tokens, "quan-tri"), "Accept-Language": "vi"}
+    path = f"/api/v1/locations/{gln(530)}"
+    plot = {
+        "organisation": FARM_A,
+        "kind": "farm_plot",
+        "name": "Vườn nhãn Lệ Xá",
+        "commune_code": "12352",
+        "reason": "mới",
+    }
+    refused = client.put(path, json=plot, headers=admin)
+    assert refused.status_code == 400
+    assert refused.json["errors"] == {
+        "commune_code": ["12352 không phải mã xã, phường trong danh mục hành chính 2025."]
+    }
+    assert client.get(path, headers=admin).status_code == 404
+    wrong = client.put(path, json={**plot, "divisions": "2024"}, headers=admin)
+    assert (wrong.status_code, list(wrong.json["errors"])) == (400, ["divisions"])
+    saved = client.put(path, json={**plot, "divisions": "pre-2025"}, headers=admin)
+    assert saved.status_code == 201, saved.json
+    record = client.get(path, headers=admin).json
+    assert (record["divisions"], record["district_code"]) == ("pre-2025", "332")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as markup
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,17 @@ from werkzeug.test import TestResponse
 from ledger.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config, issue_labels
-from tests.world import PACKHOUSE
+from tests.world import (
+    FARMER_A,
+    FARMER_B,
+    FRESH_LONGAN,
+    PACKER,
+    PACKHOUSE,
+    PLOT_A,
+    PLOT_B,
+    World,
+    lot,
+)
 from web import create_app
 from web.config import from_environment
 from web.log import get_log
@@ -441,3 +453,46 @@ def test_the_public_base_url_comes_only_from_explicit_settings(
 def test_a_public_base_url_that_is_no_http_address_is_refused(value: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="PUBLIC_BASE_URL"):
         from_environment(str(tmp_path), {"SECRET_KEY": "x", "PUBLIC_BASE_URL": value})
+
+
+def _section(page: TestResponse, start: str, end: str) -> str:
+    text = page.get_data(as_text=True)
+    return markup.unescape(text[text.index(start) : text.index(end)])
+
+
+def test_the_origin_is_one_block_naming_communes_and_areas_in_the_pages_language(
+    resolver_app: Flask, client: FlaskClient, labels: dict[str, list[str]]
+) -> None:
+    """A lot merged from three harvests of one cooperative: plot A (2025 codes, Xã Tiên Hoa)
+    twice and plot B (registered before 2025 in Xã Lệ Xá, today part of Xã Tiên Hoa). The page
+    shows one origin, each commune and the area once, by name, and no codes."""
+    with resolver_app.app_context():
+        world = World(get_log(), _codes=itertools.count(900))
+        harvests = [
+            (FARMER_A, world.harvest(plot=PLOT_A, quantity="30"), "30"),
+            (FARMER_B, world.harvest(who=FARMER_B, plot=PLOT_B, quantity="20"), "20"),
+            (FARMER_A, world.harvest(plot=PLOT_A, quantity="10"), "10"),
+        ]
+        for farmer, harvested, quantity in harvests:
+            world.ship(farmer, harvested, quantity, PACKHOUSE)
+            world.receive(PACKER, harvested, quantity)
+        merged = lot(FRESH_LONGAN, world.code("M"))
+        inputs = [{"lot": harvested, "quantity": quantity} for _, harvested, quantity in harvests]
+        world.record(PACKER, "merge", {"inputs": inputs, "output": merged})
+    gtin, code = merged.removeprefix("lot:").split("/")
+    page = client.get(f"/01/{gtin}/10/{code}?lang=vi")
+    assert page.status_code == 200
+    origin = _section(page, 'id="origin"', 'id="certificates"')
+    assert origin.count('<dl class="origin">') == 1
+    assert origin.count("HTX Nhãn lồng Tiên Lữ") == 1
+    assert "Xã Tiên Hoa; Xã Lệ Xá (nay thuộc Xã Tiên Hoa)" in origin
+    assert origin.count("Huyện Tiên Lữ") == 1
+    assert not re.search(r"\b(?:1[0-9]{4}|33[0-9])\b", origin), origin
+    journey = _section(page, 'id="journey"', 'id="status"')
+    assert "Xã Lệ Xá (nay thuộc Xã Tiên Hoa), Huyện Tiên Lữ" in journey
+    english = client.get(f"/01/{gtin}/10/{code}?lang=en")
+    origin = _section(english, 'id="origin"', 'id="certificates"')
+    assert "Tiên Hoa Commune; Lệ Xá Commune (now part of Tiên Hoa Commune)" in origin
+    assert origin.count("Tiên Lữ District") == 1
+    assert "Communes" in origin
+    client.get(f"/01/{gtin}/10/{code}?lang=vi")
