@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from typing import NamedTuple
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from biip import ParseError
 from biip.checksums import gs1_standard_check_digit
@@ -19,7 +20,7 @@ from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 
 from labels.errors import LabelTooLongError, MalformedLabelError
 from labels.signature import ENCODED_SIGNATURE_LENGTH, LabelId
-from ledger.messages import N_, Message
+from ledger.messages import N_, Message, excerpt
 
 MAX_LABEL_URL_BYTES = 180
 MAX_LOT_LENGTH = 20
@@ -41,32 +42,63 @@ class LabelUrl(NamedTuple):
 
 
 def check_label_id(label: LabelId) -> None:
-    """The shapes a label's AI values must have, whichever way they arrive."""
+    """The shapes a label's AI values must have, whichever way they arrive; a refusal says
+    which part is wrong and how, echoing at most an excerpt of it."""
     if (
         not _GTIN_14.fullmatch(label.gtin)
         or str(gs1_standard_check_digit(label.gtin[:-1])) != label.gtin[-1]
     ):
         raise MalformedLabelError(
             detail=Message(
-                N_("{value!r} is not a 14-digit GTIN with a valid check digit"), value=label.gtin
+                N_("{value} is not a 14-digit GTIN with a valid check digit"),
+                value=excerpt(label.gtin),
             )
         )
-    if not 1 <= len(label.lot) <= MAX_LOT_LENGTH or not _CHARACTER_SET_82.fullmatch(label.lot):
+    if not label.lot:
+        raise MalformedLabelError(detail=Message(N_("the lot is empty")))
+    if len(label.lot) > MAX_LOT_LENGTH:
         raise MalformedLabelError(
             detail=Message(
-                N_("lot {value!r} must be 1 to {limit} characters of GS1 character set 82"),
-                value=label.lot,
+                N_("the lot is {length} characters long; a lot has at most {limit}"),
+                length=len(label.lot),
                 limit=MAX_LOT_LENGTH,
             )
         )
-    if len(label.serial) > MAX_SERIAL_DIGITS or not _SERIAL.fullmatch(label.serial):
+    if not _CHARACTER_SET_82.fullmatch(label.lot):
         raise MalformedLabelError(
             detail=Message(
-                N_("serial {value!r} must be a decimal number of at most {limit} digits"),
-                value=label.serial,
+                N_("the lot {value} holds characters a lot may not have: {characters}"),
+                value=excerpt(label.lot),
+                characters=_not_in_set_82(label.lot),
+            )
+        )
+    if len(label.serial) > MAX_SERIAL_DIGITS:
+        raise MalformedLabelError(
+            detail=Message(
+                N_("the serial has {length} characters; a serial has at most {limit} digits"),
+                length=len(label.serial),
                 limit=MAX_SERIAL_DIGITS,
             )
         )
+    if not _SERIAL.fullmatch(label.serial):
+        raise MalformedLabelError(
+            detail=Message(
+                N_("the serial {value} is not a number written with digits"),
+                value=excerpt(label.serial),
+            )
+        )
+
+
+def _not_in_set_82(text: str) -> str:
+    """The characters of ``text`` outside GS1 character set 82, each once, as a reader can
+    tell them apart: a combining mark or an invisible one by its code point."""
+    shown: list[str] = []
+    for character in dict.fromkeys(text):
+        if _CHARACTER_SET_82.fullmatch(character):
+            continue
+        visible = character.isprintable() and not unicodedata.category(character).startswith("M")
+        shown.append(f"“{character}”" if visible else f"U+{ord(character):04X}")
+    return ", ".join(shown[:8]) + (", …" if len(shown) > 8 else "")
 
 
 def label_path(label: LabelId) -> str:
@@ -129,10 +161,15 @@ def parse_label_url(url: str) -> LabelUrl:
                 N_("the path must end in /01/<GTIN-14>/10/<lot>/21/<serial>, percent-encoded")
             )
         )
+    # Our own rules first, each refusal in words; biip's (in English, with its regular
+    # expressions) only confirms what they let through.
+    check_label_id(LabelId(segments[-5], unquote(segments[-3], errors="replace"), segments[-1]))
     try:
         link = GS1DigitalLinkURI.parse(f"https://resolver.invalid{'/'.join(['', *segments[-6:]])}")
-    except (ParseError, ValueError, UnicodeDecodeError) as error:
-        raise MalformedLabelError(detail=str(error)) from None
+    except (ParseError, ValueError, UnicodeDecodeError):
+        raise MalformedLabelError(
+            detail=Message(N_("its product, lot and serial are not a valid GS1 Digital Link"))
+        ) from None
     values = {element.ai.ai: element.value for element in link.element_strings}
     label = LabelId(values["01"], values["10"], values["21"])
     check_label_id(label)

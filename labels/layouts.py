@@ -11,6 +11,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from decimal import Decimal
+
+from ledger.messages import N_, Message
 
 MM_PER_INCH = 25.4
 POINTS_PER_MM = 72 / MM_PER_INCH
@@ -24,7 +27,8 @@ class Layout:
     """A sheet of ``columns`` × ``rows`` labels; all lengths in millimetres from the top left."""
 
     name: str
-    description: str
+    #: What the print form offers, in the reader's language (sizes in its number format).
+    description: Message
     page_width: float
     page_height: float
     label_width: float
@@ -60,9 +64,28 @@ def module_dots(dpi: int) -> int:
     return math.ceil(MIN_MODULE_MM * dpi / MM_PER_INCH - 1e-9)
 
 
+def _thermal(dpi: int) -> Message:
+    return Message(
+        N_("Thermal roll, one {width} × {height} mm label per page, {dpi} dpi"),
+        width=50,
+        height=30,
+        dpi=dpi,
+    )
+
+
 A4_3X7 = Layout(
     name="a4-3x7",
-    description="A4 adhesive sheet, 3 × 7 labels of 63.5 × 38.1 mm (L7160), 600 dpi",
+    description=Message(
+        N_(
+            "A4 adhesive sheet, {columns} × {rows} labels of {width} × {height} mm (L7160), "
+            "{dpi} dpi"
+        ),
+        columns=3,
+        rows=7,
+        width=Decimal("63.5"),
+        height=Decimal("38.1"),
+        dpi=600,
+    ),
     page_width=210,
     page_height=297,
     label_width=63.5,
@@ -77,7 +100,7 @@ A4_3X7 = Layout(
 )
 THERMAL_50X30 = Layout(
     name="thermal-50x30",
-    description="Thermal roll, one 50 × 30 mm label per page, 203 dpi",
+    description=_thermal(203),
     page_width=50,
     page_height=30,
     label_width=50,
@@ -99,7 +122,7 @@ LAYOUTS: dict[str, Layout] = {
         dataclasses.replace(
             THERMAL_50X30,
             name="thermal-50x30-300dpi",
-            description="Thermal roll, one 50 × 30 mm label per page, 300 dpi",
+            description=_thermal(300),
             dpi=300,
         ),
     )

@@ -378,7 +378,9 @@ class Accounts:
         if row.revoked_at is not None:
             raise AuthenticationError(N_("The API token was revoked."))
         if parse_time(row.expires_at) <= self.clock.now():
-            raise AuthenticationError(N_("The API token expired at {at}."), at=row.expires_at)
+            raise AuthenticationError(
+                N_("The API token expired at {at}."), at=parse_time(row.expires_at)
+            )
         return Principal(row.id, row.username, row.role, row.organisation)
 
     @staticmethod

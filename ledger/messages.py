@@ -9,7 +9,17 @@ formats the translation with the same parameters, so a Vietnamese reader gets th
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
+
+#: Parameters whose value, a bare 13-digit GLN, names an organisation or a location. Typed ids
+#: (``org:…``, ``plot:…``, ``lot:…``) say what they name whatever the parameter is called; a
+#: bare GLN needs its parameter's name to be read as one. Pages show both by name. (``gln``
+#: is not one: "There is no active location with GLN {gln}" means the number.)
+PARTY_PARAMETERS = frozenset(
+    {"holder", "receiver", "organisation", "owner", "site", "body", "issuer"}
+)
 
 
 def N_(template: str) -> str:
@@ -18,13 +28,16 @@ def N_(template: str) -> str:
 
 
 class Message(str):
-    """An English message carrying its template and parameters for later translation."""
+    """An English message carrying its template and parameters for later translation.
+
+    Parameters keep their type, so each language can show them its way: a :class:`Decimal`
+    quantity, a :class:`datetime`, an id (see :data:`PARTY_PARAMETERS`), another message."""
 
     template: str
     params: dict[str, Any]
 
     def __new__(cls, template: str, /, **params: Any) -> Message:
-        text = template.format(**params) if params else template
+        text = template.format(**{k: _plain(v) for k, v in params.items()}) if params else template
         instance = super().__new__(cls, text)
         instance.template = template
         instance.params = params
@@ -33,6 +46,25 @@ class Message(str):
     def __reduce__(self) -> tuple[Any, ...]:
         # Keep the template and parameters when errors cross a process boundary.
         return (_rebuild_message, (self.template, self.params))
+
+
+#: How much of a value a message echoes: enough to recognise it, not a page of it.
+EXCERPT_LENGTH = 24
+
+
+def excerpt(value: str, limit: int = EXCERPT_LENGTH) -> str:
+    """``value`` as a message may echo it: whole if short, else its start and an ellipsis."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as the English text shows it: quantities in positional notation (never
+    ``1E-7``), times as ISO 8601. Pages format both in the reader's language instead."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def _rebuild_message(template: str, params: dict[str, Any]) -> Message:

@@ -404,7 +404,7 @@ class _Context:
                 "event_time",
                 N_("Lot {lot} came into being at {created}; this event is dated before that."),
                 lot=lot.id,
-                created=lot.created_event_time,
+                created=parse_time(lot.created_event_time),
             )
         return lot
 
@@ -451,8 +451,8 @@ class _Context:
         if quantity > lot.quantity:
             raise InsufficientQuantityError(
                 lot=lot.id,
-                available=str(lot.quantity),
-                requested=str(quantity),
+                available=lot.quantity,
+                requested=quantity,
                 unit=lot.unit,
             )
         lot.quantity -= quantity
@@ -541,9 +541,9 @@ class _Context:
                 "supervisor must give a reason to record it."
             ),
             what=Message(what),
-            ratio=str(ratio.quantize(Decimal("0.001"))),
-            low=str(low),
-            high=str(high),
+            ratio=ratio.quantize(Decimal("0.001")),
+            low=low,
+            high=high,
         )
 
 
@@ -688,7 +688,7 @@ def _refuse_within_interval(ctx: _Context, subject: str) -> None:
         interval = running[0]
         raise FoodSafetyIntervalError(
             subject=subject,
-            safe_from=interval["safe_from_utc"],
+            safe_from=parse_time(interval["safe_from_utc"]),
             what=interval["what"],
             index=interval["entry_idx"],
             kind=Message(INTERVAL_NAMES[interval["kind"]]),
@@ -875,7 +875,7 @@ def _ship(ctx: _Context) -> None:
     quantity = ctx.amount("quantity", ctx.data["quantity"], lot.unit)
     if quantity > lot.quantity:
         raise InsufficientQuantityError(
-            lot=lot.id, available=str(lot.quantity), requested=str(quantity), unit=lot.unit
+            lot=lot.id, available=lot.quantity, requested=quantity, unit=lot.unit
         )
     shipped = lot
     if quantity == lot.quantity and ctx.data.get("split_lot"):
@@ -932,8 +932,8 @@ def _receive(ctx: _Context) -> None:
             raise _rule(
                 "quantity",
                 N_("{received} {unit} received, but only {shipped} {unit} were shipped."),
-                received=str(received),
-                shipped=str(lot.quantity),
+                received=received,
+                shipped=lot.quantity,
                 unit=lot.unit,
             )
         shortfall = lot.quantity - received
@@ -941,7 +941,7 @@ def _receive(ctx: _Context) -> None:
             raise _rule(
                 "shortfall_reason",
                 N_("{shortfall} {unit} are missing; give the reason for the shortfall."),
-                shortfall=str(shortfall),
+                shortfall=shortfall,
                 unit=lot.unit,
             )
         if shortfall:
@@ -1544,7 +1544,7 @@ def _correction(ctx: _Context) -> None:
                     f"changes.{quantity_field}": [Message(N_("Would make a balance negative."))]
                 },
                 lot=lot.id,
-                balance=str(lot.quantity + delta),
+                balance=lot.quantity + delta,
                 unit=lot.unit,
             )
         lot.quantity += delta
@@ -1769,20 +1769,20 @@ class Recorder:
             raise _rule(
                 "event_time",
                 N_("{value} is in the future; events are recorded after they happen."),
-                value=command.event_time,
+                value=moment,
             )
         if moment < window.earliest:
             raise _rule(
                 "event_time",
                 N_("{value} is more than {days} days ago; the ledger does not backfill that far."),
-                value=command.event_time,
+                value=moment,
                 days=self.settings.max_backfill_days,
             )
         if moment < window.on_time_from and not command.late_reason:
             raise _rule(
                 "late_reason",
                 N_("{value} is more than {days} days ago; give a reason for recording it late."),
-                value=command.event_time,
+                value=moment,
                 days=self.settings.max_late_days,
             )
 

@@ -47,12 +47,20 @@ def error_response(
     errors: Any = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body = {"code": code, "message": translate(message), "errors": translate(errors or {})}
+    sentence = translate(message)
     if wants_json():
-        response = jsonify(body)
+        response = jsonify(
+            {"code": code, "message": sentence, "errors": _identified(message, errors, sentence)}
+        )
     else:
+        problems = [text for text in sentences(translate(errors or {})) if text != sentence]
         response = current_app.make_response(
-            (render_template("error.html", status=status, **body), status)
+            (
+                render_template(
+                    "error.html", status=status, code=code, message=sentence, problems=problems
+                ),
+                status,
+            )
         )
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -60,6 +68,31 @@ def error_response(
     if request.path.startswith("/ledger"):
         response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _identified(message: Message, errors: Any, sentence: str) -> Any:
+    """The API's field errors keep the ids the sentence shows by name, for the programs that
+    read them; an error without fields keeps them under ``$`` (the request as a whole)."""
+    if errors:
+        return translate(errors, names=False)
+    with_ids = translate(message, names=False)
+    return {"$": [with_ids]} if with_ids != sentence else {}
+
+
+def sentences(tree: Any) -> list[str]:
+    """Every message of a (translated) error tree, in order, once each: what a page shows
+    instead of the field names and nesting a program reads."""
+    found: list[str] = []
+    stack = [tree]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, dict):
+            stack[:0] = list(item.values())
+        elif isinstance(item, list | tuple):
+            stack[:0] = list(item)
+        elif item is not None and str(item) not in found:
+            found.append(str(item))
+    return found
 
 
 def init_app(app: Flask) -> None:

@@ -2,20 +2,35 @@
 
 The ledger and the schemas produce :class:`~ledger.messages.Message` objects (English templates
 with parameters); here they are looked up in the catalogue of the request's language and
-formatted with the same parameters.
+formatted with the same parameters, each shown as people read it: a quantity in the language's
+number format (never an exponent), a time in Vietnam's local time, an organisation, a site or a
+lot by its name (see :mod:`ledger.naming`) rather than its id.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, Response, current_app, has_request_context, request
-from flask_babel import Babel, get_translations
+from babel.dates import format_skeleton, format_time
+from babel.numbers import format_decimal
+from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request
+from flask_babel import Babel, get_locale, get_timezone, get_translations
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.messages import Message
+from ledger.errors import LedgerError
+from ledger.messages import N_, PARTY_PARAMETERS, Message, excerpt
+from ledger.naming import Party, party, product_names
+from ledger.places import district_name
+from web.log import get_log
 from web.security import secure_cookie
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -53,6 +68,8 @@ def init_app(app: Flask) -> None:
             )
         return response
 
+    app.add_template_filter(format_number, "number")
+
     @app.context_processor
     def languages() -> dict[str, Any]:
         return {
@@ -63,11 +80,14 @@ def init_app(app: Flask) -> None:
         }
 
 
-def translate(message: Any) -> Any:
-    """Translate a message, or every message in a marshmallow-style error tree."""
+def translate(message: Any, *, names: bool = True) -> Any:
+    """Translate a message, or every message in a marshmallow-style error tree.
+
+    ``names``: ids are shown by name; without, they stay ids (the API's field errors, which a
+    program reads beside the sentence)."""
     if isinstance(message, Message):
         template = get_translations().gettext(message.template)
-        params = {key: translate(value) for key, value in message.params.items()}
+        params = {key: _parameter(key, value, names=names) for key, value in message.params.items()}
         try:
             return template.format(**params) if params else template
         except (KeyError, IndexError, ValueError):
@@ -75,10 +95,123 @@ def translate(message: Any) -> Any:
     if isinstance(message, str):
         return get_translations().gettext(message)
     if isinstance(message, dict):
-        return {str(key): translate(value) for key, value in message.items()}
+        return {str(key): translate(value, names=names) for key, value in message.items()}
     if isinstance(message, list | tuple):
-        return [translate(item) for item in message]
+        return [translate(item, names=names) for item in message]
     return message
+
+
+#: A typed id of what has a GLN, and of a lot.
+_TYPED_GLN = re.compile(r"(?:org|plot|location|house|site):([0-9]{13})")
+_LOT_ID = re.compile(r"lot:([0-9]{14})/(.+)", re.DOTALL)
+_GLN = re.compile(r"[0-9]{13}")
+
+
+def _parameter(key: str, value: Any, *, names: bool) -> Any:
+    if isinstance(value, Message):
+        return translate(value, names=names)
+    if isinstance(value, Decimal):
+        return format_quantity(value)
+    if isinstance(value, datetime):
+        return format_moment(value)
+    if names and isinstance(value, str):
+        return _named(key, value)
+    return value
+
+
+def format_quantity(value: Decimal | int | str) -> str:
+    """A number in the reader's language, every digit kept and never an exponent:
+    ``0,0000001`` and ``1.234,5`` in Vietnamese, ``0.0000001`` and ``1,234.5`` in English."""
+    number = Decimal(value)
+    if not number.is_finite():
+        return str(number)
+    digits = number.as_tuple()
+    with localcontext() as context:
+        # Room for every digit, however far the exponent places them from the point.
+        context.prec = len(digits.digits) + abs(int(digits.exponent)) + 28
+        return str(format_decimal(number, locale=get_locale(), decimal_quantization=False))
+
+
+def format_number(value: Any) -> str:
+    """The pages' ``number`` filter: a decimal as :func:`format_quantity` writes it; anything
+    that is not a number as it is."""
+    try:
+        return format_quantity(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+
+
+def format_moment(value: datetime | str) -> str:
+    """A time as people in Vietnam read it, in the reader's language's short form:
+    ``23:50 16/12/2026`` in Vietnamese, ``12/16/2026, 11:50 PM`` in English."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    locale = get_locale()
+    zone = get_timezone()
+    date = format_skeleton("yMd", moment, tzinfo=zone, locale=locale)
+    time = format_time(moment, "short", tzinfo=zone, locale=locale)
+    pattern = str(locale.datetime_formats["short"]) if locale else "{1} {0}"
+    return pattern.replace("{0}", time).replace("{1}", date)
+
+
+def named(value: str) -> str:
+    """A typed id (``lot:…``, ``org:…``, ``plot:…``) as a page shows it, by name."""
+    return _named("", value)
+
+
+def _named(key: str, value: str) -> str:
+    """An id shown by name when master data knows it and the reader may read that name."""
+    lot = _LOT_ID.fullmatch(value)
+    if lot is not None:
+        gtin, code = lot.groups()
+        code = excerpt(code)
+        product = _lookup(("product", gtin), lambda engine: product_names(engine, gtin))
+        if product is None:
+            return f"lot:{gtin}/{code}"
+        language = str(get_locale() or "vi")
+        return f"{code} ({product[1] if language == 'en' else product[0]})"
+    typed = _TYPED_GLN.fullmatch(value)
+    gln = typed.group(1) if typed else value if key in PARTY_PARAMETERS else None
+    if gln is None or not _GLN.fullmatch(gln):
+        return value
+    viewer = g.get("hyt_principal") if has_request_context() else None
+    found = _lookup(("party", gln), lambda engine: party(engine, gln, viewer))
+    return value if found is None else party_name(found)
+
+
+def party_name(found: Party) -> str:
+    """An organisation's name; a location's name and the area it is in; for a name the reader
+    may not see, what it is and its GLN."""
+    area = place_area(found)
+    if found.name is None:
+        if not found.site:
+            hidden = Message(N_("a household farm ({gln})"), gln=found.gln)
+        elif area:
+            hidden = Message(N_("site {gln} in {area}"), gln=found.gln, area=area)
+        else:
+            hidden = Message(N_("site {gln}"), gln=found.gln)
+        return str(translate(hidden, names=False))
+    return f"{found.name} ({area})" if area else found.name
+
+
+def place_area(found: Party) -> str | None:
+    """Where a location is, in words: the one place that names the area a site is in."""
+    language = str(get_locale() or "vi")
+    return district_name(found.district_code, language)
+
+
+def _lookup(key: tuple[str, str], read: Any) -> Any:
+    """A master-data read for a message, remembered for the rest of the request. A failing read
+    leaves the id as it is: an error page must not fail for want of a name."""
+    if not has_app_context():
+        return None
+    cache: dict[tuple[str, str], Any] = g.setdefault("hyt_names", {})
+    if key not in cache:
+        try:
+            cache[key] = read(get_log().engine)
+        except (SQLAlchemyError, LedgerError):
+            logger.warning("no name for %s %s", *key, exc_info=True)
+            cache[key] = None
+    return cache[key]
 
 
 def in_language(language: str) -> str:

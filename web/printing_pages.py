@@ -21,7 +21,7 @@ from ledger.messages import N_, Message
 from schemas.fields import check_subject_id
 from web.account_pages import form_csrf_ok
 from web.auth import current_principal
-from web.i18n import translate
+from web.i18n import named, translate
 from web.log import get_log
 from web.services import services
 
@@ -58,9 +58,9 @@ def print_form(gtin: str, code: str) -> Any:
     issued = lot_labels(log.engine, lot_id)
     return render_template(
         "print.html",
-        lot=lot_id,
+        lot=named(lot_id),
         issued=issued,
-        layouts=LAYOUTS,
+        papers={name: translate(layout.description) for name, layout in LAYOUTS.items()},
         default_layout=DEFAULT_LAYOUT,
         csrf=session.get("csrf", ""),
         action=url_for("printing.start", gtin=gtin, code=code),
@@ -92,6 +92,7 @@ def job_page(job_id: str) -> Any:
         render_template(
             "print_job.html",
             job=job,
+            lot=named(job.lot),
             error=translate(error) if error is not None else None,
             download=url_for("labels.download", job_id=job.id) if job.status == DONE else None,
         ),

@@ -232,8 +232,10 @@ def label(gtin: str, lot: str, serial: str) -> Response:
     try:
         page = verify_label(get_log(), url, _today(), scans)
     except MalformedLabelError as error:
+        # What is wrong with it, without "the label is malformed" said twice.
         raise NotFoundError(
-            N_("This is not a label of Hưng Yên Trace: {detail}"), detail=error.message
+            N_("This is not a label of Hưng Yên Trace: {detail}"),
+            detail=error.params.get("detail", error.message),
         ) from None
     except LabelNotIssuedError as error:
         return _not_found(error.message, copied=True)

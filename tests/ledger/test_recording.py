@@ -247,10 +247,11 @@ def test_packing_more_than_is_available_is_refused_naming_the_quantities(world: 
     ]
     with pytest.raises(InsufficientQuantityError) as caught:
         world.record(FARMER_A, "pack", {"input": harvested, "outputs": outputs})
+    # Quantities as Decimals, which each page writes in its reader's number format.
     assert caught.value.params == {
         "lot": harvested,
-        "available": "100",
-        "requested": "100.5",
+        "available": Decimal("100"),
+        "requested": Decimal("100.5"),
         "unit": "kg",
     }
     assert caught.value.status == 422

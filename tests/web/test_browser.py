@@ -21,6 +21,7 @@ from ledger.clock import FakeClock
 from ledger.recording import VIETNAM
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config, issue_labels
+from tests.world import PACKHOUSE
 from web import create_app
 from web.log import get_log
 from web.services import services
@@ -147,6 +148,9 @@ def test_a_phone_reads_the_journey_switches_language_and_verifies_on_device(
     steps = phone.inner_text("#on-device ol")
     assert "webcrypto" in steps
     assert "complete up to checkpoint" in steps
+    # The signer by the name the server's check gives it, not its GLN.
+    assert "issued and signed by Nhà sơ chế Khoái Châu" in steps
+    assert PACKHOUSE not in steps
     screenshot(phone, "label-en-verified")
     assert violations == []
 

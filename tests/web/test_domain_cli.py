@@ -113,7 +113,7 @@ def test_the_demo_season_is_recorded_through_the_rules(
     result = runner.invoke(args=["demo", "seed"])
     assert result.exit_code == 0, result.output
     assert "refused, as it should" in result.output
-    assert "has 2363 kg available; the event needs 2413 kg" in result.output
+    assert "has 2,363 kg available; the event needs 2,413 kg" in result.output
     size = get_log(app).size()
     assert size > 250
     again = runner.invoke(args=["demo", "seed", "--if-empty"])

@@ -150,7 +150,13 @@ def test_only_the_holder_prints_and_bad_requests_are_clear(
         path(packed) + "/label-prints", json={}, headers=bearer(tokens["thu-gom"], "vi")
     )
     assert refused.status_code == 403
-    assert PACKHOUSE in refused.json["message"]
+    # The sentence names the holder; the identifiers stay in the structured errors.
+    assert refused.json["message"] == (
+        "Lô P00001 (Nhãn lồng hộp 1 kg) đang do Nhà sơ chế Khoái Châu giữ; chỉ bên giữ lô mới "
+        "được in nhãn của lô này."
+    )
+    assert PACKHOUSE in refused.json["errors"]["$"][0]
+    assert packed in refused.json["errors"]["$"][0]
     bad = client.post(
         path(packed) + "/label-prints", json={"layout": "a0"}, headers=bearer(tokens["dong-goi"])
     )

@@ -397,6 +397,16 @@ export async function verifyOnDevice(panel, report) {
   return { implementation: implementation.name, size: checkpoint.size };
 }
 
+/**
+ * The signer as the server's check names it: the organisation's name for the GLN the server
+ * named, "the farm that issued it" where the server names none (a household farm), else the GLN.
+ */
+export function signerName(words, gln) {
+  const signers = words.signers || {};
+  if (Object.hasOwn(signers, gln)) return signers[gln];
+  return Object.keys(signers).length === 0 && words.unnamed_signer ? words.unnamed_signer : gln;
+}
+
 function start() {
   const panel = document.getElementById("on-device");
   if (!panel) return;
@@ -414,7 +424,8 @@ function start() {
     };
     const words = JSON.parse(panel.querySelector("script[type='application/json']").textContent);
     try {
-      const result = await verifyOnDevice(panel, (step, ok, detail) => say(`${words[step]} ${detail}`, ok));
+      const shown = (step, detail) => (step === "signature" ? signerName(words, detail) : detail);
+      const result = await verifyOnDevice(panel, (step, ok, detail) => say(`${words[step]} ${shown(step, detail)}`, ok));
       say(words.done.replace("{size}", result.size), true);
       panel.dataset.result = "ok";
     } catch (error) {
