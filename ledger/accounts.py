@@ -122,6 +122,12 @@ def _principal(row: Any) -> Principal:
     )
 
 
+def _account_info(row: Any) -> AccountInfo:
+    return AccountInfo(
+        row.id, row.username, row.role, row.organisation, row.display_name, row.active
+    )
+
+
 class Accounts:
     """Creating and checking accounts and tokens; every change leaves an admin audit row."""
 
@@ -223,9 +229,13 @@ class Accounts:
             ).first()
         if row is None:
             raise NotFoundError(N_("There is no account {username}."), username=username)
-        return AccountInfo(
-            row.id, row.username, row.role, row.organisation, row.display_name, row.active
-        )
+        return _account_info(row)
+
+    def accounts(self) -> list[AccountInfo]:
+        """Every account, by username (for the administrators' command line)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(ACCOUNT).order_by(ACCOUNT.c.username)).all()
+        return [_account_info(row) for row in rows]
 
     def authenticate_password(self, username: str, password: str) -> Principal:
         """The account's principal, or :class:`AuthenticationError` (the same for every cause)."""

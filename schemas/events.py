@@ -62,12 +62,16 @@ MAX_LIST = 100
 
 
 def one_of(choices: tuple[str, ...] | list[str]) -> Any:
+    """A validator of a choice; ``openapi`` on it (as on the others below) is how the API's
+    description states the rule (web/api/openapi.py)."""
+
     def validate(value: str) -> None:
         if value not in choices:
             raise ValidationError(
                 Message(N_("Must be one of: {choices}."), choices=", ".join(choices))
             )
 
+    validate.openapi = {"enum": list(choices)}  # type: ignore[attr-defined]
     return validate
 
 
@@ -191,6 +195,7 @@ def between(low: int, high: int) -> Any:
                 Message(N_("Must be between {low} and {high}."), low=low, high=high)
             )
 
+    validate.openapi = {"minimum": low, "maximum": high}  # type: ignore[attr-defined]
     return validate
 
 
@@ -203,6 +208,7 @@ def item_count(low: int = 1, high: int = 100) -> Any:
                 Message(N_("Between {low} and {high} items."), low=low, high=high)
             )
 
+    validate.openapi = {"minItems": low, "maxItems": high}  # type: ignore[attr-defined]
     return validate
 
 

@@ -71,6 +71,17 @@ def create_user(
     say(Message(N_("Created account {username} ({role})."), username=info.username, role=role))
 
 
+@users_cli.command("list")
+@refusals_exit_1
+def list_users() -> None:
+    """List the accounts: name, role, organisation and whether it can sign in."""
+    accounts = services().accounts.accounts()
+    for info in accounts:
+        state = Message(N_("active") if info.active else N_("deactivated"))
+        click.echo(f"{info.username}\t{info.role}\t{info.organisation or '-'}\t{translate(state)}")
+    say(Message(N_("Accounts: {count}."), count=len(accounts)), err=True)
+
+
 @users_cli.command("deactivate")
 @click.argument("username")
 @refusals_exit_1
@@ -179,13 +190,18 @@ def seed_demo(scale: int, if_empty: bool) -> None:
     )
     if progress is not None:
         progress.render_finish()
-    say(
-        Message(
-            N_("Recorded {count} demo events; the ledger refused, as it should: {refused}"),
-            count=report.recorded,
-            refused="; ".join(translate(m) for m in report.refusals),
+    say(Message(N_("Recorded {count} demo events."), count=report.recorded))
+    for refusal in report.refusals:
+        # Planned: the season asks for steps that break a rule, to show the rule at work.
+        say(
+            Message(
+                N_(
+                    "Showing a rule at work: the demo asked for a step the rules forbid, and "
+                    "the ledger refused it as it must (this is not an error): {reason}"
+                ),
+                reason=refusal,
+            )
         )
-    )
     say(
         Message(
             N_("Demo accounts: {users}; password: {password}"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
 from ledger.checkpoint import parse_checkpoint
 from ledger.note import parse_note
@@ -15,6 +15,14 @@ bp = Blueprint("pages", __name__)
 def health() -> Response:
     """For load balancers: the process answers (it does not touch the database)."""
     return Response("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every site, whatever the page links to."""
+    static = current_app.static_folder
+    assert static is not None
+    return send_from_directory(static, "favicon.ico", max_age=86400)
 
 
 @bp.get("/")

@@ -155,6 +155,51 @@ def test_a_phone_reads_the_journey_switches_language_and_verifies_on_device(
     assert violations == []
 
 
+def test_the_buttons_are_real_buttons_and_sharing_the_area_says_what_happened(
+    browser: Any, server: tuple[str, dict[str, list[str]]]
+) -> None:
+    """Each button is a thumb's height at least (44 px), and sharing the area answers in words:
+    recorded, or why not."""
+    _, labels = server
+    context = browser.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        locale="vi-VN",
+        user_agent=PHONE_AGENT,
+        geolocation={"latitude": 20.6512, "longitude": 106.0521},
+        permissions=["geolocation"],
+    )
+    try:
+        page = context.new_page()
+        violations = watch_policy(page)
+        page.goto(labels["good"][3])
+        for button in ("#on-device button", "#share-area button"):
+            box = page.locator(button).bounding_box()
+            assert box is not None, button
+            assert box["height"] >= 44, (button, box)
+            assert box["width"] >= 44, (button, box)
+        page.click("#share-area button")
+        page.wait_for_function(
+            "() => !['asking', undefined].includes("
+            "document.getElementById('share-area').dataset.result)"
+        )
+        assert page.get_attribute("#share-area", "data-result") == "recorded"
+        assert "khu vực gần đúng của bạn đã được ghi" in page.inner_text("#share-area .result")
+        screenshot(page, "label-area-shared")
+        assert violations == []
+        context.clear_permissions()
+        page.goto(labels["good"][3] + "&lang=en")
+        page.click("#share-area button")
+        page.wait_for_function(
+            "() => !['asking', undefined].includes("
+            "document.getElementById('share-area').dataset.result)"
+        )
+        assert page.get_attribute("#share-area", "data-result") == "no_location"
+        assert "did not give its location" in page.inner_text("#share-area .result")
+    finally:
+        context.close()
+
+
 def test_the_committed_vectors_run_through_the_pages_javascript(
     phone: Any, server: tuple[str, dict[str, list[str]]]
 ) -> None:

@@ -39,7 +39,7 @@ class LedgerApi(Api):  # type: ignore[misc]
 
 
 def init_app(app: Flask) -> None:
-    from web.api import events, labels, lots, masterdata, recalls, session
+    from web.api import events, labels, lots, masterdata, openapi, recalls, session
 
     app.config.setdefault("API_TITLE", "Hưng Yên Trace")
     app.config.setdefault("API_VERSION", "v1")
@@ -58,7 +58,10 @@ def init_app(app: Flask) -> None:
         },
         "security": [{"bearer": []}, {"session": []}],
     }
+    app.url_map.converters["lotcode"] = openapi.LotCodeConverter
     api = LedgerApi(app, spec_kwargs=spec_kwargs)
+    openapi.init_api(api)
     for module in (session, events, lots, labels, masterdata, recalls):
         api.register_blueprint(module.bp)
+    openapi.describe_events(api)
     app.register_blueprint(swagger_assets)

@@ -13,6 +13,7 @@ from schemas.api import LotLabelsSchema, LotScansSchema, PrintJobSchema, PrintRe
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
 from web.api.lots import lot_id_from_path
+from web.api.openapi import LOT_PATH, path_parameter
 from web.auth import require_principal
 from web.i18n import translate
 from web.log import get_log
@@ -24,6 +25,9 @@ bp = ApiBlueprint(
     url_prefix=API_PREFIX,
     description="Issued labels of a lot, and printing them (holders only).",
 )
+
+
+JOB_IN_PATH = path_parameter("job_id", {"type": "string", "pattern": "^[0-9a-f]{32}$"})
 
 
 def rendered(job: PrintJob) -> dict[str, Any]:
@@ -47,7 +51,7 @@ def _organisation() -> str:
     return require_principal().actor.removeprefix("org:")
 
 
-@bp.route("/lots/<gtin>/<path:code>/labels", methods=["GET"])
+@bp.route("/lots/<gtin>/<path:code>/labels", methods=["GET"], parameters=LOT_PATH)
 @bp.response(200, LotLabelsSchema)
 @documented_errors(bp, 400, 404)
 def issued(gtin: str, code: str) -> dict[str, Any]:
@@ -55,7 +59,7 @@ def issued(gtin: str, code: str) -> dict[str, Any]:
     return lot_labels(get_log().engine, lot_id_from_path(gtin, code))
 
 
-@bp.route("/lots/<gtin>/<path:code>/scans", methods=["GET"])
+@bp.route("/lots/<gtin>/<path:code>/scans", methods=["GET"], parameters=LOT_PATH)
 @bp.response(200, LotScansSchema)
 @documented_errors(bp, 400, 403, 404)
 def scans(gtin: str, code: str) -> dict[str, Any]:
@@ -74,7 +78,7 @@ def scans(gtin: str, code: str) -> dict[str, Any]:
     return result
 
 
-@bp.route("/lots/<gtin>/<path:code>/label-prints", methods=["POST"])
+@bp.route("/lots/<gtin>/<path:code>/label-prints", methods=["POST"], parameters=LOT_PATH)
 @bp.arguments(PrintRequestSchema)
 @bp.response(202, PrintJobSchema)
 @documented_errors(bp, 400, 403, 404, 422)
@@ -86,7 +90,7 @@ def start_print(request: dict[str, Any], gtin: str, code: str) -> dict[str, Any]
     return rendered(job)
 
 
-@bp.route("/label-prints/<job_id>", methods=["GET"])
+@bp.route("/label-prints/<job_id>", methods=["GET"], parameters=[JOB_IN_PATH])
 @bp.response(200, PrintJobSchema)
 @documented_errors(bp, 403, 404)
 def job(job_id: str) -> dict[str, Any]:
@@ -94,7 +98,7 @@ def job(job_id: str) -> dict[str, Any]:
     return rendered(services().print_jobs.get(_organisation(), job_id))
 
 
-@bp.route("/label-prints/<job_id>/labels.zip", methods=["GET"])
+@bp.route("/label-prints/<job_id>/labels.zip", methods=["GET"], parameters=[JOB_IN_PATH])
 @bp.response(200, description="The labels: a zip of PDFs of at most 1,000 labels each.")
 @documented_errors(bp, 403, 404, 409)
 def download(job_id: str) -> Response:

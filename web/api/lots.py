@@ -23,6 +23,7 @@ from schemas.api import (
 from schemas.fields import check_subject_id
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
+from web.api.openapi import LOT_PATH
 from web.log import get_log
 
 bp = ApiBlueprint(
@@ -83,7 +84,7 @@ def search(query: dict[str, Any]) -> dict[str, Any]:
     return {"items": items, "next_after": next_after}
 
 
-@bp.route("/<gtin>/<path:code>", methods=["GET"])
+@bp.route("/<gtin>/<lotcode:code>", methods=["GET"], parameters=LOT_PATH)
 @bp.response(200, LotDetailSchema)
 @documented_errors(bp, 400, 404)
 def lot(gtin: str, code: str) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def lot(gtin: str, code: str) -> dict[str, Any]:
     return {**summary, "recall_requests": open_requests_on(engine, lot_id)}
 
 
-@bp.route("/<gtin>/<path:code>/events", methods=["GET"])
+@bp.route("/<gtin>/<path:code>/events", methods=["GET"], parameters=LOT_PATH)
 @bp.arguments(EventsQuerySchema, location="query")
 @bp.response(200, LotEventsSchema)
 @documented_errors(bp, 400, 404)
@@ -103,7 +104,7 @@ def events(query: dict[str, Any], gtin: str, code: str) -> dict[str, Any]:
     return lots.events(get_log(), lot_id_from_path(gtin, code), query["after"], query["limit"])
 
 
-@bp.route("/<gtin>/<path:code>/trace/back", methods=["GET"])
+@bp.route("/<gtin>/<path:code>/trace/back", methods=["GET"], parameters=LOT_PATH)
 @bp.response(200, TraceBackSchema)
 @documented_errors(bp, 400, 404)
 def back(gtin: str, code: str) -> dict[str, Any]:
@@ -111,7 +112,7 @@ def back(gtin: str, code: str) -> dict[str, Any]:
     return trace_back(get_log().engine, lot_id_from_path(gtin, code), today())
 
 
-@bp.route("/<gtin>/<path:code>/trace/forward", methods=["GET"])
+@bp.route("/<gtin>/<path:code>/trace/forward", methods=["GET"], parameters=LOT_PATH)
 @bp.response(200, TraceForwardSchema)
 @documented_errors(bp, 400, 404)
 def forward(gtin: str, code: str) -> dict[str, Any]:

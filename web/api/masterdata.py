@@ -22,6 +22,7 @@ from schemas.events import Gln
 from schemas.masterdata import ClientsInput, LocationInput, OrganisationInput, ProductInput
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
+from web.api.openapi import GLN, GTIN, path_parameter
 from web.auth import require_principal
 from web.services import services
 
@@ -47,6 +48,7 @@ def _routes(
     kind: str, plural: str, key: str, input_schema: type[Schema], output: type[Schema]
 ) -> None:
     key_field = "gtin" if kind == "product" else "gln"
+    in_path = [path_parameter(key, GTIN if kind == "product" else GLN)]
 
     def listing(query: dict[str, Any]) -> list[dict[str, Any]]:
         return services().masterdata.page(
@@ -95,22 +97,25 @@ def _routes(
             )
         )
     )
-    bp.route(f"/{plural}/<{key}>", methods=["GET"], endpoint=f"get_{kind}")(
+    bp.route(f"/{plural}/<{key}>", methods=["GET"], endpoint=f"get_{kind}", parameters=in_path)(
         documented_errors(bp, 400, 404)(bp.response(200, output)(read))
     )
-    bp.route(f"/{plural}/<{key}>", methods=["PUT"], endpoint=f"put_{kind}")(
+    bp.route(f"/{plural}/<{key}>", methods=["PUT"], endpoint=f"put_{kind}", parameters=in_path)(
         documented_errors(bp, 400, 403, 409)(
             bp.alt_response(200, schema=output, description="Replaced or unchanged")(
                 bp.response(201, output)(bp.arguments(input_schema)(save))
             )
         )
     )
-    bp.route(f"/{plural}/<{key}>/versions", methods=["GET"], endpoint=f"versions_{kind}")(
-        documented_errors(bp, 400, 403, 404)(bp.response(200, VersionSchema(many=True))(versions))
-    )
+    bp.route(
+        f"/{plural}/<{key}>/versions",
+        methods=["GET"],
+        endpoint=f"versions_{kind}",
+        parameters=in_path,
+    )(documented_errors(bp, 400, 403, 404)(bp.response(200, VersionSchema(many=True))(versions)))
 
 
-@bp.route("/locations/<value>/clients", methods=["PUT"])
+@bp.route("/locations/<value>/clients", methods=["PUT"], parameters=[path_parameter("value", GLN)])
 @bp.arguments(ClientsInput)
 @bp.response(200, LocationSchema)
 @documented_errors(bp, 400, 403, 404, 409)

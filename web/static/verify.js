@@ -437,31 +437,52 @@ function start() {
   });
 }
 
-/** The shopper may share roughly where the label was scanned (rounded here and on the server). */
+/** The shopper may share roughly where the label was scanned (rounded here and on the server);
+ * the page then says in words what happened: recorded, not counted, refused and why, or no
+ * location. */
 function shareArea() {
   const panel = document.getElementById("share-area");
   if (!panel || !navigator.geolocation) return;
   panel.hidden = false;
   const button = panel.querySelector("button");
   const result = panel.querySelector(".result");
+  const words = JSON.parse(panel.querySelector("script[type='application/json']").textContent);
+  const say = (outcome, text) => {
+    result.textContent = text;
+    panel.dataset.result = outcome;
+  };
   button.addEventListener("click", () => {
     button.disabled = true;
+    say("asking", words.asking);
     navigator.geolocation.getCurrentPosition(
       async (position) => {
         const round = (x) => (Math.round(x * 10) / 10).toFixed(1);
-        const response = await fetch("/scans/area", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({
-            url: window.location.href,
-            latitude: round(position.coords.latitude),
-            longitude: round(position.coords.longitude),
-          }),
-        });
-        result.textContent = response.ok ? "✓" : "✗";
+        try {
+          const response = await fetch("/scans/area", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({
+              url: window.location.href,
+              latitude: round(position.coords.latitude),
+              longitude: round(position.coords.longitude),
+            }),
+          });
+          const answer = await response.json().catch(() => ({}));
+          if (response.ok && answer.recorded) {
+            say("recorded", words.recorded);
+          } else if (response.ok) {
+            say("not_recorded", words.not_recorded);
+          } else {
+            say("refused", `${words.refused} ${answer.message || response.status}`);
+            button.disabled = false;
+          }
+        } catch (error) {
+          say("offline", words.offline);
+          button.disabled = false;
+        }
       },
       () => {
-        result.textContent = "✗";
+        say("no_location", words.no_location);
         button.disabled = false;
       },
       { enableHighAccuracy: false, maximumAge: 600000, timeout: 20000 },

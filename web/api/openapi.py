@@ -1,0 +1,308 @@
+"""The OpenAPI description as strict as the schemas that validate requests.
+
+The schemas in :mod:`schemas` decide what the server accepts; this module tells apispec what
+their fields mean in JSON Schema, so that clients and fuzzers learn the same rules: text is
+non-empty and bounded (with its pattern), choices are enums, GTINs, GLNs and lot ids have their
+shapes and ``format``s (``gtin``, ``gln``, ``lot-id``: the check digit is beyond JSON Schema),
+decimals are canonical strings within their bounds, and an event request is one of the event
+types, told apart by ``type``, each with its own ``data`` schema (the one that validates it).
+"""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from decimal import Decimal
+from typing import Any
+
+from flask_smorest import Api
+from marshmallow import Schema, fields
+from werkzeug.routing import PathConverter
+
+from ledger.vocabulary import ORGANISATION_ROLES, PRODUCT_KINDS
+from schemas import events, masterdata
+from schemas.api import GtinField
+from schemas.fields import CanonicalTime, OrganisationId, SubjectId, Text
+
+GTIN = {"type": "string", "pattern": "^[0-9]{14}$", "format": "gtin"}
+GLN = {"type": "string", "pattern": "^[0-9]{13}$", "format": "gln"}
+#: A lot code as a path segment: GS1 character set 82 without '/' (a path cannot carry it) and
+#: '%' (percent-escapes are decoded).
+LOT_CODE = {"type": "string", "pattern": "^[!\"&'()*+,\\-.0-9:;<=>?A-Z_a-z]{1,20}$"}
+LOT_ID = {
+    "type": "string",
+    "format": "lot-id",
+    "pattern": "^lot:[0-9]{14}/[!\"&'()*+,\\-.0-9:;<=>?A-Z_a-z]{1,20}$",
+}
+TIME = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": (
+        "^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+        "(\\.[0-9]{1,3})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+    ),
+}
+DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+#: Text outside a pattern: no control characters (newlines only where ``multiline``).
+_ONE_LINE = "^[^\\x00-\\x1f\\x7f]*$"
+_LINES = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+#: Canonical decimal strings, at most three decimals, by the bounds the schemas use.
+_DECIMALS = {
+    # above zero, at most 10^12
+    (Decimal(0), True, Decimal("1e12")): (
+        "^([1-9][0-9]{0,11}(\\.[0-9]{0,2}[1-9])?|0\\.([1-9]|[0-9][1-9]|[0-9]{2}[1-9]))$"
+    ),
+    # zero or more, at most 10^12
+    (Decimal(0), False, Decimal("1e12")): "^(0|[1-9][0-9]{0,11})(\\.[0-9]{0,2}[1-9])?$",
+    # a percentage
+    (Decimal(0), False, Decimal(100)): "^(100|[1-9]?[0-9](\\.[0-9]{0,2}[1-9])?)$",
+    # any decimal (coordinates)
+    (None, True, None): ("^(-?(0\\.[0-9]{0,2}[1-9]|[1-9][0-9]{0,11}(\\.[0-9]{0,2}[1-9])?)|0)$"),
+    # a temperature in °C
+    (Decimal(-60), False, Decimal(80)): "^((-?[1-5]?[0-9]|[67][0-9])(\\.[1-9])?|80)$",
+}
+
+
+def _either(first: str, second: str) -> dict[str, Any]:
+    return {
+        "oneOf": [
+            {"required": [first], "not": {"required": [second]}},
+            {"required": [second], "not": {"required": [first]}},
+        ]
+    }
+
+
+#: The rules across fields that the schemas' ``validates_schema`` methods check, where JSON
+#: Schema can state them. Not stated (and said in ``description``): a temperature's min ≤ mean ≤
+#: max, a period's start before its end, lots named once, a correction's changes valid for the
+#: corrected type.
+RULES: dict[type[Schema], dict[str, Any]] = {
+    events.EnergyUseData: {
+        "description": "period_start is not after period_end.",
+        "allOf": [
+            {
+                "anyOf": [
+                    {"required": [name]}
+                    for name in ("kwh", "meter_reading_kwh", "diesel_l", "petrol_l")
+                ]
+            },
+            {"anyOf": [{"not": {"required": ["kwh"]}}, {"required": ["energy_source"]}]},
+        ],
+    },
+    events.ReceiveData: {
+        "oneOf": [
+            {
+                "properties": {"refused": {"enum": [True]}},
+                "required": ["refused", "refusal_reason"],
+                "not": {"required": ["quantity"]},
+            },
+            {
+                "properties": {"refused": {"enum": [False]}},
+                "required": ["quantity"],
+            },
+        ]
+    },
+    events.InspectData: _either("lot", "site"),
+    events.AuditData: _either("lot", "site"),
+    events.RecallData: {
+        "oneOf": [
+            {
+                "required": ["lots", "reason", "consumer_action"],
+                "not": {"required": ["request"]},
+            },
+            {"required": ["request"], "not": {"required": ["lots"]}},
+        ],
+        "properties": {"lots": {"uniqueItems": True}},
+    },
+    events.RecallLiftData: _either("recall", "lot"),
+    events.CorrectionData: {
+        **_either("corrects", "corrects_key"),
+        "description": "changes holds fields of the corrected type, valid for it.",
+    },
+    events.TemperatureSummary: {"description": "min ≤ mean ≤ max."},
+    events.PackData: {"description": "Each lot is named once."},
+    events.MergeData: {"description": "Each lot is named once."},
+    events.TransformData: {"description": "Each lot is named once."},
+}
+
+
+#: The rules of master data beyond its fields. A change needs a ``reason`` (only a new record
+#: or an unchanged one may go without, which the description cannot tell apart).
+MASTER_DATA_RULES: dict[type[Schema], dict[str, Any]] = {
+    masterdata.OrganisationInput: {
+        "required": ["reason"],
+        "properties": {"roles": {"minItems": 1, "maxItems": len(ORGANISATION_ROLES)}},
+    },
+    masterdata.LocationInput: {
+        "required": ["reason"],
+        "description": "latitude and longitude come together, within ±90 and ±180.",
+        "properties": {
+            "latitude": {
+                "nullable": False,
+                "pattern": "^-?([1-8]?[1-9]|[1-8]0)(\\.[0-9]{0,5}[1-9])?$",
+            },
+            "longitude": {
+                "nullable": False,
+                "pattern": "^-?([1-9]|[1-9][0-9]|1[0-7][0-9])(\\.[0-9]{0,5}[1-9])?$",
+            },
+        },
+        "anyOf": [
+            {"required": ["latitude", "longitude"]},
+            {"not": {"anyOf": [{"required": ["latitude"]}, {"required": ["longitude"]}]}},
+        ],
+    },
+    masterdata.ProductInput: {
+        "required": ["reason"],
+        "properties": {"gtin": GTIN},
+        "oneOf": [
+            {"properties": {"kind": {"enum": [kind]}, "unit": {"enum": [unit]}}}
+            for kind, unit in PRODUCT_KINDS.items()
+        ],
+    },
+}
+
+
+def _merge(into: dict[str, Any], rules: dict[str, Any]) -> None:
+    """``rules`` added to a component: lists of required names joined, properties refined."""
+    for key, value in rules.items():
+        if key == "required":
+            into[key] = sorted({*into.get(key, []), *value})
+        elif isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = deepcopy(value)
+
+
+def path_parameter(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"in": "path", "name": name, "required": True, "schema": schema}
+
+
+GTIN_IN_PATH = path_parameter("gtin", GTIN)
+LOT_IN_PATH = path_parameter("code", LOT_CODE)
+LOT_PATH = [GTIN_IN_PATH, LOT_IN_PATH]
+
+
+class LotCodeConverter(PathConverter):
+    """A lot code in ``/lots/<gtin>/<code>``: any path, so that a code with '/' is answered
+    with a reason rather than a 404, except one ending in a sub-resource that takes no GET, so
+    that ``OPTIONS …/label-prints`` allows what that path allows."""
+
+    regex = "[^/].*?(?<!/label-prints)"
+
+
+def _decimal(field: events.Amount) -> dict[str, Any]:
+    key = (field.minimum, field.exclusive, field.maximum)
+    # Bounds not listed are described as any canonical decimal (looser, never wrong in shape).
+    pattern = _DECIMALS.get(key, _DECIMALS[(None, True, None)])  # type: ignore[arg-type]
+    return {"type": "string", "format": "decimal", "pattern": pattern}
+
+
+def field_properties(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """An apispec attribute function: what a field of :mod:`schemas` accepts, in JSON Schema."""
+    found: dict[str, Any] = {}
+    if isinstance(field, Text):
+        found["minLength"] = 1
+        found["maxLength"] = field.max_length
+        if field.pattern is not None:
+            # "Not a space" stops at control characters too, as the text's own check does.
+            pattern = field.pattern.pattern.replace("\\S", "[^\\s\\x00-\\x1f\\x7f]")
+            found["pattern"] = f"^(?:{pattern})$"
+        else:
+            found["pattern"] = _LINES if field.multiline else _ONE_LINE
+    elif isinstance(field, events.Gln):
+        found.update(GLN)
+    elif isinstance(field, GtinField):
+        found.update(GTIN)
+    elif isinstance(field, events.LotId):
+        found.update(LOT_ID)
+    elif isinstance(field, events.LotCode):
+        found.update(LOT_CODE)
+    elif isinstance(field, events.Amount):
+        found.update(_decimal(field))
+    elif isinstance(field, CanonicalTime):
+        found.update(TIME)
+    elif isinstance(field, events.Date):
+        found.update(
+            {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+        )
+    elif isinstance(field, events.Sscc):
+        found.update({"type": "string", "pattern": "^[0-9]{18}$", "format": "sscc"})
+    elif isinstance(field, OrganisationId):
+        found.update({"type": "string", "pattern": "^org:[0-9]{13}$", "format": "organisation-id"})
+    elif isinstance(field, SubjectId):
+        found.update({"type": "string", "minLength": 3, "maxLength": 256})
+    for validator in field.validators:
+        found.update(getattr(validator, "openapi", {}))
+    return found
+
+
+def _name(api: Api, schema: type[Schema]) -> str:
+    name: str = api.ma_plugin.converter.schema_name_resolver(schema)
+    return name
+
+
+def _describe_corrections(api: Api, named: dict[type[Schema], str]) -> None:
+    """A correction's ``changes``: some public fields of the corrected type, each valid for it."""
+    schemas = api.spec.components.schemas
+    variants = []
+    for event_type, schema in events.DATA_SCHEMAS.items():
+        if schema is events.CorrectionData:
+            continue
+        whole = schemas[named[schema]]
+        public = events.private_fields(event_type)
+        changes = {
+            "type": "object",
+            "properties": {
+                name: deepcopy(value)
+                for name, value in whole["properties"].items()
+                if name not in public
+            },
+            "additionalProperties": False,
+            "minProperties": 1,
+        }
+        variants.append(
+            {
+                "properties": {
+                    "corrected_type": {"type": "string", "enum": [event_type]},
+                    "changes": changes,
+                }
+            }
+        )
+    correction = schemas[named[events.CorrectionData]]
+    correction["allOf"] = [{"oneOf": correction.pop("oneOf")}, {"oneOf": variants}]
+
+
+def describe_events(api: Api) -> None:
+    """``Command``: one of the event types, told apart by ``type``, each with its ``data``.
+
+    Each type's ``data`` is the schema :mod:`schemas.events` validates it with (shared by the
+    types that share one), registered once under its own name."""
+    spec = api.spec
+    converter = api.ma_plugin.converter
+    named: dict[type[Schema], str] = {}
+    for schema in dict.fromkeys(events.DATA_SCHEMAS.values()):
+        name = _name(api, schema)
+        if name not in spec.components.schemas:
+            spec.components.schema(name, schema=schema)
+        named[schema] = name
+    for schema, rules in (RULES | MASTER_DATA_RULES).items():
+        _merge(spec.components.schemas[_name(api, schema)], rules)
+    _describe_corrections(api, named)
+    command = converter.schema2jsonschema(events.CommandSchema)
+    mapping = {}
+    for event_type, schema in events.DATA_SCHEMAS.items():
+        variant = deepcopy(command)
+        variant["properties"]["type"] = {"type": "string", "enum": [event_type]}
+        variant["properties"]["data"] = {"$ref": f"#/components/schemas/{named[schema]}"}
+        name = "Command-" + re.sub(r"[^A-Za-z0-9_.-]", "_", event_type)
+        spec.components.schema(name, variant)
+        mapping[event_type] = f"#/components/schemas/{name}"
+    spec.components.schemas["Command"] = {
+        "description": "An event to record: its type decides what data it carries.",
+        "oneOf": [{"$ref": reference} for reference in mapping.values()],
+        "discriminator": {"propertyName": "type", "mapping": mapping},
+    }
+
+
+def init_api(api: Api) -> None:
+    api.ma_plugin.converter.add_attribute_function(field_properties)
