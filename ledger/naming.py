@@ -29,6 +29,8 @@ class Party:
     site: bool = False
     district_code: str | None = None
     commune_code: str | None = None
+    #: The edition of the divisions its codes belong to (see :mod:`ledger.places`).
+    divisions: str | None = None
 
 
 def party(engine: Engine, gln: str, viewer: Principal | None) -> Party | None:
@@ -52,6 +54,7 @@ def party(engine: Engine, gln: str, viewer: Principal | None) -> Party | None:
         True,
         site.district_code,
         site.commune_code,
+        site.divisions,
     )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ledger.errors import LedgerError
 from ledger.messages import N_, PARTY_PARAMETERS, Message, excerpt
 from ledger.naming import Party, party, product_names
-from ledger.places import district_name
+from ledger.places import described
 from web.log import get_log
 from web.security import secure_cookie
 
@@ -195,8 +195,10 @@ def party_name(found: Party) -> str:
 
 def place_area(found: Party) -> str | None:
     """Where a location is, in words: the one place that names the area a site is in."""
-    language = str(get_locale() or "vi")
-    return district_name(found.district_code, language)
+    language = "en" if str(get_locale() or "vi") == "en" else "vi"
+    place = described(found.divisions, found.commune_code, found.district_code)
+    names = [place[part][language] for part in ("commune", "area") if place[part]]
+    return ", ".join(names) or None
 
 
 def _lookup(key: tuple[str, str], read: Any) -> Any:

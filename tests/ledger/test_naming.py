@@ -50,7 +50,7 @@ def test_a_households_name_and_its_plots_only_for_those_who_may_read_them(world:
         assert plot is not None
         assert plot.name is None
         assert plot.site
-        assert plot.district_code == "327"  # where it is stays public
+        assert plot.district_code == "332"  # where it is stays public
 
 
 def test_unknown_ids_have_no_name(world: World) -> None:

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -201,9 +200,7 @@ def test_a_gzipped_tar_header_claiming_2_gib_is_refused_at_once(
             data = (path / name).read_bytes()
             out.write(tar_header(name, len(data)) + padded(data))
         out.write(tar_header("tile/0/000", TWO_GIB))  # and the stream ends: no data follows
-    started = time.monotonic()
     result = run_in_bounded_memory(archive, "--log-key", vkey)
-    assert time.monotonic() - started < 20
     assert_refused_unread(result, "tile/0/000")
 
 
@@ -332,14 +329,28 @@ def test_a_checkpoint_with_101_signatures_is_refused(bundle: tuple[Path, str]) -
 
 
 def test_200000_copies_of_a_signature_are_refused_before_any_is_verified(
-    bundle: tuple[Path, str],
+    bundle: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, vkey = bundle
+    checks: list[bytes] = []
+
+    class Counting:
+        def __init__(self, key: ed25519.Ed25519PublicKey) -> None:
+            self.key = key
+
+        @classmethod
+        def from_public_bytes(cls, raw: bytes) -> Counting:
+            return cls(ed25519.Ed25519PublicKey.from_public_bytes(raw))
+
+        def verify(self, signature: bytes, message: bytes) -> None:
+            checks.append(signature)
+            self.key.verify(signature, message)
+
+    monkeypatch.setattr(VERIFY_BUNDLE, "Ed25519PublicKey", Counting)
     note = with_signature_lines((path / "checkpoint").read_bytes(), 200_000)
-    started = time.monotonic()
     with pytest.raises(VERIFY_BUNDLE.BundleError, match="more than 100 signatures"):
         VERIFY_BUNDLE.open_note(note, [VERIFY_BUNDLE.Key.parse(vkey)], "checkpoint")
-    assert time.monotonic() - started < 1
+    assert checks == []
 
 
 def test_a_repeated_signature_line_is_verified_once(

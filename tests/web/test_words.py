@@ -134,14 +134,16 @@ def test_a_refused_harvest_names_the_plot_and_the_local_time_and_keeps_the_ids(
     vi = api(client, tokens["nong-ho-b"], "vi", request)
     assert vi.status_code == 422
     assert vi.json["message"].startswith(
-        "Vườn nhãn Bình (Huyện Yên Mỹ) chưa được thu hoạch hoặc giết mổ trước 07:30 22/7/2026: "
+        "Vườn nhãn Bình (Xã Lệ Xá, Huyện Tiên Lữ) chưa được thu hoạch hoặc giết mổ trước "
+        "07:30 22/7/2026: "
     )
     assert f"plot:{PLOT_B}" not in vi.json["message"]
     assert "T00:30" not in vi.json["message"]
     assert f"plot:{PLOT_B}" in vi.json["errors"]["$"][0]
     en = api(client, tokens["nong-ho-b"], "en", request)
     assert en.json["message"].startswith(
-        "Vườn nhãn Bình (Yên Mỹ District) cannot be harvested or slaughtered before "
+        "Vườn nhãn Bình (Lệ Xá Commune, Tiên Lữ District) cannot be harvested or slaughtered "
+        "before "
         "7/22/2026, 7:30\u202fAM: "  # CLDR: a narrow no-break space before AM
     )
 
