@@ -19,7 +19,10 @@ from ledger.vocabulary import LOCATION_KINDS, ORGANISATION_ROLES, PRODUCT_KINDS,
 from schemas.events import Amount, Choice, Gln, StrictBoolean, measure
 from schemas.fields import Text, check_gtin
 
-_CODE = {"max_length": 8, "pattern": r"[0-9]{2,8}", "pattern_hint": "the GSO code, e.g. 327"}
+#: GSO codes, with or without their leading zeros (``1`` is province ``01``).
+_PROVINCE = {"max_length": 2, "pattern": r"[0-9]{1,2}", "pattern_hint": "the GSO code, e.g. 33"}
+_DISTRICT = {"max_length": 3, "pattern": r"[0-9]{1,3}", "pattern_hint": "the GSO code, e.g. 332"}
+_COMMUNE = {"max_length": 5, "pattern": r"[0-9]{1,5}", "pattern_hint": "the GSO code, e.g. 12361"}
 
 
 class _Strict(Schema):
@@ -46,9 +49,9 @@ class OrganisationInput(_Strict):
     #: The edition of the divisions the codes belong to; a new record's default is 2025, a
     #: change that leaves it out keeps the record's edition.
     divisions = Choice(DIVISIONS, allow_none=True)
-    province_code = Text(allow_none=True, **_CODE)
-    district_code = Text(allow_none=True, **_CODE)
-    commune_code = Text(allow_none=True, **_CODE)
+    province_code = Text(allow_none=True, **_PROVINCE)
+    district_code = Text(allow_none=True, **_DISTRICT)
+    commune_code = Text(allow_none=True, **_COMMUNE)
     active = StrictBoolean(load_default=True)
     certificates = fields.List(fields.Dict())
 
@@ -60,8 +63,8 @@ class LocationInput(_Strict):
     name = Text(max_length=200, required=True)
     divisions = Choice(DIVISIONS, allow_none=True)
     #: In the 2025 edition, the area (former district) of the commune: filled in when left out.
-    district_code = Text(allow_none=True, **_CODE)
-    commune_code = Text(allow_none=True, **_CODE)
+    district_code = Text(allow_none=True, **_DISTRICT)
+    commune_code = Text(allow_none=True, **_COMMUNE)
     in_gi_area = StrictBoolean(load_default=False)
     area_ha = measure(allow_none=True)
     usable_area_m2 = measure(allow_none=True)

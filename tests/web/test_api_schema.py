@@ -59,14 +59,19 @@ from web.services import services
 EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 3}
 MASTER_DATA = ("/api/v1/organisations", "/api/v1/locations", "/api/v1/products")
 #: Rules that JSON Schema cannot state: across fields (the spec says them in words), between
-#: the body and the address, and a master record naming one that does not exist. A valid
-#: request refused by these alone is not the spec's fault.
+#: the body and the address, a master record naming one that does not exist, and whether a
+#: well-formed GSO code names a unit of its edition (reference data of thousands of communes,
+#: changed by the 2025 reorganisation). A valid request refused by these alone is not the
+#: spec's fault.
 BEYOND_JSON_SCHEMA = {
     "min ≤ mean ≤ max": re.compile(r"Needs min ≤ mean ≤ max\."),
     "period order": re.compile(r"The period ends before it starts\."),
     "a lot named twice": re.compile(r"Lot \S+ is listed twice\."),
     "body and address differ": re.compile(r"The body names .+, the address \S+\."),
     "no such organisation": re.compile(r"There is no organisation with GLN \S+\."),
+    "no such place": re.compile(
+        r"\d+ is not (a|the) .*code .+\.|.+ (is|was) in .+, not in .+\.|.+ covers no part of .+\."
+    ),
 }
 
 

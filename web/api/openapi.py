@@ -42,25 +42,63 @@ TIME = {
         "(\\.[0-9]{1,3})?(Z|[+-][0-9]{2}:[0-9]{2})$"
     ),
 }
-DATE = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+#: A day in the years the schemas take (1900–2999; each field narrows that in words).
+DATE = {
+    "type": "string",
+    "format": "date",
+    "pattern": "^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+}
 #: Text outside a pattern: no control characters (newlines only where ``multiline``).
 _ONE_LINE = "^[^\\x00-\\x1f\\x7f]*$"
 _LINES = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
-#: Canonical decimal strings, at most three decimals, by the bounds the schemas use.
-_DECIMALS = {
-    # above zero, at most 10^12
-    (Decimal(0), True, Decimal("1e12")): (
-        "^([1-9][0-9]{0,11}(\\.[0-9]{0,2}[1-9])?|0\\.([1-9]|[0-9][1-9]|[0-9]{2}[1-9]))$"
-    ),
-    # zero or more, at most 10^12
-    (Decimal(0), False, Decimal("1e12")): "^(0|[1-9][0-9]{0,11})(\\.[0-9]{0,2}[1-9])?$",
-    # a percentage
-    (Decimal(0), False, Decimal(100)): "^(100|[1-9]?[0-9](\\.[0-9]{0,2}[1-9])?)$",
-    # any decimal (coordinates)
-    (None, True, None): ("^(-?(0\\.[0-9]{0,2}[1-9]|[1-9][0-9]{0,11}(\\.[0-9]{0,2}[1-9])?)|0)$"),
-    # a temperature in °C
-    (Decimal(-60), False, Decimal(80)): "^((-?[1-5]?[0-9]|[67][0-9])(\\.[1-9])?|80)$",
-}
+#: Most decimals a canonical decimal string may have on either side of the point.
+_MOST_DIGITS = 38
+
+
+def _fraction(places: int | None) -> str:
+    """An optional canonical fraction (no trailing zero) of at most ``places`` decimals."""
+    if places == 0:
+        return ""
+    most = _MOST_DIGITS if places is None else places
+    return f"(\\.[0-9]{{0,{most - 1}}}[1-9])?"
+
+
+def _magnitudes(bound: Decimal | None, places: int | None) -> str:
+    """Canonical decimals above zero and at most ``bound``, as alternatives of a pattern.
+
+    A bound of the form d·10^k (every bound the schemas use) is stated exactly: fewer digits, or
+    as many with a smaller first digit, with any fraction; or the bound itself. Other bounds are
+    stated by their number of digits (looser, never refusing what the server takes)."""
+    fraction = _fraction(places)
+    below_one = [] if places == 0 else [f"0{fraction[1:-2]}"]
+    if bound is None:
+        return "|".join([f"[1-9][0-9]{{0,{_MOST_DIGITS - 1}}}{fraction}", *below_one])
+    digits = str(int(bound))
+    first, rest = int(digits[0]), digits[1:]
+    k = len(rest)
+    if bound != int(bound) or rest.strip("0"):
+        return "|".join([f"[1-9][0-9]{{0,{k}}}{fraction}", *below_one])
+    shorter = [f"[1-9][0-9]{{0,{k - 1}}}{fraction}"] if k else []
+    same = [f"[1-{first - 1}][0-9]{{{k}}}{fraction}"] if first > 1 else []
+    return "|".join([*shorter, *same, digits, *below_one])
+
+
+def decimal_pattern(
+    minimum: Decimal | None, exclusive: bool, maximum: Decimal | None, places: int | None
+) -> str:
+    """The canonical decimal strings (see :func:`ledger.canonical.canonical_decimal`) in a range,
+    with at most ``places`` decimals, as the pattern of a JSON Schema string."""
+    alternatives = []
+    if maximum is None or maximum > 0:
+        alternatives.append(_magnitudes(maximum, places))
+    if minimum is None or minimum < 0:
+        negatives = _magnitudes(None if minimum is None else -minimum, places)
+        alternatives.append(f"-({negatives})")
+    if (minimum is None or minimum < 0 or (minimum == 0 and not exclusive)) and (
+        maximum is None or maximum >= 0
+    ):
+        alternatives.append("0")
+    return "^(" + "|".join(alternatives) + ")$"
 
 
 def _either(first: str, second: str) -> dict[str, Any]:
@@ -191,9 +229,14 @@ class LotCodeConverter(PathConverter):
 
 
 def _decimal(field: events.Amount) -> dict[str, Any]:
-    key = (field.minimum, field.exclusive, field.maximum)
-    # Bounds not listed are described as any canonical decimal (looser, never wrong in shape).
-    pattern = _DECIMALS.get(key, _DECIMALS[(None, True, None)])  # type: ignore[arg-type]
+    unit = field.unit
+    maximum = field.maximum
+    if unit is not None:
+        maximum = unit.maximum if maximum is None else min(maximum, unit.maximum)
+    minimum = field.minimum
+    if unit is not None and minimum is None:
+        minimum = -unit.maximum
+    pattern = decimal_pattern(minimum, field.exclusive, maximum, unit.places if unit else None)
     return {"type": "string", "format": "decimal", "pattern": pattern}
 
 
@@ -222,9 +265,7 @@ def field_properties(self: Any, field: fields.Field, **kwargs: Any) -> dict[str,
     elif isinstance(field, CanonicalTime):
         found.update(TIME)
     elif isinstance(field, events.Date):
-        found.update(
-            {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
-        )
+        found.update(DATE)
     elif isinstance(field, events.Sscc):
         found.update({"type": "string", "pattern": "^[0-9]{18}$", "format": "sscc"})
     elif isinstance(field, OrganisationId):
