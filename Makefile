@@ -54,8 +54,8 @@ test: lint system-tools
 
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Message -k _ -o web/translations/messages.pot \
-		--no-location --sort-output --project "Hung Yen Trace" .
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+		--no-location --sort-output --width 100 --project "Hung Yen Trace" .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --width 100
 
 bench: install
 	$(BIN)/python scripts/bench.py ledger

@@ -149,7 +149,7 @@ def amount_problem(number: Decimal, unit: Unit) -> Message | None:
         return Message(
             N_("Quantities in {unit} are at most {limit} {unit}."),
             unit=unit.name,
-            limit=format(unit.maximum, "f"),
+            limit=unit.maximum,
         )
     if decimal_places(number) > unit.places:
         if unit.places == 0:
@@ -157,13 +157,21 @@ def amount_problem(number: Decimal, unit: Unit) -> Message | None:
         return Message(
             N_("Quantities in {unit} are recorded to {step} {unit} at most ({places} decimals)."),
             unit=unit.name,
-            step=format(unit.step, "f"),
+            step=unit.step,
             places=unit.places,
         )
     return None
 
 
 CERTIFICATE_SCHEMES = ("vietgap", "vietgahp", "globalgap", "organic", "gi_hung_yen_longan")
+#: What people call each scheme (translated where it is not a brand).
+CERTIFICATE_SCHEME_NAMES = {
+    "vietgap": N_("VietGAP"),
+    "vietgahp": N_("VietGAHP"),
+    "globalgap": N_("GLOBALG.A.P."),
+    "organic": N_("Organic"),
+    "gi_hung_yen_longan": N_("Geographical indication “Hưng Yên longan”"),
+}
 
 # --- accounts ----------------------------------------------------------------------------------
 

@@ -159,16 +159,12 @@ class Amount(fields.Field):
         if self.minimum is not None:
             if self.exclusive and number <= self.minimum:
                 raise ValidationError(
-                    Message(N_("Must be greater than {limit}."), limit=str(self.minimum))
+                    Message(N_("Must be greater than {limit}."), limit=self.minimum)
                 )
             if not self.exclusive and number < self.minimum:
-                raise ValidationError(
-                    Message(N_("Must be at least {limit}."), limit=str(self.minimum))
-                )
+                raise ValidationError(Message(N_("Must be at least {limit}."), limit=self.minimum))
         if self.maximum is not None and number > self.maximum:
-            raise ValidationError(
-                Message(N_("Must be at most {limit}."), limit=format(self.maximum, "f"))
-            )
+            raise ValidationError(Message(N_("Must be at most {limit}."), limit=self.maximum))
         return text
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 from urllib.parse import quote
@@ -69,6 +69,7 @@ def init_app(app: Flask) -> None:
         return response
 
     app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_day, "day")
 
     @app.context_processor
     def languages() -> dict[str, Any]:
@@ -139,6 +140,18 @@ def format_number(value: Any) -> str:
         return format_quantity(value)
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
+
+
+def format_day(value: date | str | None) -> str:
+    """The pages' ``day`` filter: a calendar day in the reader's language's short form
+    (``1/3/2025`` in Vietnamese, ``3/1/2025`` in English); anything else as it is."""
+    if value is None:
+        return ""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return str(value)
+    return format_skeleton("yMd", day, locale=get_locale())
 
 
 def format_moment(value: datetime | str) -> str:

@@ -21,7 +21,6 @@ the client chooses and a shared cache may keep for everyone else.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -44,9 +43,10 @@ from ledger.canonical import utc_timestamp
 from ledger.errors import InvalidInputError, NotFoundError
 from ledger.messages import N_
 from ledger.recording import VIETNAM
+from ledger.vocabulary import CERTIFICATE_SCHEME_NAMES
 from schemas.api import AreaSchema
 from web.auth import current_limit, limiter
-from web.i18n import select_locale, translate
+from web.i18n import format_moment, select_locale, translate
 from web.log import get_log
 from web.services import services
 
@@ -192,18 +192,14 @@ def _answer(page: LabelVerification) -> Response:
         fingerprint=page.log_key_fingerprint,
         vkey=page.log_key,
         page_path=page_path,
-        formatted_time=_formatted_time,
+        formatted_time=format_moment,
+        certificate_schemes=CERTIFICATE_SCHEME_NAMES,
         labels_linkset=f"{page_path}?linkType=linkset",
         scan_warning=translate(page.scan_warning) if page.scan_warning else None,
     )
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     return _with_link_header(response, page_path)
-
-
-def _formatted_time(value: str) -> str:
-    """An event time as people in Vietnam read it: dd/mm/yyyy HH:MM, Vietnam time."""
-    return datetime.fromisoformat(value).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
 def _canonical_gtin(gtin: str) -> str | None:

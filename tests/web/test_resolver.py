@@ -17,6 +17,9 @@ from ledger.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config, issue_labels
 from tests.world import (
+    CERTIFIER,
+    CERTIFIER_USER,
+    COOPERATIVE,
     FARMER_A,
     FARMER_B,
     FRESH_LONGAN,
@@ -496,3 +499,42 @@ def test_the_origin_is_one_block_naming_communes_and_areas_in_the_pages_language
     assert origin.count("Tiên Lữ District") == 1
     assert "Communes" in origin
     client.get(f"/01/{gtin}/10/{code}?lang=vi")
+
+
+def test_certificates_are_named_and_dated_as_people_read_them(
+    resolver_app: Flask, client: FlaskClient
+) -> None:
+    """A certificate reads by its scheme's name and its term in local dates, not as
+    ``GI_HUNG_YEN_LONGAN … (2026-01-01 – 2028-12-31)``."""
+    with resolver_app.app_context():
+        world = World(get_log(), _codes=itertools.count(950)).setup()
+        world.record(
+            CERTIFIER_USER,
+            "cert.issue",
+            {
+                "scheme": "gi_hung_yen_longan",
+                "number": "CDDL-1",
+                "body": CERTIFIER,
+                "holder": COOPERATIVE,
+                "valid_from": "2026-01-01",
+                "valid_to": "2028-12-31",
+            },
+        )
+        harvested = world.harvest(plot=PLOT_A, quantity="5")
+    gtin, code = harvested.removeprefix("lot:").split("/")
+    vietnamese = _section(
+        client.get(f"/01/{gtin}/10/{code}?lang=vi"), 'id="certificates"', 'id="journey"'
+    )
+    assert "Chỉ dẫn địa lý “Nhãn lồng Hưng Yên” CDDL-1" in vietnamese, vietnamese
+    assert "(1/1/2026 – 31/12/2028)" in vietnamese
+    assert "GI_HUNG_YEN_LONGAN" not in vietnamese
+    english = _section(
+        client.get(f"/01/{gtin}/10/{code}?lang=en"), 'id="certificates"', 'id="journey"'
+    )
+    assert "Geographical indication “Hưng Yên longan” CDDL-1" in english
+    assert "(1/1/2026 – 12/31/2028)" in english
+    # The journey's times too are in the reader's language, in Vietnam's time.
+    journey = _section(client.get(f"/01/{gtin}/10/{code}?lang=en"), 'id="journey"', 'id="status"')
+    assert re.search(r"\b\d{1,2}/\d{1,2}/2026, \d{1,2}:\d{2}\u202f[AP]M\b", journey), journey
+    journey = _section(client.get(f"/01/{gtin}/10/{code}?lang=vi"), 'id="journey"', 'id="status"')
+    assert re.search(r"\b\d{2}:\d{2} \d{1,2}/\d{1,2}/2026\b", journey), journey
