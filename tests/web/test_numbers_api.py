@@ -100,7 +100,7 @@ def test_quantities_finer_than_a_gram_are_400s_that_name_the_unit(
     vietnamese = post(
         client, {**headers, "Accept-Language": "vi"}, body(demo_app, "loss", '"0.0005"')
     )
-    assert "0.001 kg" in vietnamese.json["errors"]["data"]["quantity"][0]
+    assert "0,001 kg" in vietnamese.json["errors"]["data"]["quantity"][0]
     assert "thập phân" in vietnamese.json["errors"]["data"]["quantity"][0]
     sold = post(client, headers, body(demo_app, "sell", '"0.001"'))
     assert sold.status_code == 201, sold.json
