@@ -59,7 +59,7 @@ def check_label_id(label: LabelId) -> None:
     if len(label.lot) > MAX_LOT_LENGTH:
         raise MalformedLabelError(
             detail=Message(
-                N_("the lot is {length} characters long; a lot has at most {limit}"),
+                N_("the lot is {length} characters long; a lot has at most {limit} characters"),
                 length=len(label.lot),
                 limit=MAX_LOT_LENGTH,
             )

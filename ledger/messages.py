@@ -22,6 +22,11 @@ PARTY_PARAMETERS = frozenset(
 )
 
 
+#: Parameters whose value is a unit (its code ``head`` or its name ``heads``): pages show the
+#: unit's name in the reader's language ("con" for heads in Vietnamese).
+UNIT_PARAMETERS = frozenset({"unit", "wanted"})
+
+
 def N_(template: str) -> str:
     """Mark a template for extraction into the message catalogue without translating it."""
     return template

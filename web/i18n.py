@@ -27,9 +27,10 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.errors import LedgerError
-from ledger.messages import N_, PARTY_PARAMETERS, Message, excerpt
+from ledger.messages import N_, PARTY_PARAMETERS, UNIT_PARAMETERS, Message, excerpt
 from ledger.naming import Party, party, product_names
 from ledger.places import described
+from ledger.vocabulary import MEASUREMENT_UNITS
 from web.log import get_log
 from web.security import secure_cookie
 
@@ -114,10 +115,16 @@ _GLN = re.compile(r"[0-9]{13}")
 def _parameter(key: str, value: Any, *, names: bool) -> Any:
     if isinstance(value, Message):
         return translate(value, names=names)
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
         return format_quantity(value)
     if isinstance(value, datetime):
         return format_moment(value)
+    if key in UNIT_PARAMETERS and isinstance(value, str):
+        # A unit's code (``head``) or its English name (``heads``), in the reader's language.
+        unit = MEASUREMENT_UNITS.get(value)
+        name = unit.name if unit else value
+        if name in _UNIT_NAMES:
+            return get_translations().gettext(name)
     if names and isinstance(value, str):
         return _named(key, value)
     return value
@@ -136,6 +143,9 @@ def _reader() -> tuple[str, str]:
 
 def _locale_name() -> str:
     return _reader()[0]
+
+
+_UNIT_NAMES = frozenset(unit.name for unit in MEASUREMENT_UNITS.values())
 
 
 def format_quantity(value: Decimal | int | str) -> str:

@@ -20,6 +20,7 @@ from labels.keys import create_label_key
 from ledger.clock import FakeClock
 from ledger.errors import InsufficientQuantityError
 from ledger.messages import Message
+from ledger.vocabulary import MEASUREMENT_UNITS, amount_problem
 from tests.conftest import DatabaseFactory
 from tests.ledger.test_recording import spray_data
 from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
@@ -201,6 +202,26 @@ def test_a_quantity_never_reads_with_an_exponent(app: Flask) -> None:
         assert translate(Message("{q} kg", q=Decimal("1E-7"))) == "0.0000001 kg"
 
 
+def test_units_and_whole_numbers_read_in_the_readers_language(app: Flask) -> None:
+    """A unit is named in the reader's language ("con", not "heads"), and whole numbers in
+    messages are grouped as the language groups them, as decimals are."""
+    heads = amount_problem(Decimal("1.5"), MEASUREMENT_UNITS["head"])
+    litres = amount_problem(Decimal("1.0001"), MEASUREMENT_UNITS["l"])
+    short = InsufficientQuantityError(
+        lot="lot:x", available=Decimal(3), requested=Decimal(5), unit="head"
+    )
+    bounded = Message("Must be between {low} and {high}.", low=1, high=10_000_000)
+    with app.test_request_context(headers={"Accept-Language": "vi"}):
+        assert translate(heads) == "Số lượng tính bằng con phải là số nguyên."
+        assert "0,001 lít" in translate(litres)
+        assert translate(short.message) == "Lô lot:x còn 3 con; sự kiện cần 5 con."
+        assert translate(bounded) == "Phải nằm trong khoảng từ 1 đến 10.000.000."
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert translate(heads) == "Quantities in heads are whole numbers."
+        assert translate(short.message) == "Lot lot:x has 3 heads available; the event needs 5 heads."
+        assert translate(bounded) == "Must be between 1 and 10,000,000."
+
+
 # --- the print pages ---------------------------------------------------------------------------
 
 
@@ -254,8 +275,8 @@ def test_an_error_page_shows_sentences_not_a_field_map(app: Flask) -> None:
         ),
         (
             "/01/08930000000026/10/" + "A" * 3000 + "/21/1",
-            "số lô dài 3000 ký tự; số lô chỉ được tối đa 20 ký tự",
-            "the lot is 3000 characters long; a lot has at most 20",
+            "số lô dài 3.000 ký tự; số lô chỉ được tối đa 20 ký tự",
+            "the lot is 3,000 characters long; a lot has at most 20 characters",
         ),
     ],
 )
