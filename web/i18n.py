@@ -276,14 +276,15 @@ def _lookup(key: tuple[str, str], read: Any) -> Any:
     return cache[key]
 
 
-def in_language(language: str) -> str:
+def in_language(language: str, *, keep_query: bool = True) -> str:
     """This page's address in another language: the same path and query, ``lang`` replaced.
 
-    The query is kept as sent, so a label's signature parameter survives the switch."""
+    The query is kept as sent, so a label's signature parameter survives the switch; an error
+    page does not keep it, so that what was refused is not echoed back."""
     kept = [
         f"{quote(key, safe='')}={quote(value, safe='')}"
         for key, value in request.args.items(multi=True)
-        if key != "lang"
+        if key != "lang" and keep_query
     ]
     return "?" + "&".join([*kept, f"lang={quote(language, safe='')}"])
 

@@ -53,18 +53,23 @@ def strict_loads(text: str | bytes) -> Any:
 
 
 def describe_json_error(error: Exception) -> Message:
+    """What is wrong with a body, in words of our own: the parser's English (and Python's
+    advice on its integer limit) is not for the person who sent it."""
     if isinstance(error, DuplicateKeyError):
         return Message(N_("The key {key!r} appears twice in one object."), key=error.args[0])
     if isinstance(error, json.JSONDecodeError):
         return Message(
-            N_("Not valid JSON: {reason} at line {line}, column {column}."),
-            reason=error.msg,
+            N_("Not valid JSON at line {line}, column {column}."),
             line=error.lineno,
             column=error.colno,
         )
     if isinstance(error, UnicodeDecodeError):
         return Message(N_("The body is not valid UTF-8."))
-    return Message(N_("Not valid JSON: {reason}."), reason=str(error))
+    if isinstance(error, ValueError) and "nested too deeply" in str(error):
+        return Message(N_("The JSON is nested too deeply."))
+    if isinstance(error, ValueError) and "digits" in str(error):
+        return Message(N_("A number in the body has too many digits."))
+    return Message(N_("Not valid JSON."))
 
 
 class StrictJSONProvider(DefaultJSONProvider):

@@ -218,8 +218,47 @@ def test_units_and_whole_numbers_read_in_the_readers_language(app: Flask) -> Non
         assert translate(bounded) == "Phải nằm trong khoảng từ 1 đến 10.000.000."
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert translate(heads) == "Quantities in heads are whole numbers."
-        assert translate(short.message) == "Lot lot:x has 3 heads available; the event needs 5 heads."
+        assert translate(short.message) == (
+            "Lot lot:x has 3 heads available; the event needs 5 heads."
+        )
         assert translate(bounded) == "Must be between 1 and 10,000,000."
+
+
+def test_a_body_that_is_not_json_is_told_so_in_our_words(
+    client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    """The parser's English and Python's advice on its integer limit are not for the sender."""
+    headers = {
+        "Authorization": f"Bearer {tokens['nong-ho-a']}",
+        "Content-Type": "application/json",
+    }
+    for body, vi, en in (
+        (
+            '{"type": "harvest",, }',
+            "JSON không hợp lệ tại dòng 1, cột 20.",
+            "Not valid JSON at line 1, column 20.",
+        ),
+        (
+            '{"units": ' + "9" * 5000 + "}",
+            "Một số trong nội dung có quá nhiều chữ số.",
+            "A number in the body has too many digits.",
+        ),
+    ):
+        for language, expected in (("vi", vi), ("en", en)):
+            answer = client.post(
+                "/api/v1/events", data=body, headers={**headers, "Accept-Language": language}
+            )
+            assert answer.status_code == 400
+            text = answer.get_data(as_text=True)
+            assert expected in text, text
+            assert "Expecting" not in text
+            assert "sys.set_int_max_str_digits" not in text
+
+
+def test_a_long_link_type_is_echoed_as_an_excerpt(client: FlaskClient) -> None:
+    answer = client.get(f"/01/{FRESH_LONGAN}/10/L1?linkType=" + "x" * 3000)
+    assert answer.status_code == 404
+    assert "x" * 30 not in answer.get_data(as_text=True)
 
 
 # --- the print pages ---------------------------------------------------------------------------
