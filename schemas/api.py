@@ -8,7 +8,7 @@ from marshmallow import RAISE, Schema, fields
 
 from labels.layouts import DEFAULT_LAYOUT, LAYOUTS
 from ledger.custody import ACTIVE, DEPLETED, IN_TRANSIT, LOT_STATUSES
-from schemas.events import Choice, CommandSchema, Gln, between, item_count
+from schemas.events import Amount, Choice, CommandSchema, Gln, between, item_count
 from schemas.fields import CanonicalTime, Text, check_gtin
 
 MAX_BATCH = 1000
@@ -323,8 +323,9 @@ class AreaSchema(_Query):
     """Where a shopper scanned a label, shared by choice; rounded before it is kept."""
 
     url = fields.String(required=True, validate=lambda v: len(v) <= 512)
-    latitude = fields.Decimal(required=True, as_string=True, places=None)
-    longitude = fields.Decimal(required=True, as_string=True, places=None)
+    #: Decimal strings by the canonical rule, as everywhere: no "+", spaces or exponents.
+    latitude = Amount(minimum=None, maximum=None, required=True)
+    longitude = Amount(minimum=None, maximum=None, required=True)
 
 
 class ScanSerialSchema(Schema):

@@ -13,7 +13,7 @@ from ledger.errors import InvalidInputError, LedgerError
 from ledger.messages import N_, Message
 from web.i18n import translate
 
-JSON_PREFIXES = ("/ledger", "/api")
+JSON_PREFIXES = ("/ledger", "/api", "/scans")
 
 _HTTP_MESSAGES = {
     400: N_("The request is not valid."),

@@ -41,7 +41,7 @@ from labels.verification import LabelVerification, verify_label, verify_lot
 from labels.verify import check_issued_label
 from ledger.canonical import utc_timestamp
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.messages import N_, excerpt
+from ledger.messages import N_, Message, excerpt
 from ledger.recording import VIETNAM
 from ledger.vocabulary import CERTIFICATE_SCHEME_NAMES
 from schemas.api import AreaSchema
@@ -267,8 +267,11 @@ def share_area() -> Response:
     body = AreaSchema().load(request.get_json(silent=True) or {})
     try:
         area = area_of(body["latitude"], body["longitude"])
-    except ValueError as error:
-        raise InvalidInputError(errors={"latitude": [str(error)]}) from None
+    except ValueError:
+        where = Message(
+            N_("A place on Earth has a latitude from -90 to 90 and a longitude from -180 to 180.")
+        )
+        raise InvalidInputError(errors={"latitude": [where]}) from None
     # Only for a genuine label, whose signed URL the shopper's phone holds.
     checked = check_issued_label(get_log(), body["url"])
     label = checked.url.label

@@ -274,6 +274,19 @@ def test_a_shopper_may_share_the_area_rounded(
         headers={"User-Agent": PHONE_AGENT},
     )
     assert nowhere.status_code == 400
+    # The page's script reads the answer as JSON and shows the sentence, in the page's language.
+    assert nowhere.is_json, nowhere.get_data(as_text=True)[:200]
+    assert nowhere.json["errors"]["latitude"] == [
+        "Một địa điểm trên Trái Đất có vĩ độ từ -90 đến 90 và kinh độ từ -180 đến 180."
+    ]
+    for loose in ("+20.9", " 20.9", "1e1"):
+        refused = client.post(
+            "/scans/area",
+            json={"url": url, "latitude": loose, "longitude": "106.1"},
+            headers={"User-Agent": PHONE_AGENT, "Accept": "*/*"},
+        )
+        assert refused.status_code == 400, loose
+        assert "latitude" in refused.json["errors"]
     never = client.post(
         "/scans/area",
         json={"url": re.sub(r"/21/\d+\?", "/21/999?", url), "latitude": "20", "longitude": "106"},

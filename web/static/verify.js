@@ -440,6 +440,18 @@ function start() {
 /** The shopper may share roughly where the label was scanned (rounded here and on the server);
  * the page then says in words what happened: recorded, not counted, refused and why, or no
  * location. */
+// The first sentence of a JSON error's field errors ({field: [sentence, ...], ...}), which
+// says what was wrong where the top-level message only says that something was.
+function firstSentence(errors) {
+  if (typeof errors === "string") return errors;
+  if (!errors || typeof errors !== "object") return "";
+  for (const value of Object.values(errors)) {
+    const found = firstSentence(Array.isArray(value) ? value[0] : value);
+    if (found) return found;
+  }
+  return "";
+}
+
 function shareArea() {
   const panel = document.getElementById("share-area");
   if (!panel || !navigator.geolocation) return;
@@ -460,7 +472,7 @@ function shareArea() {
         try {
           const response = await fetch("/scans/area", {
             method: "POST",
-            headers: { "Content-Type": "application/json" },
+            headers: { "Content-Type": "application/json", Accept: "application/json" },
             body: JSON.stringify({
               url: window.location.href,
               latitude: round(position.coords.latitude),
@@ -473,7 +485,8 @@ function shareArea() {
           } else if (response.ok) {
             say("not_recorded", words.not_recorded);
           } else {
-            say("refused", `${words.refused} ${answer.message || response.status}`);
+            const reason = firstSentence(answer.errors) || answer.message || response.status;
+            say("refused", `${words.refused} ${reason}`);
             button.disabled = false;
           }
         } catch (error) {
