@@ -66,6 +66,10 @@ MASTER_DATA = ("/api/v1/organisations", "/api/v1/locations", "/api/v1/products")
 BEYOND_JSON_SCHEMA = {
     "min ≤ mean ≤ max": re.compile(r"Needs min ≤ mean ≤ max\."),
     "period order": re.compile(r"The period ends before it starts\."),
+    "a date near its event": re.compile(r"For an event on \S+, this date is between \S+ and \S+\."),
+    "a certificate's term": re.compile(
+        r"A certificate is valid for at most \d+ years: until \S+\."
+    ),
     "a lot named twice": re.compile(r"Lot \S+ is listed twice\."),
     "body and address differ": re.compile(r"The body names .+, the address \S+\."),
     "no such organisation": re.compile(r"There is no organisation with GLN \S+\."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
@@ -38,7 +39,19 @@ def test_an_event_is_one_of_the_types_each_with_its_own_data(app: Flask) -> None
     assert {"plot", "lot", "quantity", "data_source"} <= set(harvest["required"])
     assert harvest["properties"]["data_source"]["enum"] == ["measured", "estimated", "default"]
     assert harvest["properties"]["plot"]["pattern"] == "^[0-9]{13}$"
-    assert harvest["properties"]["quantity"]["type"] == "string"
+    # A decimal string in the lot's finest step (or a JSON integer), above zero.
+    text, whole = harvest["properties"]["quantity"]["anyOf"]
+    assert text["type"] == "string"
+    for taken in ("12.5", "12.50", "0.001", "100000000"):
+        assert re.fullmatch(text["pattern"], taken), taken
+    for refused in ("0", "0.0001", "+5", " 5", "1e3", "100000001"):
+        assert not re.fullmatch(text["pattern"], refused), refused
+    assert whole == {
+        "type": "integer",
+        "minimum": 0,
+        "exclusiveMinimum": True,
+        "maximum": 100000000,
+    }
     assert schemas["Batch"]["properties"]["events"]["minItems"] == 1
     assert schemas["Batch"]["properties"]["events"]["maxItems"] == 1000
     assert schemas["Login"]["properties"]["username"]["minLength"] == 1

@@ -56,21 +56,23 @@ _MOST_DIGITS = 38
 
 
 def _fraction(places: int | None) -> str:
-    """An optional canonical fraction (no trailing zero) of at most ``places`` decimals."""
+    """An optional fraction of at most ``places`` decimals that count: trailing zeros are
+    taken (``1.50``, ``1.000``), as the server takes them."""
     if places == 0:
-        return ""
+        return "(\\.0+)?"
     most = _MOST_DIGITS if places is None else places
-    return f"(\\.[0-9]{{0,{most - 1}}}[1-9])?"
+    return f"(\\.([0-9]{{0,{most - 1}}}[1-9]0*|0+))?"
 
 
 def _magnitudes(bound: Decimal | None, places: int | None) -> str:
-    """Canonical decimals above zero and at most ``bound``, as alternatives of a pattern.
+    """Decimals above zero and at most ``bound``, as alternatives of a pattern.
 
     A bound of the form d·10^k (every bound the schemas use) is stated exactly: fewer digits, or
     as many with a smaller first digit, with any fraction; or the bound itself. Other bounds are
     stated by their number of digits (looser, never refusing what the server takes)."""
     fraction = _fraction(places)
-    below_one = [] if places == 0 else [f"0{fraction[1:-2]}"]
+    most = _MOST_DIGITS if places is None else places
+    below_one = [] if places == 0 else [f"0\\.[0-9]{{0,{most - 1}}}[1-9]0*"]
     if bound is None:
         return "|".join([f"[1-9][0-9]{{0,{_MOST_DIGITS - 1}}}{fraction}", *below_one])
     digits = str(int(bound))
@@ -80,7 +82,7 @@ def _magnitudes(bound: Decimal | None, places: int | None) -> str:
         return "|".join([f"[1-9][0-9]{{0,{k}}}{fraction}", *below_one])
     shorter = [f"[1-9][0-9]{{0,{k - 1}}}{fraction}"] if k else []
     same = [f"[1-{first - 1}][0-9]{{{k}}}{fraction}"] if first > 1 else []
-    return "|".join([*shorter, *same, digits, *below_one])
+    return "|".join([*shorter, *same, f"{digits}(\\.0+)?", *below_one])
 
 
 def decimal_pattern(
@@ -97,7 +99,7 @@ def decimal_pattern(
     if (minimum is None or minimum < 0 or (minimum == 0 and not exclusive)) and (
         maximum is None or maximum >= 0
     ):
-        alternatives.append("0")
+        alternatives.append("0(\\.0+)?")
     return "^(" + "|".join(alternatives) + ")$"
 
 
@@ -177,11 +179,31 @@ MASTER_DATA_RULES: dict[type[Schema], dict[str, Any]] = {
         "properties": {
             "latitude": {
                 "nullable": False,
-                "pattern": "^-?([1-8]?[1-9]|[1-8]0)(\\.[0-9]{0,5}[1-9])?$",
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "maxLength": _MOST_DIGITS + 1,
+                        "pattern": (
+                            "^(0(\\.0+)?|-?(0\\.[0-9]*[1-9][0-9]*|([1-9]|[1-8][0-9])(\\.[0-9]+)?"
+                            "|90(\\.0+)?))$"
+                        ),
+                    },
+                    {"type": "integer", "minimum": -90, "maximum": 90},
+                ],
             },
             "longitude": {
                 "nullable": False,
-                "pattern": "^-?([1-9]|[1-9][0-9]|1[0-7][0-9])(\\.[0-9]{0,5}[1-9])?$",
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "maxLength": _MOST_DIGITS + 1,
+                        "pattern": (
+                            "^(0(\\.0+)?|-?(0\\.[0-9]*[1-9][0-9]*"
+                            "|([1-9]|[1-9][0-9]|1[0-7][0-9])(\\.[0-9]+)?|180(\\.0+)?))$"
+                        ),
+                    },
+                    {"type": "integer", "minimum": -180, "maximum": 180},
+                ],
             },
         },
         "anyOf": [
@@ -237,7 +259,22 @@ def _decimal(field: events.Amount) -> dict[str, Any]:
     if unit is not None and minimum is None:
         minimum = -unit.maximum
     pattern = decimal_pattern(minimum, field.exclusive, maximum, unit.places if unit else None)
-    return {"type": "string", "format": "decimal", "pattern": pattern}
+    text = {
+        "type": "string",
+        "format": "decimal",
+        "pattern": pattern,
+        # At most 38 digits in all, trailing zeros included (the canonical rule).
+        "maxLength": _MOST_DIGITS + 1,
+    }
+    # A JSON integer is taken too (exact everywhere); a number with a fraction is not.
+    whole: dict[str, Any] = {"type": "integer"}
+    if minimum is not None:
+        whole["minimum"] = int(minimum)
+        if field.exclusive:
+            whole["exclusiveMinimum"] = True
+    if maximum is not None:
+        whole["maximum"] = int(maximum)
+    return {"anyOf": [text, whole]}
 
 
 def field_properties(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
