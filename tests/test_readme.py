@@ -26,7 +26,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config
+from tests.web.conftest import app_config, seed_demo
 from web import create_app
 from web.log import get_log
 
@@ -109,10 +109,7 @@ def demo(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -
             CHECKPOINT_INTERVAL=1,
         )
     )
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["ledger", "init"]).exit_code == 0
-    seeded = runner.invoke(args=["demo", "seed"])
-    assert seeded.exit_code == 0, seeded.output
+    seed_demo(app)
     yield app
     get_log(app).engine.dispose()
 

@@ -328,10 +328,9 @@ def test_a_checkpoint_with_101_signatures_is_refused(bundle: tuple[Path, str]) -
     assert "checkpoint: more than 100 signatures" in output, output
 
 
-def test_200000_copies_of_a_signature_are_refused_before_any_is_verified(
-    bundle: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path, vkey = bundle
+@pytest.fixture
+def signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The signatures the verifier checks, in order (its Ed25519 key type, counting)."""
     checks: list[bytes] = []
 
     class Counting:
@@ -347,36 +346,28 @@ def test_200000_copies_of_a_signature_are_refused_before_any_is_verified(
             self.key.verify(signature, message)
 
     monkeypatch.setattr(VERIFY_BUNDLE, "Ed25519PublicKey", Counting)
+    return checks
+
+
+def test_200000_copies_of_a_signature_are_refused_before_any_is_verified(
+    bundle: tuple[Path, str], signature_checks: list[bytes]
+) -> None:
+    path, vkey = bundle
     note = with_signature_lines((path / "checkpoint").read_bytes(), 200_000)
     with pytest.raises(VERIFY_BUNDLE.BundleError, match="more than 100 signatures"):
         VERIFY_BUNDLE.open_note(note, [VERIFY_BUNDLE.Key.parse(vkey)], "checkpoint")
-    assert checks == []
+    assert signature_checks == []
 
 
 def test_a_repeated_signature_line_is_verified_once(
-    bundle: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+    bundle: tuple[Path, str], signature_checks: list[bytes]
 ) -> None:
     """Identical lines verify identically, so the second and later copies are not checked again:
     what the note proves is the same as when every line is checked (ledger/note.py)."""
     path, vkey = bundle
-    checks: list[bytes] = []
-
-    class Counting:
-        def __init__(self, key: ed25519.Ed25519PublicKey) -> None:
-            self.key = key
-
-        @classmethod
-        def from_public_bytes(cls, raw: bytes) -> Counting:
-            return cls(ed25519.Ed25519PublicKey.from_public_bytes(raw))
-
-        def verify(self, signature: bytes, message: bytes) -> None:
-            checks.append(signature)
-            self.key.verify(signature, message)
-
-    monkeypatch.setattr(VERIFY_BUNDLE, "Ed25519PublicKey", Counting)
     note = with_signature_lines((path / "checkpoint").read_bytes(), 100)
     VERIFY_BUNDLE.open_note(note, [VERIFY_BUNDLE.Key.parse(vkey)], "checkpoint")
-    assert len(checks) == 1
+    assert len(signature_checks) == 1
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,14 @@ def create_accounts(app: Flask, accounts: tuple[tuple[str, str, str | None], ...
             )
 
 
+def seed_demo(app: Flask) -> None:
+    """A new ledger holding the demo season, as ``make run`` has it."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["ledger", "init"]).exit_code == 0
+    seeded = runner.invoke(args=["demo", "seed"])
+    assert seeded.exit_code == 0, seeded.output
+
+
 def create_tokens(app: Flask, usernames: tuple[str, ...]) -> dict[str, str]:
     """An API token per username."""
     with app.app_context():

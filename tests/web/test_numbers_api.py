@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config, create_tokens
+from tests.web.conftest import app_config, create_tokens, seed_demo
 from web import create_app
 from web.log import get_log
 
@@ -29,10 +29,7 @@ def demo_app(
 ) -> Iterator[Flask]:
     directory: Path = tmp_path_factory.mktemp("numbers")
     app = create_app(app_config(databases.sqlite(), directory))
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["ledger", "init"]).exit_code == 0
-    seeded = runner.invoke(args=["demo", "seed"])
-    assert seeded.exit_code == 0, seeded.output
+    seed_demo(app)
     yield app
     get_log(app).engine.dispose()
 
