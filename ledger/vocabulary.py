@@ -72,6 +72,8 @@ CERTIFICATE_MAX_YEARS = 5
 #: its own window (after the pack day, within the product's ``SHELF_LIFE_DAYS``).
 DATE_WINDOWS: dict[str, tuple[int, int]] = {
     "valid_from": (CERTIFICATE_MAX_YEARS * 366, 366),  # a certificate starts near its issue
+    # ...and has not ended when it is recorded: an expired certificate certifies nothing.
+    "valid_to": (0, (CERTIFICATE_MAX_YEARS + 1) * 366),
     "effective": (366, 366),  # a revocation takes effect near when it is recorded
     "period_start": (2 * 366, 0),  # energy is reported for a period that has begun
     "period_end": (2 * 366, 0),

@@ -163,12 +163,18 @@ def test_a_certificate_is_valid_for_at_most_five_years(world: World) -> None:
         (
             (start.isoformat(), start.replace(year=start.year + 5, day=2).isoformat(), "valid_to"),
             (start.replace(year=start.year + 2).isoformat(), "2031-01-01", "valid_from"),
+            # A term that ended before the certificate is recorded certifies nothing.
+            (
+                start.replace(year=start.year - 2).isoformat(),
+                start.replace(year=start.year - 2, day=2).isoformat(),
+                "valid_to",
+            ),
         )
     ):
         data = {**base, "number": f"VG-{number + 1}", "valid_from": valid_from}
-        [message] = refusal(world, CERTIFIER_USER, "cert.issue", {**data, "valid_to": valid_to})[
-            "data"
-        ][field]
+        refused = refusal(world, CERTIFIER_USER, "cert.issue", {**data, "valid_to": valid_to})
+        assert field in refused["data"], refused
+        [message] = refused["data"][field]
         assert "5 years" in message or "between" in message, message
     valid_to = start.replace(year=start.year + 5).isoformat()
     world.record(
