@@ -27,6 +27,11 @@ PARTY_PARAMETERS = frozenset(
 UNIT_PARAMETERS = frozenset({"unit", "wanted"})
 
 
+#: Parameters that echo what a sender wrote, which may be of any length: messages show an
+#: excerpt (:func:`excerpt`).
+ECHOED_PARAMETERS = frozenset({"value", "layout", "link_type"})
+
+
 def N_(template: str) -> str:
     """Mark a template for extraction into the message catalogue without translating it."""
     return template
@@ -42,7 +47,8 @@ class Message(str):
     params: dict[str, Any]
 
     def __new__(cls, template: str, /, **params: Any) -> Message:
-        text = template.format(**{k: _plain(v) for k, v in params.items()}) if params else template
+        plain = {key: _plain(key, value) for key, value in params.items()}
+        text = template.format(**plain) if params else template
         instance = super().__new__(cls, text)
         instance.template = template
         instance.params = params
@@ -62,9 +68,12 @@ def excerpt(value: str, limit: int = EXCERPT_LENGTH) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _plain(value: Any) -> Any:
+def _plain(key: str, value: Any) -> Any:
     """A parameter as the English text shows it: quantities in positional notation (never
-    ``1E-7``), times as ISO 8601. Pages format both in the reader's language instead."""
+    ``1E-7``), times as ISO 8601 (pages format both in the reader's language instead), and
+    what the sender wrote as a short excerpt."""
+    if key in ECHOED_PARAMETERS and isinstance(value, str):
+        return excerpt(value)
     if isinstance(value, Decimal) and value.is_finite():
         return format(value, "f")
     if isinstance(value, datetime):

@@ -27,7 +27,14 @@ from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.errors import LedgerError
-from ledger.messages import N_, PARTY_PARAMETERS, UNIT_PARAMETERS, Message, excerpt
+from ledger.messages import (
+    ECHOED_PARAMETERS,
+    N_,
+    PARTY_PARAMETERS,
+    UNIT_PARAMETERS,
+    Message,
+    excerpt,
+)
 from ledger.naming import Party, party, product_names
 from ledger.places import described
 from ledger.vocabulary import MEASUREMENT_UNITS
@@ -125,6 +132,8 @@ def _parameter(key: str, value: Any, *, names: bool) -> Any:
         name = unit.name if unit else value
         if name in _UNIT_NAMES:
             return get_translations().gettext(name)
+    if key in ECHOED_PARAMETERS and isinstance(value, str):
+        return excerpt(value)
     if names and isinstance(value, str):
         return _named(key, value)
     return value

@@ -41,7 +41,7 @@ from labels.verification import LabelVerification, verify_label, verify_lot
 from labels.verify import check_issued_label
 from ledger.canonical import utc_timestamp
 from ledger.errors import InvalidInputError, NotFoundError
-from ledger.messages import N_, Message, excerpt
+from ledger.messages import N_, Message
 from ledger.recording import VIETNAM
 from ledger.vocabulary import CERTIFICATE_SCHEME_NAMES
 from schemas.api import AreaSchema
@@ -182,9 +182,7 @@ def _answer(page: LabelVerification) -> Response:
         target = url_for("resolver.journey_json", gtin=page.gtin, lot=page.lot_code)
         return _with_link_header(redirect(target, 307), page_path)
     if link_type not in (None, "gs1:pip", "gs1:certificationInfo", "gs1:recallStatus"):
-        raise NotFoundError(
-            N_("There is no link of type {link_type} here."), link_type=excerpt(link_type)
-        )
+        raise NotFoundError(N_("There is no link of type {link_type} here."), link_type=link_type)
     if accepted.best_match(["text/html", "application/json"]) == "application/json":
         return _with_link_header(jsonify(_as_json(page)), page_path)
     body = render_template(

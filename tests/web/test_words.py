@@ -255,10 +255,22 @@ def test_a_body_that_is_not_json_is_told_so_in_our_words(
             assert "sys.set_int_max_str_digits" not in text
 
 
-def test_a_long_link_type_is_echoed_as_an_excerpt(client: FlaskClient) -> None:
+def test_what_was_sent_is_echoed_as_an_excerpt(client: FlaskClient, tokens: dict[str, str]) -> None:
+    """However long a value, a message quotes its start: pages, the API's message and its
+    structured errors alike."""
     answer = client.get(f"/01/{FRESH_LONGAN}/10/L1?linkType=" + "x" * 3000)
     assert answer.status_code == 404
     assert "x" * 30 not in answer.get_data(as_text=True)
+    headers = {"Authorization": f"Bearer {tokens['nong-ho-a']}"}
+    for path in (
+        f"/api/v1/lots/{FRESH_LONGAN}/" + "A" * 3000,
+        "/api/v1/organisations/" + "A" * 3000,
+    ):
+        refused = client.get(path, headers=headers)
+        assert refused.status_code == 400, path[:40]
+        body = refused.get_data(as_text=True)
+        assert "A" * 30 not in body, body[:300]
+        assert "…" in body
 
 
 # --- the print pages ---------------------------------------------------------------------------
