@@ -5,7 +5,7 @@ signed (a restore that lost entries) refuses to start and says why. The administ
 divisions are read here too, so that no visitor waits for them.
 """
 
-from ledger import places
+from ledger.supplychain import places
 from web import create_app
 from web.log import check_at_startup
 

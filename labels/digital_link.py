@@ -20,7 +20,7 @@ from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 
 from labels.errors import LabelTooLongError, MalformedLabelError
 from labels.signature import ENCODED_SIGNATURE_LENGTH, LabelId
-from ledger.messages import N_, Message, excerpt
+from ledger.common.messages import N_, Message, excerpt
 
 MAX_LABEL_URL_BYTES = 180
 MAX_LOT_LENGTH = 20

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ledger.errors import LedgerError
-from ledger.messages import N_
+from ledger.common.errors import LedgerError
+from ledger.common.messages import N_
 
 
 class LabelError(LedgerError):

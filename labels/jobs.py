@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from labels.printing import count_labels, layout_named, print_lot_labels
-from ledger.clock import Clock
-from ledger.errors import ConflictError, LedgerError, NotFoundError
-from ledger.log import Log
-from ledger.messages import N_, Message
+from ledger.common.clock import Clock
+from ledger.common.errors import ConflictError, LedgerError, NotFoundError
+from ledger.common.messages import N_, Message
+from ledger.tlog.log import Log
 
 QUEUED, RUNNING, DONE, FAILED, INTERRUPTED = "queued", "running", "done", "failed", "interrupted"
 KEEP_FOR = timedelta(days=7)

@@ -3,7 +3,7 @@
 The private keys are PKCS#8 files in the label key directory (``LEDGER_LABEL_KEY_DIR``, by
 default ``label-keys/`` beside the log key), encrypted with the log key's passphrase, one file
 per key: ``<GLN>-<key ID>.pem``. Registration, rotation and revocation are ledger events (see
-:meth:`ledger.log.Log.register_label_key`), and the trust list publishes every key with its
+:meth:`ledger.tlog.log.Log.register_label_key`), and the trust list publishes every key with its
 organisation, validity range and company prefixes.
 
 Threat model, stated plainly: whoever controls the server and its passphrase can sign labels in
@@ -21,12 +21,13 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.errors import KeyFileError, NotFoundError
-from ledger.keys import ROLE_LABEL, KeyRecord, label_key_name, load_key_file, write_key_file
-from ledger.log import Appended, Log
-from ledger.masterdata import MasterData
-from ledger.messages import N_, Message
-from ledger.note import Signer, Verifier
+from ledger.common.errors import NotFoundError
+from ledger.common.messages import N_, Message
+from ledger.supplychain.masterdata import MasterData
+from ledger.tlog.errors import KeyFileError
+from ledger.tlog.keys import ROLE_LABEL, KeyRecord, label_key_name, load_key_file, write_key_file
+from ledger.tlog.log import Appended, Log
+from ledger.tlog.note import Signer, Verifier
 
 
 def key_path(directory: Path, organisation: str, verifier: Verifier) -> Path:

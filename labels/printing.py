@@ -23,16 +23,17 @@ from labels.keys import label_signer
 from labels.layouts import LAYOUTS, Layout
 from labels.sheet import LABELS_PER_PDF, LabelText, PrintedLabel, label_text, write_sheets
 from labels.signature import LabelId, sign_label
-from ledger import lots
-from ledger.canonical import parse_time
-from ledger.errors import ForbiddenError, InvalidInputError, NotFoundError, RuleViolationError
-from ledger.keys import ROLE_LABEL
-from ledger.label_issues import LabelIssue, lot_label_issues
-from ledger.log import Log
-from ledger.masterdata import MasterData
-from ledger.messages import N_, Message
-from ledger.recording import VIETNAM, lot_parts
-from ledger.trace import trace_back
+from ledger.common.errors import InvalidInputError, NotFoundError
+from ledger.common.messages import N_, Message
+from ledger.supplychain import lots
+from ledger.supplychain.errors import ForbiddenError, RuleViolationError
+from ledger.supplychain.label_issues import LabelIssue, lot_label_issues
+from ledger.supplychain.masterdata import MasterData
+from ledger.supplychain.recording import VIETNAM, lot_parts
+from ledger.supplychain.trace import trace_back
+from ledger.tlog.canonical import parse_time
+from ledger.tlog.keys import ROLE_LABEL
+from ledger.tlog.log import Log
 
 #: Called with (labels done, labels in all).
 Progress = Callable[[int, int], None]

@@ -42,13 +42,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ledger import lots
-from ledger.db import insert_rows, write_transaction
-from ledger.errors import ForbiddenError
-from ledger.label_issues import lot_label_issues
-from ledger.log import Log
-from ledger.messages import N_, Message
-from ledger.models import LABEL_SCAN, LABEL_SCAN_DAY
+from ledger.common.db import insert_rows, write_transaction
+from ledger.common.messages import N_, Message
+from ledger.supplychain import lots
+from ledger.supplychain.errors import ForbiddenError
+from ledger.supplychain.label_issues import lot_label_issues
+from ledger.supplychain.tables import LABEL_SCAN, LABEL_SCAN_DAY
+from ledger.tlog.log import Log
 
 #: Link previews and crawlers: they fetch the page, nobody scanned anything.
 _BOTS = re.compile(

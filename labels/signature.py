@@ -33,10 +33,10 @@ from labels.errors import (
     MalformedLabelError,
     UnknownLabelKeyError,
 )
-from ledger.errors import InvalidSignatureError
-from ledger.keys import ROLE_LABEL, TrustedKey, gtin_in_scope, label_key_name
-from ledger.messages import N_, Message
-from ledger.note import Signer
+from ledger.common.messages import N_, Message
+from ledger.tlog.errors import InvalidSignatureError
+from ledger.tlog.keys import ROLE_LABEL, TrustedKey, gtin_in_scope, label_key_name
+from ledger.tlog.note import Signer
 
 LABEL_CONTEXT = "hyt-label/v1\n"
 KEY_ID_BYTES = 4

@@ -23,17 +23,18 @@ from labels.digital_link import LabelUrl, parse_label_url
 from labels.errors import LabelError, LabelNotIssuedError, MalformedLabelError
 from labels.scans import ScanLog, ScanStats
 from labels.verify import check_issued_label
-from ledger import lots, merkle
-from ledger.checkpoint import parse_checkpoint
-from ledger.errors import LedgerError
-from ledger.journey import journey, public_name
-from ledger.keys import ROLE_LABEL
-from ledger.label_issues import IssuedLabel, holder_at, issued_label
-from ledger.log import Log
-from ledger.masterdata import MasterData
-from ledger.memo import LedgerMemo
-from ledger.messages import Message
-from ledger.note import open_note
+from ledger.common.errors import LedgerError
+from ledger.common.messages import Message
+from ledger.supplychain import lots
+from ledger.supplychain.journey import journey, public_name
+from ledger.supplychain.label_issues import IssuedLabel, holder_at, issued_label
+from ledger.supplychain.masterdata import MasterData
+from ledger.tlog import merkle
+from ledger.tlog.checkpoint import parse_checkpoint
+from ledger.tlog.keys import ROLE_LABEL
+from ledger.tlog.log import Log
+from ledger.tlog.memo import LedgerMemo
+from ledger.tlog.note import open_note
 
 GENUINE, WARNING, INVALID = "genuine", "warning", "invalid"
 

@@ -15,10 +15,10 @@ from typing import Any, NamedTuple
 from labels.digital_link import LabelUrl, parse_label_url
 from labels.errors import LabelIssuerError, LabelNotIssuedError, MalformedLabelError
 from labels.signature import verify_label_signature
-from ledger.keys import ROLE_LABEL, KeyRecord, TrustedKey
-from ledger.label_issues import IssuedLabel, holder_at, issued_label
-from ledger.log import Log
-from ledger.messages import N_, Message
+from ledger.common.messages import N_, Message
+from ledger.supplychain.label_issues import IssuedLabel, holder_at, issued_label
+from ledger.tlog.keys import ROLE_LABEL, KeyRecord, TrustedKey
+from ledger.tlog.log import Log
 
 
 class VerifiedLabel(NamedTuple):
@@ -85,9 +85,9 @@ def check_issued_label(
 ) -> CheckedLabel:
     """Raise a :class:`~labels.errors.LabelError` unless the URL is a label this ledger issued,
     signed by the key its issuing entry named, of the organisation that held the lot when that
-    entry was appended (replayed from the lot's chain: :func:`ledger.label_issues.holder_at`).
-    ``issued``, ``records`` (the label keys) and ``holder`` may be given when the caller has read
-    them already."""
+    entry was appended (replayed from the lot's chain:
+    :func:`ledger.supplychain.label_issues.holder_at`). ``issued``, ``records`` (the label keys) and
+    ``holder`` may be given when the caller has read them already."""
     parsed = parse_label_url(url)
     label = parsed.label
     if issued is _UNREAD:

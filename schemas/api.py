@@ -6,15 +6,14 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields
 
-from labels.layouts import DEFAULT_LAYOUT, LAYOUTS
-from ledger.custody import ACTIVE, DEPLETED, IN_TRANSIT, LOT_STATUSES
+from ledger.supplychain.custody import ACTIVE, DEPLETED, IN_TRANSIT, LOT_STATUSES
 from schemas.events import Amount, Choice, CommandSchema, Gln, between, item_count
 from schemas.fields import CanonicalTime, Text, check_gtin
 
 MAX_BATCH = 1000
 
 
-class _Query(Schema):
+class Query(Schema):
     class Meta:
         unknown = RAISE
 
@@ -40,7 +39,7 @@ class RecordedSchema(Schema):
     warnings = fields.List(fields.String(), required=True)
 
 
-class BatchSchema(_Query):
+class BatchSchema(Query):
     events = fields.List(
         fields.Nested(CommandSchema), required=True, validate=item_count(1, MAX_BATCH)
     )
@@ -91,7 +90,7 @@ class RecallRequestSchema(Schema):
     decided_by_entry = fields.Integer(allow_none=True, required=True)
 
 
-class RecallRequestQuery(_Query):
+class RecallRequestQuery(Query):
     status = Choice(("open", "confirmed", "dismissed", "all"), load_default="open")
     limit = fields.Integer(load_default=100, validate=between(1, 500))
 
@@ -101,7 +100,7 @@ class LotDetailSchema(LotSchema):
     recall_requests = fields.List(fields.Nested(RecallRequestSchema), required=True)
 
 
-class LotQuerySchema(_Query):
+class LotQuerySchema(Query):
     gtin = GtinField()
     lot = Text(max_length=20)
     holder = Gln()
@@ -117,7 +116,7 @@ class LotPageSchema(Schema):
     next_after = fields.String(allow_none=True, required=True)
 
 
-class EventsQuerySchema(_Query):
+class EventsQuerySchema(Query):
     after = fields.Integer(load_default=-1, validate=between(-1, 2**53 - 1))
     limit = fields.Integer(load_default=100, validate=between(1, 1000))
 
@@ -246,7 +245,7 @@ class ProductSchema(Schema):
     restricted = fields.Boolean(required=True)
 
 
-class MasterPageQuery(_Query):
+class MasterPageQuery(Query):
     after = Text(max_length=14)
     limit = fields.Integer(load_default=100, validate=between(1, 500))
 
@@ -262,12 +261,12 @@ class VersionSchema(Schema):
 # --- sessions ----------------------------------------------------------------------------------
 
 
-class LoginSchema(_Query):
+class LoginSchema(Query):
     username = Text(max_length=64, required=True)
     password = fields.String(required=True, load_only=True, validate=lambda v: len(v) <= 1024)
 
 
-class PasswordChangeSchema(_Query):
+class PasswordChangeSchema(Query):
     current_password = fields.String(
         required=True, load_only=True, validate=lambda v: len(v) <= 1024
     )
@@ -299,27 +298,7 @@ class LotLabelsSchema(Schema):
     issues = fields.List(fields.Nested(LabelIssueSchema), required=True)
 
 
-class PrintRequestSchema(_Query):
-    layout = Choice(tuple(LAYOUTS), load_default=DEFAULT_LAYOUT)
-
-
-class PrintJobSchema(Schema):
-    id = fields.String(required=True)
-    lot = fields.String(required=True)
-    layout = fields.String(required=True)
-    status = fields.String(
-        required=True, metadata={"enum": ["queued", "running", "done", "failed", "interrupted"]}
-    )
-    done = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-    files = fields.Integer(required=True)
-    created_at = fields.String(required=True)
-    updated_at = fields.String(required=True)
-    error = fields.String(allow_none=True, required=True)
-    download = fields.String(allow_none=True, required=True)
-
-
-class AreaSchema(_Query):
+class AreaSchema(Query):
     """Where a shopper scanned a label, shared by choice; rounded before it is kept."""
 
     url = fields.String(required=True, validate=lambda v: len(v) <= 512)

@@ -1,6 +1,6 @@
 """The event envelope a client submits, validated field by field and normalised.
 
-``EnvelopeSchema().load(data)`` returns a :class:`ledger.envelope.NewEvent` or raises
+``EnvelopeSchema().load(data)`` returns a :class:`ledger.tlog.envelope.NewEvent` or raises
 ``marshmallow.ValidationError`` whose ``messages`` name each bad field. Fields the ledger sets
 itself (``recorded_at``, a subject's ``prev``) are refused with that reason rather than ignored.
 
@@ -23,8 +23,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from ledger.envelope import ROLES, NewEvent, SubjectRef
-from ledger.messages import N_, Message
+from ledger.common.messages import N_, Message
+from ledger.tlog.envelope import ROLES, NewEvent, SubjectRef
 from schemas.fields import (
     CanonicalTime,
     HexHash,

@@ -7,9 +7,9 @@ marked with ``metadata={"classification": ...}`` and become private fields, whic
 stores as salted commitments and keeps out of its public bytes.
 
 Quantities are decimal strings in the unit of the lot's product (kg or head), no finer than
-the unit's step and no larger than its largest value (``ledger.vocabulary.MEASUREMENT_UNITS``);
-activity values carry a ``data_source`` (measured, estimated or default) so reports can say how
-good a figure is.
+the unit's step and no larger than its largest value
+(``ledger.supplychain.vocabulary.MEASUREMENT_UNITS``); activity values carry a ``data_source``
+(measured, estimated or default) so reports can say how good a figure is.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ from biip import ParseError
 from biip.sscc import Sscc as BiipSscc
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
 
-from ledger.canonical import parse_time
-from ledger.custody import VIETNAM
-from ledger.messages import N_, Message
-from ledger.recording import Command
-from ledger.vocabulary import (
+from ledger.common.messages import N_, Message
+from ledger.supplychain.custody import VIETNAM
+from ledger.supplychain.recording import Command
+from ledger.supplychain.vocabulary import (
     CERTIFICATE_MAX_YEARS,
     CERTIFICATE_SCHEMES,
     DATA_SOURCES,
@@ -43,6 +42,7 @@ from ledger.vocabulary import (
     VEHICLE_CLASSES,
     Unit,
 )
+from ledger.tlog.canonical import parse_time
 from schemas.currencies import ISO_4217
 from schemas.fields import (
     GS1_CSET82,
@@ -130,10 +130,10 @@ class LotCode(fields.String):
 class Amount(fields.Field):
     """A canonical decimal within bounds (quantities are above zero unless ``minimum`` says).
 
-    With a ``unit`` (a code of :data:`~ledger.vocabulary.MEASUREMENT_UNITS`, or
-    :data:`~ledger.vocabulary.LOT_QUANTITY` for a lot's quantity before its unit is known) the
-    value is refused when finer than the unit's step or larger than its largest value, and the
-    unit's largest value is the default ``maximum``.
+    With a ``unit`` (a code of :data:`~ledger.supplychain.vocabulary.MEASUREMENT_UNITS`, or
+    :data:`~ledger.supplychain.vocabulary.LOT_QUANTITY` for a lot's quantity before its unit is
+    known) the value is refused when finer than the unit's step or larger than its largest value,
+    and the unit's largest value is the default ``maximum``.
     """
 
     def __init__(
@@ -214,7 +214,8 @@ def count(low: int = 1, high: int = 10_000_000, **kwargs: Any) -> fields.Integer
 
 class Date(fields.String):
     """A calendar date ``YYYY-MM-DD`` between the years 1900 and 2999, as event times are;
-    :data:`~ledger.vocabulary.DATE_WINDOWS` bounds each field further around its event."""
+    :data:`~ledger.supplychain.vocabulary.DATE_WINDOWS` bounds each field further around its
+    event."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -242,8 +243,8 @@ def years_after(day: datetime.date, years: int) -> datetime.date:
 
 
 def check_date_windows(data: Mapping[str, Any], event_time: str) -> None:
-    """Refuse a date of ``data`` outside its :data:`~ledger.vocabulary.DATE_WINDOWS` around
-    the day (in Hưng Yên) of the event."""
+    """Refuse a date of ``data`` outside its :data:`~ledger.supplychain.vocabulary.DATE_WINDOWS`
+    around the day (in Hưng Yên) of the event."""
     day = parse_time(event_time).astimezone(VIETNAM).date()
     for name, (before, after) in DATE_WINDOWS.items():
         value = data.get(name)

@@ -1,8 +1,9 @@
 """Marshmallow fields that normalise input into the ledger's canonical values.
 
 Every text is turned into NFC at the boundary, decimals into canonical decimal strings, times into
-RFC 3339 with milliseconds and the original offset. Errors are :class:`~ledger.messages.Message`
-objects so the web layer can show them in Vietnamese or English.
+RFC 3339 with milliseconds and the original offset. Errors are
+:class:`~ledger.common.messages.Message` objects so the web layer can show them in Vietnamese or
+English.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from biip.gln import Gln
 from biip.gtin import Gtin
 from marshmallow import ValidationError, fields
 
-from ledger.canonical import MAX_SAFE_INTEGER, canonical_decimal, canonical_time, decimal_value
-from ledger.messages import N_, Message
-from ledger.vocabulary import Unit, amount_problem
+from ledger.common.messages import N_, Message
+from ledger.supplychain.vocabulary import Unit, amount_problem
+from ledger.tlog.canonical import MAX_SAFE_INTEGER, canonical_decimal, canonical_time, decimal_value
 
 #: GS1 AI encodable character set 82: what a lot or serial number may contain.
 GS1_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")

@@ -11,8 +11,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from ledger.log import MAX_CHAIN_PAGE
-from ledger.messages import N_, Message
+from ledger.common.messages import N_, Message
+from ledger.tlog.log import MAX_CHAIN_PAGE
 from schemas.fields import HexHash, normalise_text
 
 #: Positions are stored as signed 64-bit integers.

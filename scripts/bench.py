@@ -51,22 +51,24 @@ sys.path.insert(0, str(ROOT))
 
 from biip.checksums import gs1_standard_check_digit  # noqa: E402
 
-from ledger import merkle  # noqa: E402
-from ledger.audit import audit  # noqa: E402
-from ledger.bootstrap import initialise, open_log  # noqa: E402
-from ledger.canonical import ENTRY_PREFIX, canonical_json, entry_bytes, envelope_of, utc_timestamp  # noqa: E402  # noqa: E402
-from ledger.db import create_engine  # noqa: E402
-from ledger.demo_season import Season, build_season  # noqa: E402
-from ledger.envelope import (  # noqa: E402
-    NewEvent,
-    SubjectRef,
-    stored_envelope,
+from demo.season import Season, build_season  # noqa: E402
+from ledger.common.db import create_engine  # noqa: E402
+from ledger.common.settings import LedgerSettings  # noqa: E402
+from ledger.supplychain.recording import Recorder  # noqa: E402
+from ledger.supplychain.trace import trace_back, trace_forward  # noqa: E402
+from ledger.tlog import merkle  # noqa: E402
+from ledger.tlog.audit import audit  # noqa: E402
+from ledger.tlog.bootstrap import initialise, open_log  # noqa: E402
+from ledger.tlog.canonical import (  # noqa: E402
+    ENTRY_PREFIX,
+    canonical_json,
+    entry_bytes,
+    envelope_of,
+    utc_timestamp,
 )
-from ledger.log import Log  # noqa: E402
-from ledger.private import commitment_of_bytes, new_salt, value_bytes  # noqa: E402
-from ledger.recording import Recorder  # noqa: E402
-from ledger.settings import LedgerSettings  # noqa: E402
-from ledger.trace import trace_back, trace_forward  # noqa: E402
+from ledger.tlog.envelope import NewEvent, SubjectRef, stored_envelope  # noqa: E402
+from ledger.tlog.log import Log  # noqa: E402
+from ledger.tlog.private import commitment_of_bytes, new_salt, value_bytes  # noqa: E402
 from schemas.envelope import load_envelope  # noqa: E402
 from schemas.events import load_command  # noqa: E402
 from web.demo import principals, record_steps, save_master_data  # noqa: E402

@@ -76,8 +76,8 @@ def _flask(environment: dict[str, str], *args: str) -> None:
 
 def _open_bench_log(directory: Path) -> Any:
     """The ledger the benchmark's server uses, opened in this process."""
-    from ledger.bootstrap import open_log
-    from ledger.settings import LedgerSettings
+    from ledger.common.settings import LedgerSettings
+    from ledger.tlog.bootstrap import open_log
 
     return open_log(
         LedgerSettings(
@@ -94,7 +94,7 @@ def _label_urls(directory: Path, port: int, count: int) -> list[str]:
     import sqlalchemy as sa
 
     from labels.printing import issued_labels
-    from ledger.models import LABEL_ISSUE
+    from ledger.supplychain.tables import LABEL_ISSUE
 
     log = _open_bench_log(directory)
     with log.engine.connect() as connection:
@@ -193,9 +193,9 @@ def print_whole_lot(directory: Path, units: int) -> dict[str, float]:
     labelled and printed whole, as ``flask labels print`` does; its time and peak memory."""
     from datetime import timedelta
 
+    from demo.season import BOXED_LONGAN, FRESH_LONGAN, PACKHOUSE, build_season
     from labels.printing import print_lot_labels
-    from ledger.demo_season import BOXED_LONGAN, FRESH_LONGAN, PACKHOUSE, build_season
-    from ledger.recording import VIETNAM, Recorder
+    from ledger.supplychain.recording import VIETNAM, Recorder
     from schemas.events import load_command
     from web.demo import principals
 

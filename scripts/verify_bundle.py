@@ -323,8 +323,8 @@ class Key:
         return f"{self.name}+{self.key_id:08x}"
 
 
-#: As ledger/note.py (and Go's note.Open): a note with more signature lines is malformed, and is
-#: refused before any line is parsed or verified.
+#: As ledger/tlog/note.py (and Go's note.Open): a note with more signature lines is malformed, and
+#: is refused before any line is parsed or verified.
 MAX_SIGNATURES = 100
 SIGNATURE_PREFIX = "— "
 CONTROL_CHARACTER = re.compile(r"[\x00-\x09\x0b-\x1f]")
@@ -332,10 +332,10 @@ NAME_FORBIDDEN = re.compile(r"[\s+]")
 
 
 def split_note(note: bytes, what: str) -> tuple[str, list[str]]:
-    """The note's text and its signature lines, by the rules of ledger/note.py's ``parse_note``:
-    UTF-8 without control characters, the text then a blank line, at most ``MAX_SIGNATURES``
-    lines, the last ending in a newline. Counting comes first, so 200,000 copies of one valid
-    line cost a split, not 200,000 verifications."""
+    """The note's text and its signature lines, by the rules of ledger/tlog/note.py's
+    ``parse_note``: UTF-8 without control characters, the text then a blank line, at most
+    ``MAX_SIGNATURES`` lines, the last ending in a newline. Counting comes first, so 200,000 copies
+    of one valid line cost a split, not 200,000 verifications."""
     try:
         decoded = note.decode("utf-8")
     except UnicodeDecodeError:
@@ -379,7 +379,7 @@ def open_note(note: bytes, keys: list[Key], what: str) -> tuple[str, set[Key]]:
 
     Identical lines are checked once: they verify alike, so the note proves what checking each
     would. A different signature by the same key is checked too and rejects the note if it fails,
-    as in ledger/note.py (Go's note.Open skips any later signature by a key it has verified).
+    as in ledger/tlog/note.py (Go's note.Open skips any later signature by a key it has verified).
     """
     text, lines = split_note(note, what)
     signatures = [parse_signature_line(line, what) for line in dict.fromkeys(lines)]

@@ -24,11 +24,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from ledger.bootstrap import initialise
-from ledger.clock import FakeClock
-from ledger.db import create_engine, migrate
-from ledger.log import Log
-from ledger.settings import LedgerSettings
+from ledger.common.clock import FakeClock
+from ledger.common.db import create_engine, migrate
+from ledger.common.settings import LedgerSettings
+from ledger.tlog.bootstrap import initialise
+from ledger.tlog.log import Log
 from tests.world import World
 
 hypothesis_settings.register_profile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ledger.envelope import NewEvent, SubjectRef
+from ledger.tlog.envelope import NewEvent, SubjectRef
 from schemas.envelope import load_envelope
 
 COOPERATIVE = "org:8930000000019"  # HTX nhãn lồng Hưng Yên (demo GLN, valid check digit)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("ledger", "schemas", "labels", "reports", "web")
+PACKAGES = ("ledger", "schemas", "labels", "reports", "web", "demo")
 BUILD_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "README.md")
 
 SERVE_A_PAGE = textwrap.dedent(

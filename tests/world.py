@@ -10,10 +10,10 @@ from typing import Any
 
 from biip.checksums import gs1_standard_check_digit
 
-from ledger.accounts import Principal
-from ledger.log import Log
-from ledger.masterdata import MasterData
-from ledger.recording import VIETNAM, Command, Recorded, Recorder
+from ledger.supplychain.accounts import Principal
+from ledger.supplychain.masterdata import MasterData
+from ledger.supplychain.recording import VIETNAM, Command, Recorded, Recorder
+from ledger.tlog.log import Log
 from schemas.events import load_command
 
 

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from ledger.errors import AuthenticationError, ForbiddenError
-from ledger.messages import N_, Message
+from ledger.common.messages import N_, Message
+from ledger.supplychain.errors import AuthenticationError, ForbiddenError
 from web.auth import (
     TooManyFailuresError,
     check_password,

@@ -40,9 +40,10 @@ from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse
 
-from ledger.accounts import TOKEN_PREFIX, Principal
-from ledger.errors import AuthenticationError, ForbiddenError, LedgerError
-from ledger.messages import N_
+from ledger.common.errors import LedgerError
+from ledger.common.messages import N_
+from ledger.supplychain.accounts import TOKEN_PREFIX, Principal
+from ledger.supplychain.errors import AuthenticationError, ForbiddenError
 from web.security import secure_cookie
 from web.services import services
 

@@ -18,12 +18,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
-from ledger.audit import audit
-from ledger.bootstrap import initialise, open_log, rotate_log_key
-from ledger.errors import BatchError, LedgerError
-from ledger.export import export_bundle
-from ledger.messages import N_, Message
-from ledger.note import Verifier
+from ledger.common.errors import LedgerError
+from ledger.common.messages import N_, Message
+from ledger.tlog.audit import audit
+from ledger.tlog.bootstrap import initialise, open_log, rotate_log_key
+from ledger.tlog.errors import BatchError
+from ledger.tlog.export import export_bundle
+from ledger.tlog.note import Verifier
 from schemas.envelope import load_envelope
 from web.config import ledger_settings
 from web.i18n import translate

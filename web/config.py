@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from labels.scans import SHARED_MEMORY
-from ledger.settings import LedgerSettings
+from ledger.common.settings import LedgerSettings
 
 DEFAULT_ORIGIN = "trace.hungyen.example/ledger"
 

@@ -1,11 +1,12 @@
 """Recording the demo season through the same schema and services as the API.
 
 Used by ``flask demo seed`` and by ``scripts/bench.py api``. Master data and accounts go through
-:class:`~ledger.masterdata.MasterData` and :class:`~ledger.accounts.Accounts`, the packhouse's
-label key through :func:`labels.keys.create_label_key`; every event request
-is loaded by :func:`schemas.events.load_command` and recorded by the
-:class:`~ledger.recording.Recorder`, in batches of up to 1,000 across callers. Steps the season
-marks as refused must be refused, or seeding fails: the demo shows the rules working.
+:class:`~ledger.supplychain.masterdata.MasterData` and
+:class:`~ledger.supplychain.accounts.Accounts`, the packhouse's label key through
+:func:`labels.keys.create_label_key`; every event request is loaded by
+:func:`schemas.events.load_command` and recorded by the
+:class:`~ledger.supplychain.recording.Recorder`, in batches of up to 1,000 across callers. Steps the
+season marks as refused must be refused, or seeding fails: the demo shows the rules working.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from demo.season import DEMO_PASSWORD, Season
 from labels.keys import create_label_key
-from ledger.accounts import Accounts, Principal
-from ledger.demo_season import DEMO_PASSWORD, Season
-from ledger.errors import LedgerError
-from ledger.log import Log
-from ledger.masterdata import MasterData
-from ledger.messages import Message
-from ledger.recording import Command, Recorder
+from ledger.common.errors import LedgerError
+from ledger.common.messages import Message
+from ledger.supplychain.accounts import Accounts, Principal
+from ledger.supplychain.masterdata import MasterData
+from ledger.supplychain.recording import Command, Recorder
+from ledger.tlog.log import Log
 from schemas.events import load_command
 
 SEED_ACTOR = Principal(None, "demo-seed", "admin", None)

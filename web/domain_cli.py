@@ -1,8 +1,8 @@
 """``flask users``, ``flask tokens``, ``flask events`` and ``flask demo``: the domain from a shell.
 
 Every write goes through the same services as the API: accounts through
-:class:`~ledger.accounts.Accounts`, events through the schema and the
-:class:`~ledger.recording.Recorder` with all their rules.
+:class:`~ledger.supplychain.accounts.Accounts`, events through the schema and the
+:class:`~ledger.supplychain.recording.Recorder` with all their rules.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from flask import Flask
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
-from ledger.accounts import Principal
-from ledger.demo_season import DEMO_PASSWORD, build_season
-from ledger.errors import BatchError
-from ledger.messages import N_, Message
-from ledger.vocabulary import ACCOUNT_ROLES
+from demo.season import DEMO_PASSWORD, build_season
+from ledger.common.messages import N_, Message
+from ledger.supplychain.accounts import Principal
+from ledger.supplychain.vocabulary import ACCOUNT_ROLES
+from ledger.tlog.errors import BatchError
 from schemas.events import load_command
 from schemas.fields import check_gln
 from web.cli import read_json_lines, refusals_exit_1, report_problems, say

@@ -9,8 +9,8 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ledger.errors import InvalidInputError, LedgerError
-from ledger.messages import N_, Message
+from ledger.common.errors import InvalidInputError, LedgerError
+from ledger.common.messages import N_, Message
 from web.i18n import translate
 
 JSON_PREFIXES = ("/ledger", "/api", "/scans")

@@ -1,10 +1,10 @@
 """Vietnamese first, English second: locale choice and translation of ledger messages.
 
-The ledger and the schemas produce :class:`~ledger.messages.Message` objects (English templates
-with parameters); here they are looked up in the catalogue of the request's language and
+The ledger and the schemas produce :class:`~ledger.common.messages.Message` objects (English
+templates with parameters); here they are looked up in the catalogue of the request's language and
 formatted with the same parameters, each shown as people read it: a quantity in the language's
 number format (never an exponent), a time in Vietnam's local time, an organisation, a site or a
-lot by its name (see :mod:`ledger.naming`) rather than its id.
+lot by its name (see :mod:`ledger.supplychain.naming`) rather than its id.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from flask_babel import Babel, get_locale, get_timezone, get_translations
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.errors import LedgerError
-from ledger.messages import (
+from ledger.common.errors import LedgerError
+from ledger.common.messages import (
     ECHOED_PARAMETERS,
     N_,
     PARTY_PARAMETERS,
@@ -35,9 +35,9 @@ from ledger.messages import (
     Message,
     excerpt,
 )
-from ledger.naming import Party, party, product_names
-from ledger.places import described
-from ledger.vocabulary import MEASUREMENT_UNITS
+from ledger.supplychain.naming import Party, party, product_names
+from ledger.supplychain.places import described
+from ledger.supplychain.vocabulary import MEASUREMENT_UNITS
 from web.log import get_log
 from web.security import secure_cookie
 

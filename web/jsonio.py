@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 from flask import Request
 from flask.json.provider import DefaultJSONProvider
 
-from ledger.errors import InvalidInputError
-from ledger.messages import N_, Message
+from ledger.common.errors import InvalidInputError
+from ledger.common.messages import N_, Message
 
 
 class DuplicateKeyError(ValueError):

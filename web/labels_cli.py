@@ -18,9 +18,9 @@ from marshmallow import ValidationError
 from labels.keys import create_label_key, end_label_key
 from labels.layouts import LAYOUTS
 from labels.printing import count_labels, issued_labels, print_lot_labels
-from ledger.keys import ROLE_LABEL
-from ledger.label_issues import labelled_lots
-from ledger.messages import N_, Message
+from ledger.common.messages import N_, Message
+from ledger.supplychain.label_issues import labelled_lots
+from ledger.tlog.keys import ROLE_LABEL
 from schemas.fields import check_gln, check_subject_id
 from web.cli import refusals_exit_1, say
 from web.i18n import translate

@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from ledger.errors import InvalidInputError, NotFoundError
-from ledger.log import StoredEntry
-from ledger.messages import N_, Message
-from ledger.tiles import parse_tile_path
+from ledger.common.errors import InvalidInputError, NotFoundError
+from ledger.common.messages import N_, Message
+from ledger.tlog.log import StoredEntry
+from ledger.tlog.tiles import parse_tile_path
 from schemas.ledger_queries import (
     ChainQuery,
     ConsistencyQuery,

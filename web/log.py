@@ -1,4 +1,5 @@
-"""The application's handle on the ledger: one :class:`ledger.log.Log` per process, opened lazily.
+"""The application's handle on the ledger: one :class:`ledger.tlog.log.Log` per process, opened
+lazily.
 
 ``check_at_startup`` opens it eagerly; ``wsgi.py`` calls it so that a server whose database is
 behind what the log key already signed refuses to start instead of serving a rewound log.
@@ -10,9 +11,9 @@ import threading
 
 from flask import Flask, current_app
 
-from ledger.bootstrap import open_log
-from ledger.clock import Clock
-from ledger.log import Log
+from ledger.common.clock import Clock
+from ledger.tlog.bootstrap import open_log
+from ledger.tlog.log import Log
 from web.config import ledger_settings
 
 EXTENSION = "hyt_log"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
-from ledger.checkpoint import parse_checkpoint
-from ledger.note import parse_note
+from ledger.tlog.checkpoint import parse_checkpoint
+from ledger.tlog.note import parse_note
 from web.log import get_log
 
 bp = Blueprint("pages", __name__)

@@ -14,10 +14,10 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 
 from labels.jobs import DONE
 from labels.layouts import DEFAULT_LAYOUT, LAYOUTS
-from ledger import lots
-from ledger.errors import AuthenticationError, ForbiddenError
-from ledger.label_issues import lot_labels
-from ledger.messages import N_, Message
+from ledger.common.messages import N_, Message
+from ledger.supplychain import lots
+from ledger.supplychain.errors import AuthenticationError, ForbiddenError
+from ledger.supplychain.label_issues import lot_labels
 from schemas.fields import check_subject_id
 from web.account_pages import form_csrf_ok
 from web.auth import current_principal

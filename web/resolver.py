@@ -39,11 +39,11 @@ from labels.errors import LabelNotIssuedError, MalformedLabelError
 from labels.scans import area_of
 from labels.verification import LabelVerification, verify_label, verify_lot
 from labels.verify import check_issued_label
-from ledger.canonical import utc_timestamp
-from ledger.errors import InvalidInputError, NotFoundError
-from ledger.messages import N_, Message
-from ledger.recording import VIETNAM
-from ledger.vocabulary import CERTIFICATE_SCHEME_NAMES
+from ledger.common.errors import InvalidInputError, NotFoundError
+from ledger.common.messages import N_, Message
+from ledger.supplychain.recording import VIETNAM
+from ledger.supplychain.vocabulary import CERTIFICATE_SCHEME_NAMES
+from ledger.tlog.canonical import utc_timestamp
 from schemas.api import AreaSchema
 from web.auth import current_limit, limiter
 from web.i18n import format_moment, select_locale, translate

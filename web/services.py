@@ -13,9 +13,9 @@ from flask import Flask, current_app
 from labels.digital_link import check_label_fits
 from labels.jobs import PrintJobs, background
 from labels.scans import SHARED_MEMORY, ScanLog, ScanSettings
-from ledger.accounts import Accounts
-from ledger.masterdata import MasterData
-from ledger.recording import VIETNAM, DomainSettings, Recorder
+from ledger.supplychain.accounts import Accounts
+from ledger.supplychain.masterdata import MasterData
+from ledger.supplychain.recording import VIETNAM, DomainSettings, Recorder
 from web.log import get_log
 
 _lock = threading.Lock()

@@ -1,14 +1,17 @@
-"""Alembic environment: migrations run on a connection handed over by :func:`ledger.db.migrate`."""
+"""Alembic environment: migrations run on a connection handed over by
+:func:`ledger.common.db.migrate`."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from ledger.models import metadata
+import ledger.supplychain.tables
+import ledger.tlog.tables  # noqa: F401  (each table module registers its tables in the metadata)
+from ledger.common.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None or context.is_offline_mode():
-    raise RuntimeError("run migrations with `flask ledger init` (ledger.db.migrate)")
+    raise RuntimeError("run migrations with `flask ledger init` (ledger.common.db.migrate)")
 
 context.configure(
     connection=connection,

@@ -15,14 +15,15 @@ from labels.digital_link import check_label_fits, label_url
 from labels.keys import create_label_key, end_label_key, label_signer
 from labels.signature import LabelId, sign_label
 from labels.verify import check_issued_label, trusted_keys
-from ledger.audit import _LabelIssues, audit
-from ledger.canonical import envelope_of
-from ledger.errors import AuditError, ForbiddenError, LotBlockedError, RuleViolationError
-from ledger.keys import ROLE_LABEL
-from ledger.label_issues import holder_at, issued_label, lot_label_issues
-from ledger.models import LABEL_ISSUE
-from ledger.recording import Recorder, label_limit
-from tests.ledger.test_tampering import VERIFY_BUNDLE, drop_triggers, verify_exported_bundle
+from ledger.supplychain.errors import ForbiddenError, LotBlockedError, RuleViolationError
+from ledger.supplychain.label_issues import holder_at, issued_label, lot_label_issues
+from ledger.supplychain.recording import Recorder, label_limit
+from ledger.supplychain.tables import LABEL_ISSUE
+from ledger.tlog.audit import _LabelIssues, audit
+from ledger.tlog.canonical import envelope_of
+from ledger.tlog.errors import AuditError
+from ledger.tlog.keys import ROLE_LABEL
+from tests.ledger.tlog.test_tampering import VERIFY_BUNDLE, drop_triggers, verify_exported_bundle
 from tests.world import (
     AUDITOR,
     COLLECTOR,

@@ -14,15 +14,16 @@ from labels.digital_link import label_url
 from labels.keys import active_label_signer, create_label_key, end_label_key, key_path
 from labels.signature import LabelId, label_key_name, sign_label
 from labels.verify import verify_label_url
-from ledger.audit import audit
-from ledger.canonical import envelope_of
-from ledger.errors import AuditError, ConflictError, InvalidInputError, NotFoundError
-from ledger.keys import ROLE_LABEL, parse_trust_list
-from ledger.log import LABEL_KEY_ENDED, LABEL_KEY_REGISTERED
-from ledger.models import KEY_END, KEY_REVOCATION, LOG_KEY
-from ledger.note import open_note
+from ledger.common.errors import ConflictError, InvalidInputError, NotFoundError
+from ledger.tlog.audit import audit
+from ledger.tlog.canonical import envelope_of
+from ledger.tlog.errors import AuditError
+from ledger.tlog.keys import ROLE_LABEL, parse_trust_list
+from ledger.tlog.log import LABEL_KEY_ENDED, LABEL_KEY_REGISTERED
+from ledger.tlog.note import open_note
+from ledger.tlog.tables import KEY_END, KEY_REVOCATION, LOG_KEY
 from tests.factories import event
-from tests.ledger.test_tampering import drop_triggers, verify_exported_bundle
+from tests.ledger.tlog.test_tampering import drop_triggers, verify_exported_bundle
 from tests.world import COLLECTOR, PACKHOUSE, RETAILER, SLAUGHTERHOUSE, World
 
 PREFIX = "8938888"

@@ -25,7 +25,8 @@ from labels.layouts import LAYOUTS, MIN_MODULE_MM, QUIET_ZONE_MODULES, module_do
 from labels.printing import print_lot_labels
 from labels.sheet import BOLD, REGULAR, SCAN_PROMPT, register_fonts
 from labels.verify import check_issued_label
-from ledger.errors import ForbiddenError, InvalidInputError, RuleViolationError
+from ledger.common.errors import InvalidInputError
+from ledger.supplychain.errors import ForbiddenError, RuleViolationError
 from tests.world import COLLECTOR, PACKER, PACKHOUSE, World
 
 BASE = "https://trace.hungyen.example"

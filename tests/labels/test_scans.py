@@ -17,8 +17,8 @@ from labels.scans import (
     area_of,
     lot_scans_for,
 )
-from ledger.errors import ForbiddenError
-from ledger.models import LABEL_SCAN, LABEL_SCAN_DAY
+from ledger.supplychain.errors import ForbiddenError
+from ledger.supplychain.tables import LABEL_SCAN, LABEL_SCAN_DAY
 from tests.world import COLLECTOR, PACKHOUSE, World
 
 PHONES = {

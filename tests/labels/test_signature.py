@@ -22,8 +22,8 @@ from labels.signature import (
     signed_message,
 )
 from labels.verify import verify_label_url
-from ledger.keys import parse_trust_list
-from ledger.note import Verifier, open_note
+from ledger.tlog.keys import parse_trust_list
+from ledger.tlog.note import Verifier, open_note
 from tests.labels.vectors import generate
 
 VECTORS = json.loads(generate.PATH.read_text(encoding="utf-8"))

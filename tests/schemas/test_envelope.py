@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError
 
-from ledger.canonical import canonical_json
-from ledger.envelope import stored_envelope
+from ledger.tlog.canonical import canonical_json
+from ledger.tlog.envelope import stored_envelope
 from schemas.envelope import load_envelope, register_payload
 from schemas.fields import CanonicalDecimal, Text
 from tests.factories import envelope

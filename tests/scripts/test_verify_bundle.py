@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from ledger.export import export_bundle
-from ledger.log import Log
+from ledger.tlog.export import export_bundle
+from ledger.tlog.log import Log
 from tests.factories import event
-from tests.ledger.test_tampering import ROOT, VERIFY_BUNDLE, run_verify_bundle
+from tests.ledger.tlog.test_tampering import ROOT, VERIFY_BUNDLE, run_verify_bundle
 
 SCRIPT = ROOT / "scripts" / "verify_bundle.py"
 TWO_GIB = 2**31

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from ledger.clock import FakeClock
-from ledger.log import Log
+from ledger.common.clock import FakeClock
+from ledger.tlog.log import Log
 from tests.conftest import ORIGIN, DatabaseFactory
 from web import create_app
 from web.log import get_log
@@ -150,8 +150,8 @@ def _signed_with_revoked_key(log: Log, lot_id: str, base: str) -> list[str]:
     from labels.digital_link import label_url
     from labels.keys import key_path
     from labels.signature import LabelId, sign_label
-    from ledger.label_issues import lot_label_issues
-    from ledger.note import Signer
+    from ledger.supplychain.label_issues import lot_label_issues
+    from ledger.tlog.note import Signer
 
     with log.engine.connect() as connection:
         [issue] = lot_label_issues(connection, lot_id)

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.formats import unregister_string_format
 
-from ledger.clock import FakeClock
+from ledger.common.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config
 from tests.world import (

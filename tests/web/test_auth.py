@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.clock import FakeClock
+from ledger.common.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
 from tests.world import FARM_A, FARM_B, FRESH_LONGAN, PACKHOUSE, PLOT_A, World

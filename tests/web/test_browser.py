@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from ledger.canonical import utc_timestamp
-from ledger.clock import FakeClock
-from ledger.recording import VIETNAM
+from ledger.common.clock import FakeClock
+from ledger.supplychain.recording import VIETNAM
+from ledger.tlog.canonical import utc_timestamp
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config, issue_labels
 from tests.world import PACKHOUSE
@@ -207,7 +207,7 @@ def test_the_committed_vectors_run_through_the_pages_javascript(
     violations = watch_policy(phone)
     phone.goto(labels["good"][0])
     label_vectors = json.loads((ROOT / "tests/labels/vectors/labels.json").read_text())
-    merkle_vectors = json.loads((ROOT / "tests/ledger/vectors/merkle.json").read_text())
+    merkle_vectors = json.loads((ROOT / "tests/ledger/tlog/vectors/merkle.json").read_text())
     results = phone.evaluate(
         """async ([labels, merkle]) => {
           const v = await import('/static/verify.js');
@@ -333,7 +333,7 @@ def test_the_pages_note_reader_refuses_what_ledger_note_refuses(
     ledger/note.py is tested on, then the page's own trust note mutated."""
     _, labels = server
     phone.goto(labels["good"][0])
-    note_vectors = json.loads((ROOT / "tests/ledger/vectors/note.json").read_text())["verify"]
+    note_vectors = json.loads((ROOT / "tests/ledger/tlog/vectors/note.json").read_text())["verify"]
     by_vector = phone.evaluate(
         """async (vectors) => {
           const v = await import('/static/verify.js');

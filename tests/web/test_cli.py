@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from ledger.clock import FakeClock
+from ledger.common.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.factories import envelope, event
 from tests.web.conftest import app_config
@@ -275,7 +275,7 @@ def test_verify_pins_a_key_and_needs_no_private_key(
 ) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from ledger.note import Signer
+    from ledger.tlog.note import Signer
 
     vkey = get_log(app).active_log_key().verifier.vkey
     assert runner.invoke(args=["ledger", "verify", "--log-key", vkey]).exit_code == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from ledger.clock import FakeClock
+from ledger.common.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config
 from tests.world import FARM_A, FRESH_LONGAN, PACKER, PACKHOUSE, PLOT_A, World

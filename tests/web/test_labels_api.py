@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from labels.keys import create_label_key
-from ledger.clock import FakeClock
+from ledger.common.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
 from tests.world import COLLECTOR, PACKHOUSE, World

@@ -8,9 +8,9 @@ import urllib.parse
 import pytest
 from flask.testing import FlaskClient
 
-from ledger import merkle
-from ledger.log import Log
-from ledger.note import open_note
+from ledger.tlog import merkle
+from ledger.tlog.log import Log
+from ledger.tlog.note import open_note
 from tests.factories import event, simple_event
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from ledger.vocabulary import EVENT_TYPES
+from ledger.supplychain.vocabulary import EVENT_TYPES
 from schemas.events import DATA_SCHEMAS
 from tests.web.conftest import create_accounts
 from tests.world import FARM_A, FRESH_LONGAN, World

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.clock import FakeClock
+from ledger.common.clock import FakeClock
 from tests.conftest import DatabaseFactory
-from tests.ledger.test_authority import RECALL, Chain, chain
+from tests.ledger.supplychain.test_authority import RECALL, Chain, chain
 from tests.web.conftest import app_config, create_accounts, create_tokens
 from tests.world import (
     COLLECTOR,

@@ -17,12 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from labels.keys import create_label_key
-from ledger.clock import FakeClock
-from ledger.errors import InsufficientQuantityError
-from ledger.messages import Message
-from ledger.vocabulary import MEASUREMENT_UNITS, amount_problem
+from ledger.common.clock import FakeClock
+from ledger.common.messages import Message
+from ledger.supplychain.errors import InsufficientQuantityError
+from ledger.supplychain.vocabulary import MEASUREMENT_UNITS, amount_problem
 from tests.conftest import DatabaseFactory
-from tests.ledger.test_recording import spray_data
+from tests.ledger.supplychain.test_recording import spray_data
 from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
 from tests.world import (
     COLLECTOR,

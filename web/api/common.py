@@ -11,8 +11,8 @@ from flask_smorest import Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ledger.errors import InvalidInputError, LedgerError
-from ledger.messages import N_, Message
+from ledger.common.errors import InvalidInputError, LedgerError
+from ledger.common.messages import N_, Message
 from schemas.api import ErrorSchema
 from web.auth import require_principal
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.recording import Command, Recorded
+from ledger.supplychain.recording import Command, Recorded
 from schemas.api import BatchResultSchema, BatchSchema, RecordedSchema
 from schemas.events import CommandSchema
 from web.api import API_PREFIX

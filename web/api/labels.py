@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, send_file, url_for
+from marshmallow import Schema, fields
 
 from labels.jobs import DONE, PrintJob
+from labels.layouts import DEFAULT_LAYOUT, LAYOUTS
 from labels.scans import lot_scans_for
-from ledger.label_issues import lot_labels
-from schemas.api import LotLabelsSchema, LotScansSchema, PrintJobSchema, PrintRequestSchema
+from ledger.supplychain.label_issues import lot_labels
+from schemas.api import LotLabelsSchema, LotScansSchema, Query
+from schemas.events import Choice
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
 from web.api.lots import lot_id_from_path
@@ -25,6 +28,28 @@ bp = ApiBlueprint(
     url_prefix=API_PREFIX,
     description="Issued labels of a lot, and printing them (holders only).",
 )
+
+
+class PrintRequestSchema(Query):
+    """A print job's request: the label layout, one of the sheets :mod:`labels.layouts` knows."""
+
+    layout = Choice(tuple(LAYOUTS), load_default=DEFAULT_LAYOUT)
+
+
+class PrintJobSchema(Schema):
+    id = fields.String(required=True)
+    lot = fields.String(required=True)
+    layout = fields.String(required=True)
+    status = fields.String(
+        required=True, metadata={"enum": ["queued", "running", "done", "failed", "interrupted"]}
+    )
+    done = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    files = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    error = fields.String(allow_none=True, required=True)
+    download = fields.String(allow_none=True, required=True)
 
 
 JOB_IN_PATH = path_parameter("job_id", {"type": "string", "pattern": "^[0-9a-f]{32}$"})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import lots
-from ledger.canonical import parse_time, utc_timestamp
-from ledger.custody import VIETNAM
-from ledger.errors import InvalidInputError
-from ledger.messages import N_, Message
-from ledger.recalls import open_requests_on
-from ledger.trace import trace_back, trace_forward
+from ledger.common.errors import InvalidInputError
+from ledger.common.messages import N_, Message
+from ledger.supplychain import lots
+from ledger.supplychain.custody import VIETNAM
+from ledger.supplychain.recalls import open_requests_on
+from ledger.supplychain.trace import trace_back, trace_forward
+from ledger.tlog.canonical import parse_time, utc_timestamp
 from schemas.api import (
     EventsQuerySchema,
     LotDetailSchema,

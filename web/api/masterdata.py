@@ -8,8 +8,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from ledger.errors import InvalidInputError
-from ledger.messages import N_, Message
+from ledger.common.errors import InvalidInputError
+from ledger.common.messages import N_, Message
 from schemas.api import (
     GtinField,
     LocationSchema,

@@ -19,7 +19,7 @@ from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.routing import PathConverter
 
-from ledger.vocabulary import ORGANISATION_ROLES, PRODUCT_KINDS
+from ledger.supplychain.vocabulary import ORGANISATION_ROLES, PRODUCT_KINDS
 from schemas import events, masterdata
 from schemas.api import GtinField
 from schemas.fields import CanonicalTime, OrganisationId, SubjectId, Text
@@ -88,8 +88,8 @@ def _magnitudes(bound: Decimal | None, places: int | None) -> str:
 def decimal_pattern(
     minimum: Decimal | None, exclusive: bool, maximum: Decimal | None, places: int | None
 ) -> str:
-    """The canonical decimal strings (see :func:`ledger.canonical.canonical_decimal`) in a range,
-    with at most ``places`` decimals, as the pattern of a JSON Schema string."""
+    """The canonical decimal strings (see :func:`ledger.tlog.canonical.canonical_decimal`) in a
+    range, with at most ``places`` decimals, as the pattern of a JSON Schema string."""
     alternatives = []
     if maximum is None or maximum > 0:
         alternatives.append(_magnitudes(maximum, places))

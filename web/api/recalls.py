@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.recalls import requests_for
+from ledger.supplychain.recalls import requests_for
 from schemas.api import RecallRequestQuery, RecallRequestSchema
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import g
 
-from ledger.errors import AuthenticationError, ForbiddenError
-from ledger.messages import N_
+from ledger.common.messages import N_
+from ledger.supplychain.errors import AuthenticationError, ForbiddenError
 from schemas.api import LoginSchema, PasswordChangeSchema, SessionSchema
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors

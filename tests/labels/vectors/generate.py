@@ -24,8 +24,8 @@ from labels.signature import (
     sign_label,
     signed_message,
 )
-from ledger.keys import ROLE_LABEL, ROLE_LOG, KeyRecord, trust_list_text
-from ledger.note import Signer, sign_note
+from ledger.tlog.keys import ROLE_LABEL, ROLE_LOG, KeyRecord, trust_list_text
+from ledger.tlog.note import Signer, sign_note
 
 ORIGIN = "trace.hungyen.example/ledger"
 BASE = "https://trace.hungyen.example"
