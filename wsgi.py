@@ -7,7 +7,7 @@ divisions are read here too, so that no visitor waits for them.
 
 from ledger.supplychain import places
 from web import create_app
-from web.log import check_at_startup
+from web.services import check_at_startup
 
 app = create_app()
 check_at_startup(app)

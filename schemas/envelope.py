@@ -90,7 +90,7 @@ class SubjectSchema(Schema):
 _PRIVATE_NAME = Text(max_length=64, pattern=r"[a-z][a-z0-9_]*", pattern_hint="snake_case")
 
 
-class PrivateFields(fields.Field):
+class PrivateFields(fields.Field[dict[str, Any]]):
     """``{field: value}`` of confidential or personal values, kept out of the public log."""
 
     def _deserialize(

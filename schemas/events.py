@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from biip import ParseError
 from biip.sscc import Sscc as BiipSscc
@@ -61,9 +61,26 @@ MAX_LIST = 100
 # --- fields ------------------------------------------------------------------------------------
 
 
-def one_of(choices: tuple[str, ...] | list[str]) -> Any:
-    """A validator of a choice; ``openapi`` on it (as on the others below) is how the API's
-    description states the rule (web/api/openapi.py)."""
+Checked = TypeVar("Checked")
+
+
+class Rule(Generic[Checked]):
+    """A marshmallow validator that also states its rule in JSON Schema: ``openapi`` is how the
+    API's description shows it (web/api/openapi.py)."""
+
+    def __init__(self, check: Callable[[Checked], None], openapi: dict[str, Any]) -> None:
+        self.check = check
+        self.openapi = openapi
+
+    def __call__(self, value: Checked) -> None:
+        self.check(value)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Rule[Checked]:
+        return self  # immutable, shared by every copy of the schema that holds it, as a function is
+
+
+def one_of(choices: tuple[str, ...] | list[str]) -> Rule[str]:
+    """A validator of a choice."""
 
     def validate(value: str) -> None:
         if value not in choices:
@@ -71,15 +88,14 @@ def one_of(choices: tuple[str, ...] | list[str]) -> Any:
                 Message(N_("Must be one of: {choices}."), choices=", ".join(choices))
             )
 
-    validate.openapi = {"enum": list(choices)}  # type: ignore[attr-defined]
-    return validate
+    return Rule(validate, {"enum": list(choices)})
 
 
 class StrictBoolean(fields.Boolean):
     """``true`` or ``false`` only: "yes", 1 or "on" are not silently taken for true."""
 
-    truthy = frozenset({True})
-    falsy = frozenset({False})
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(truthy={True}, falsy={False}, **kwargs)
 
 
 class Choice(fields.String):
@@ -127,7 +143,7 @@ class LotCode(fields.String):
         return text
 
 
-class Amount(fields.Field):
+class Amount(fields.Field[str]):
     """A canonical decimal within bounds (quantities are above zero unless ``minimum`` says).
 
     With a ``unit`` (a code of :data:`~ledger.supplychain.vocabulary.MEASUREMENT_UNITS`, or
@@ -182,7 +198,7 @@ def percent(**kwargs: Any) -> Amount:
     return Amount(unit="percent", minimum=Decimal(0), exclusive=False, **kwargs)
 
 
-def between(low: int, high: int) -> Any:
+def between(low: int, high: int) -> Rule[int]:
     """A validator of an integer in ``[low, high]``."""
 
     def validate(value: int) -> None:
@@ -191,11 +207,10 @@ def between(low: int, high: int) -> Any:
                 Message(N_("Must be between {low} and {high}."), low=low, high=high)
             )
 
-    validate.openapi = {"minimum": low, "maximum": high}  # type: ignore[attr-defined]
-    return validate
+    return Rule(validate, {"minimum": low, "maximum": high})
 
 
-def item_count(low: int = 1, high: int = 100) -> Any:
+def item_count(low: int = 1, high: int = 100) -> Rule[list[Any]]:
     """A validator of a list's length in ``[low, high]``."""
 
     def validate(items: list[Any]) -> None:
@@ -204,8 +219,7 @@ def item_count(low: int = 1, high: int = 100) -> Any:
                 Message(N_("Between {low} and {high} items."), low=low, high=high)
             )
 
-    validate.openapi = {"minItems": low, "maxItems": high}  # type: ignore[attr-defined]
-    return validate
+    return Rule(validate, {"minItems": low, "maxItems": high})
 
 
 def count(low: int = 1, high: int = 10_000_000, **kwargs: Any) -> fields.Integer:
@@ -304,8 +318,11 @@ def data_source() -> Choice:
     return Choice(DATA_SOURCES, required=True)
 
 
-def private(field: fields.Field, classification: str) -> fields.Field:
-    field.metadata["classification"] = classification
+AnyField = TypeVar("AnyField", bound=fields.Field[Any])
+
+
+def private(field: AnyField, classification: str) -> AnyField:
+    field.metadata = {**field.metadata, "classification": classification}
     return field
 
 
@@ -344,11 +361,11 @@ class PackOutput(_Strict):
     best_before = Date()
 
 
-def _list(schema: type[Schema], low: int = 1, **kwargs: Any) -> fields.List:
+def _list(schema: type[Schema], low: int = 1, **kwargs: Any) -> fields.List[dict[str, Any]]:
     return fields.List(fields.Nested(schema), validate=item_count(low, MAX_LIST), **kwargs)
 
 
-def _text_list(low: int = 1, **kwargs: Any) -> fields.List:
+def _text_list(low: int = 1, **kwargs: Any) -> fields.List[str]:
     return fields.List(Text(max_length=200), validate=item_count(low, MAX_LIST), **kwargs)
 
 

@@ -152,14 +152,14 @@ def load_decimal(value: Any, unit: Unit | None = None) -> str:
         raise ValidationError(error.args[0]) from None
 
 
-class CanonicalDecimal(fields.Field):
+class CanonicalDecimal(fields.Field[str]):
     """A decimal given as a string or a JSON integer, stored as a canonical string."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return load_decimal(value)
 
 
-class CanonicalTime(fields.Field):
+class CanonicalTime(fields.Field[str]):
     """An RFC 3339 time with offset, kept with its offset and millisecond precision."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -171,7 +171,7 @@ class CanonicalTime(fields.Field):
             raise ValidationError(error.args[0]) from None
 
 
-class HexHash(fields.Field):
+class HexHash(fields.Field[bytes]):
     """A SHA-256 hash in lowercase hex, loaded as bytes."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bytes:
@@ -326,7 +326,7 @@ def normalise_json(value: Any, path: str = "", depth: int = 0) -> Any:
     raise fail(N_("Unsupported value of type {kind}."), kind=type(value).__name__)
 
 
-class JSONObject(fields.Field):
+class JSONObject(fields.Field[dict[str, Any]]):
     """A free-form JSON object, normalised by :func:`normalise_json`."""
 
     def _deserialize(

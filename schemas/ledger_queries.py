@@ -19,7 +19,7 @@ from schemas.fields import HexHash, normalise_text
 MAX_POSITION = 2**63 - 1
 
 
-class Position(fields.Field):
+class Position(fields.Field[int]):
     """A non-negative decimal integer, at most 2**63 - 1, given as text (a URL part)."""
 
     def __init__(self, *, minimum: int = 0, maximum: int = MAX_POSITION, **kwargs: Any) -> None:

@@ -9,7 +9,7 @@ values may be null.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
@@ -19,10 +19,31 @@ from ledger.supplychain.vocabulary import LOCATION_KINDS, ORGANISATION_ROLES, PR
 from schemas.events import Amount, Choice, Gln, StrictBoolean, measure
 from schemas.fields import Text, check_gtin
 
+
 #: GSO codes, with or without their leading zeros (``1`` is province ``01``).
-_PROVINCE = {"max_length": 2, "pattern": r"[0-9]{1,2}", "pattern_hint": "the GSO code, e.g. 33"}
-_DISTRICT = {"max_length": 3, "pattern": r"[0-9]{1,3}", "pattern_hint": "the GSO code, e.g. 332"}
-_COMMUNE = {"max_length": 5, "pattern": r"[0-9]{1,5}", "pattern_hint": "the GSO code, e.g. 12361"}
+class _GsoCode(TypedDict):
+    """How a statistics office (GSO) code of a division is checked."""
+
+    max_length: int
+    pattern: str
+    pattern_hint: str
+
+
+_PROVINCE: _GsoCode = {
+    "max_length": 2,
+    "pattern": r"[0-9]{1,2}",
+    "pattern_hint": "the GSO code, e.g. 33",
+}
+_DISTRICT: _GsoCode = {
+    "max_length": 3,
+    "pattern": r"[0-9]{1,3}",
+    "pattern_hint": "the GSO code, e.g. 332",
+}
+_COMMUNE: _GsoCode = {
+    "max_length": 5,
+    "pattern": r"[0-9]{1,5}",
+    "pattern_hint": "the GSO code, e.g. 12361",
+}
 
 
 class _Strict(Schema):

@@ -28,7 +28,7 @@ from markdown_it.token import Token
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config, seed_demo
 from web import create_app
-from web.log import get_log
+from web.services import services
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 LOCAL_SERVER = "http://127.0.0.1:5000"
@@ -111,7 +111,7 @@ def demo(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -
     )
     seed_demo(app)
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 def substitution(demo: Flask, command: str) -> str:

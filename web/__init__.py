@@ -19,17 +19,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         api,
         auth,
         cli,
-        domain_cli,
         errors,
         i18n,
-        labels_cli,
-        ledger_api,
         pages,
         printing_pages,
         resolver,
         security,
+        services,
     )
-    from web import log as ledger_log
     from web.config import from_environment
     from web.jsonio import StrictJSONProvider, StrictRequest
 
@@ -43,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     if hops:
         # Behind that many trusted reverse proxies: the client's address, scheme and host come
         # from their X-Forwarded-* headers (rate limits and scan counts are per client).
+        # Replacing wsgi_app is how Flask takes WSGI middleware; mypy sees a method assigned.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
@@ -51,15 +49,12 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 
     i18n.init_app(app)
     errors.init_app(app)
-    ledger_log.init_app(app, clock)
+    services.init_app(app, clock)
     auth.init_app(app)
-    app.register_blueprint(ledger_api.bp)
     api.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(resolver.bp)
     app.register_blueprint(printing_pages.bp)
     app.register_blueprint(account_pages.bp)
     cli.init_app(app)
-    domain_cli.init_app(app)
-    labels_cli.init_app(app)
     return app

@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ledger.common.errors import InvalidInputError, LedgerError
+from ledger.common.errors import ErrorTree, InvalidInputError, LedgerError
 from ledger.common.messages import N_, Message
 from web.i18n import translate
 
@@ -95,6 +95,13 @@ def sentences(tree: Any) -> list[str]:
     return found
 
 
+def field_errors(error: ValidationError) -> ErrorTree:
+    """A marshmallow error as the field errors of an :class:`InvalidInputError`."""
+    # marshmallow leaves normalized_messages unannotated; it returns a dict of field errors.
+    found: ErrorTree = error.normalized_messages()  # type: ignore[no-untyped-call]
+    return found
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(LedgerError)
     def ledger_error(error: LedgerError) -> Response:
@@ -104,7 +111,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def validation_error(error: ValidationError) -> Response:
-        return ledger_error(InvalidInputError(errors=error.normalized_messages()))
+        return ledger_error(InvalidInputError(errors=field_errors(error)))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

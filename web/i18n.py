@@ -38,8 +38,8 @@ from ledger.common.messages import (
 from ledger.supplychain.naming import Party, party, product_names
 from ledger.supplychain.places import described
 from ledger.supplychain.vocabulary import MEASUREMENT_UNITS
-from web.log import get_log
 from web.security import secure_cookie
+from web.services import services
 
 logger = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ def _lookup(key: tuple[str, str], read: Any) -> Any:
     cache: dict[tuple[str, str], Any] = g.setdefault("hyt_names", {})
     if key not in cache:
         try:
-            cache[key] = read(get_log().engine)
+            cache[key] = read(services().log.engine)
         except (SQLAlchemyError, LedgerError):
             logger.warning("no name for %s %s", *key, exc_info=True)
             cache[key] = None

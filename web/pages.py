@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, render_template, send_from_d
 
 from ledger.tlog.checkpoint import parse_checkpoint
 from ledger.tlog.note import parse_note
-from web.log import get_log
+from web.services import services
 
 bp = Blueprint("pages", __name__)
 
@@ -27,7 +27,7 @@ def favicon() -> Response:
 
 @bp.get("/")
 def home() -> str:
-    log = get_log()
+    log = services().log
     latest = log.latest_checkpoint()
     checkpoint = parse_checkpoint(parse_note(latest.note)[0])
     key = log.active_log_key()

@@ -22,7 +22,6 @@ from schemas.fields import check_subject_id
 from web.account_pages import form_csrf_ok
 from web.auth import current_principal
 from web.i18n import named, translate
-from web.log import get_log
 from web.services import services
 
 bp = Blueprint("printing", __name__)
@@ -44,7 +43,7 @@ def print_form(gtin: str, code: str) -> Any:
     if principal is None:
         return redirect(url_for("account.sign_in_page", next=request.full_path), 303)
     lot_id = check_subject_id(f"lot:{gtin}/{code}")
-    log = get_log()
+    log = services().log
     # Only the holder sees the form (and the serials issued): ForbiddenError for anyone else.
     lot = lots.lot(log.engine, lot_id)
     organisation = principal.actor.removeprefix("org:")

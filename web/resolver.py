@@ -21,6 +21,7 @@ the client chooses and a shared cache may keep for everyone else.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -34,11 +35,12 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers import Response as BaseResponse
 
+from labels.authenticity import check_issued_label
 from labels.errors import LabelNotIssuedError, MalformedLabelError
+from labels.label_page import LabelVerification, verify_label, verify_lot
 from labels.scans import area_of
-from labels.verification import LabelVerification, verify_label, verify_lot
-from labels.verify import check_issued_label
 from ledger.common.errors import InvalidInputError, NotFoundError
 from ledger.common.messages import N_, Message
 from ledger.supplychain.recording import VIETNAM
@@ -47,7 +49,6 @@ from ledger.tlog.canonical import utc_timestamp
 from schemas.api import AreaSchema
 from web.auth import current_limit, limiter
 from web.i18n import format_moment, select_locale, translate
-from web.log import get_log
 from web.services import services
 
 bp = Blueprint("resolver", __name__)
@@ -96,7 +97,7 @@ def _page_path(gtin: str, lot: str, serial: str | None) -> str:
     return path + (f"/21/{quote(serial, safe='')}" if serial is not None else "")
 
 
-def _with_link_header(response: Response, page_path: str) -> Response:
+def _with_link_header(response: BaseResponse, page_path: str) -> BaseResponse:
     linkset = public_url(f"{page_path}?linkType=linkset")
     response.headers["Link"] = f'<{linkset}>; rel="linkset"; type="{LINKSET}"'
     response.vary.add("Accept")
@@ -163,11 +164,11 @@ def _as_json(page: LabelVerification) -> dict[str, Any]:
     }
 
 
-def _today() -> Any:
-    return get_log().clock.now().astimezone(VIETNAM).date()
+def _today() -> date:
+    return services().log.clock.now().astimezone(VIETNAM).date()
 
 
-def _answer(page: LabelVerification) -> Response:
+def _answer(page: LabelVerification) -> BaseResponse:
     page_path = _page_path(page.gtin, page.lot_code, page.serial)
     link_type = request.args.get("linkType")
     accepted = request.accept_mimetypes
@@ -207,7 +208,7 @@ def _canonical_gtin(gtin: str) -> str | None:
     return gtin.zfill(14) if _SHORT_GTIN.fullmatch(gtin) else None
 
 
-def _redirect_to_14_digits(gtin: str, lot: str, serial: str | None = None) -> Response | None:
+def _redirect_to_14_digits(gtin: str, lot: str, serial: str | None = None) -> BaseResponse | None:
     """A 301 from a GTIN-8, -12 or -13 to the same address with the 14-digit GTIN (on this host,
     with the query as sent)."""
     padded = _canonical_gtin(gtin)
@@ -218,7 +219,7 @@ def _redirect_to_14_digits(gtin: str, lot: str, serial: str | None = None) -> Re
 
 
 @bp.get("/01/<gtin>/10/<path:lot>/21/<serial>")
-def label(gtin: str, lot: str, serial: str) -> Response:
+def label(gtin: str, lot: str, serial: str) -> BaseResponse:
     """The page of a scanned label."""
     moved = _redirect_to_14_digits(gtin, lot, serial)
     if moved is not None:
@@ -226,7 +227,7 @@ def label(gtin: str, lot: str, serial: str) -> Response:
     url = _SCANNED_ON + _raw_target()
     scans = services().scans
     try:
-        page = verify_label(get_log(), url, _today(), scans)
+        page = verify_label(services().log, url, _today(), scans)
     except MalformedLabelError as error:
         # What is wrong with it, without "the label is malformed" said twice.
         raise NotFoundError(
@@ -245,7 +246,7 @@ def label(gtin: str, lot: str, serial: str) -> Response:
 
 def _record_scan(gtin: str, serial: str, lot: str, area: str | None = None) -> bool:
     """Count this request as a scan of the serial (bots and HEAD requests are not counted)."""
-    now = get_log().clock.now()
+    now = services().log.clock.now()
     return services().scans.record(
         gtin=gtin,
         serial=serial,
@@ -271,20 +272,20 @@ def share_area() -> Response:
         )
         raise InvalidInputError(errors={"latitude": [where]}) from None
     # Only for a genuine label, whose signed URL the shopper's phone holds.
-    checked = check_issued_label(get_log(), body["url"])
+    checked = check_issued_label(services().log, body["url"])
     label = checked.url.label
     counted = _record_scan(label.gtin, label.serial, checked.issued.issue.lot, area)
     return jsonify({"area": area, "recorded": counted})
 
 
 @bp.get("/01/<gtin>/10/<path:lot>")
-def lot_page(gtin: str, lot: str) -> Response:
+def lot_page(gtin: str, lot: str) -> BaseResponse:
     """The page of a lot (a Digital Link without a serial)."""
     moved = _redirect_to_14_digits(gtin, lot)
     if moved is not None:
         return moved
     try:
-        page = verify_lot(get_log(), gtin, lot, _today())
+        page = verify_lot(services().log, gtin, lot, _today())
     except NotFoundError as error:
         return _not_found(error.message)
     return _answer(page)
@@ -294,7 +295,7 @@ def lot_page(gtin: str, lot: str) -> Response:
 def journey_json(gtin: str, lot: str) -> Response:
     """The lot's public journey as JSON (the linkset's gs1:traceability)."""
     try:
-        page = verify_lot(get_log(), gtin, lot, _today())
+        page = verify_lot(services().log, gtin, lot, _today())
     except NotFoundError as error:
         return _not_found(error.message)
     response = jsonify(page.journey)

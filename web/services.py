@@ -1,9 +1,16 @@
-"""The application's handles on the domain services, built once per process on the shared log."""
+"""The application's services: the log and the domain services built on it, one set per app.
+
+They are opened on first use, once per process, and shared by every request and command of the
+app. ``check_at_startup`` opens them eagerly; ``wsgi.py`` calls it so that a server whose
+database is behind what the log key already signed refuses to start instead of serving a rewound
+log.
+"""
 
 from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,13 +20,16 @@ from flask import Flask, current_app
 from labels.digital_link import check_label_fits
 from labels.jobs import PrintJobs, background
 from labels.scans import SHARED_MEMORY, ScanLog, ScanSettings
+from ledger.common.clock import Clock
 from ledger.supplychain.accounts import Accounts
 from ledger.supplychain.masterdata import MasterData
 from ledger.supplychain.recording import VIETNAM, DomainSettings, Recorder
-from web.log import get_log
+from ledger.tlog.bootstrap import open_log
+from web.config import ledger_settings
 
-_lock = threading.Lock()
 EXTENSION = "hyt_services"
+CLOCK = "hyt_clock"
+_lock = threading.Lock()
 
 
 def _range(value: Any, default: tuple[Decimal, Decimal]) -> tuple[Decimal, Decimal]:
@@ -29,7 +39,7 @@ def _range(value: Any, default: tuple[Decimal, Decimal]) -> tuple[Decimal, Decim
     return Decimal(low), Decimal(high)
 
 
-def domain_settings(config: Any) -> DomainSettings:
+def domain_settings(config: Mapping[str, Any]) -> DomainSettings:
     defaults = DomainSettings()
     return DomainSettings(
         max_future_seconds=int(config.get("EVENT_MAX_FUTURE_SECONDS", defaults.max_future_seconds)),
@@ -50,7 +60,7 @@ def domain_settings(config: Any) -> DomainSettings:
     )
 
 
-def scan_settings(config: Any) -> ScanSettings:
+def scan_settings(config: Mapping[str, Any]) -> ScanSettings:
     salt_directory = Path(config.get("SCAN_SALT_DIR") or SHARED_MEMORY)
     return ScanSettings(
         warn_clients_per_day=int(config.get("SCAN_WARN_CLIENTS_PER_DAY", 10)),
@@ -63,8 +73,11 @@ def scan_settings(config: Any) -> ScanSettings:
 
 
 class Services:
+    """The log and the services that share its engine and clock."""
+
     def __init__(self, app: Flask) -> None:
-        log = get_log(app)
+        log = open_log(ledger_settings(app.config), configured_clock(app))
+        self.log = log
         self.recorder = Recorder(log, domain_settings(app.config))
         self.accounts = Accounts(log.engine, log.clock)
         self.masterdata = MasterData(log.engine, log.clock)
@@ -82,8 +95,22 @@ class Services:
         )
 
 
+def init_app(app: Flask, clock: Clock | None = None) -> None:
+    """Remember the clock the log is to read (tests pass a fixed one); open nothing yet."""
+    app.extensions[EXTENSION] = None
+    app.extensions[CLOCK] = clock
+
+
+def configured_clock(app: Flask) -> Clock | None:
+    """The clock given to :func:`web.create_app`, or ``None`` for the system clock."""
+    clock: Clock | None = app.extensions.get(CLOCK)
+    return clock
+
+
 def services(app: Flask | None = None) -> Services:
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    """The app's services (the current app's by default), opened by the first caller."""
+    if app is None:
+        app = current_app
     found: Services | None = app.extensions.get(EXTENSION)
     if found is None:
         with _lock:
@@ -95,4 +122,13 @@ def services(app: Flask | None = None) -> Services:
 
 
 def forget_services(app: Flask) -> None:
+    """Close and drop the services (after ``init`` or a key rotation changed what the log
+    should load); the next caller opens them afresh."""
+    found: Services | None = app.extensions.get(EXTENSION)
+    if found is not None:
+        found.log.engine.dispose()
     app.extensions[EXTENSION] = None
+
+
+def check_at_startup(app: Flask) -> None:
+    services(app)

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from labels import errors
+from labels.authenticity import check_issued_label, trusted_keys
 from labels.digital_link import check_label_fits, label_url
 from labels.keys import create_label_key, end_label_key, label_signer
 from labels.signature import LabelId, sign_label
-from labels.verify import check_issued_label, trusted_keys
 from ledger.supplychain.errors import ForbiddenError, LotBlockedError, RuleViolationError
 from ledger.supplychain.label_issues import holder_at, issued_label, lot_label_issues
 from ledger.supplychain.recording import Recorder, label_limit

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from labels import errors
+from labels.authenticity import verify_label_url
 from labels.digital_link import label_url
 from labels.keys import active_label_signer, create_label_key, end_label_key, key_path
 from labels.signature import LabelId, label_key_name, sign_label
-from labels.verify import verify_label_url
 from ledger.common.errors import ConflictError, InvalidInputError, NotFoundError
 from ledger.tlog.audit import audit
 from ledger.tlog.canonical import envelope_of

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from labels import errors
+from labels.authenticity import verify_label_url
 from labels.digital_link import (
     MAX_LABEL_URL_BYTES,
     label_url,
@@ -21,7 +22,6 @@ from labels.signature import (
     sign_label,
     signed_message,
 )
-from labels.verify import verify_label_url
 from ledger.tlog.keys import parse_trust_list
 from ledger.tlog.note import Verifier, open_note
 from tests.labels.vectors import generate

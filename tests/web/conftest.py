@@ -14,7 +14,6 @@ from ledger.common.clock import FakeClock
 from ledger.tlog.log import Log
 from tests.conftest import ORIGIN, DatabaseFactory
 from web import create_app
-from web.log import get_log
 from web.services import services
 
 PASSWORD = "mật-khẩu-thử-nghiệm"
@@ -46,12 +45,12 @@ def app(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) ->
     result = application.test_cli_runner().invoke(args=["ledger", "init"])
     assert result.exit_code == 0, result.output
     yield application
-    get_log(application).engine.dispose()
+    services(application).log.engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def ledger_log(app: Flask) -> Log:
-    return get_log(app)
+    return services(app).log
 
 
 @pytest.fixture
@@ -108,7 +107,7 @@ def issue_labels(app: Flask, base: str = "http://localhost") -> dict[str, list[s
 
     urls: dict[str, list[str]] = {}
     with app.app_context():
-        log = get_log()
+        log = services().log
         world = World(log).setup()
         lots = {}
         create_label_key(log, PACKHOUSE, ["8930000"], "first packhouse key")

@@ -23,7 +23,7 @@ from tests.world import (
     gln,
 )
 from web import create_app
-from web.log import get_log
+from web.services import services
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def api_app(
     )
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     with app.app_context():
-        World(get_log()).setup()
+        World(services().log).setup()
     create_accounts(
         app,
         (
@@ -47,7 +47,7 @@ def api_app(
         ),
     )
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 @pytest.fixture(scope="module")

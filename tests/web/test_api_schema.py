@@ -52,7 +52,6 @@ from tests.world import (
     with_check_digit,
 )
 from web import create_app
-from web.log import get_log
 from web.services import services
 
 #: Generated requests per operation: valid ones, and (fewer) invalid ones.
@@ -168,7 +167,7 @@ def schema_app(
     )
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     with app.app_context():
-        World(get_log()).setup()
+        World(services().log).setup()
         accounts = services().accounts
         for username, role, organisation in (("an", "farmer", FARM_A), ("admin", "admin", None)):
             accounts.create_account(
@@ -184,7 +183,7 @@ def schema_app(
             for name in ("an", "admin")
         }
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 def exerciser(

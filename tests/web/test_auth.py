@@ -20,7 +20,6 @@ from tests.conftest import DatabaseFactory
 from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
 from tests.world import FARM_A, FARM_B, FRESH_LONGAN, PACKHOUSE, PLOT_A, World
 from web import create_app
-from web.log import get_log
 from web.services import services
 
 ADDRESSES = (f"10.12.{n // 250}.{n % 250 + 1}" for n in itertools.count())
@@ -43,7 +42,7 @@ def auth_app(
     )
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     with app.app_context():
-        World(get_log()).setup()
+        World(services().log).setup()
     create_accounts(
         app,
         (
@@ -53,7 +52,7 @@ def auth_app(
         ),
     )
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 def browser(app: Flask, address: str | None = None) -> FlaskClient:

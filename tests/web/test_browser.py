@@ -23,7 +23,6 @@ from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config, issue_labels
 from tests.world import PACKHOUSE
 from web import create_app
-from web.log import get_log
 from web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +59,7 @@ def server(
     thread.start()
     yield base, labels
     http.shutdown()
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 def _scan_from_many_phones(app: Flask, url: str) -> None:
@@ -69,7 +68,7 @@ def _scan_from_many_phones(app: Flask, url: str) -> None:
     lot_code = url.split("/10/")[1].split("/21/")[0]
     serial = url.split("/21/")[1].split("?")[0]
     with app.app_context():
-        now = get_log().clock.now()
+        now = services().log.clock.now()
         scans = services().scans
         for n in range(12):
             scans.record(

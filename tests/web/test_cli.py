@@ -17,7 +17,7 @@ from tests.conftest import DatabaseFactory
 from tests.factories import envelope, event
 from tests.web.conftest import app_config
 from web import create_app
-from web.log import check_at_startup, get_log
+from web.services import check_at_startup, services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +38,7 @@ def test_init_prints_the_verifier_key_and_is_idempotent(runner: FlaskCliRunner, 
     result = runner.invoke(args=["ledger", "init"])
     assert result.exit_code == 0
     assert "is initialised and consistent" in result.output
-    assert get_log(app).active_log_key().verifier.vkey in result.output
+    assert services(app).log.active_log_key().verifier.vkey in result.output
 
 
 @pytest.fixture
@@ -47,12 +47,12 @@ def empty_app(databases: DatabaseFactory, tmp_path: Path) -> Iterator[Flask]:
     application = create_app(app_config(databases.sqlite(), tmp_path), clock=FakeClock())
     assert application.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     yield application
-    get_log(application).engine.dispose()
+    services(application).log.engine.dispose()
 
 
 def test_append_all_or_nothing_with_line_numbers(empty_app: Flask, tmp_path: Path) -> None:
     app, runner = empty_app, empty_app.test_cli_runner()
-    before = get_log(app).size()
+    before = services(app).log.size()
     bad = write_jsonl(
         tmp_path / "bad.jsonl",
         [
@@ -74,7 +74,7 @@ def test_append_all_or_nothing_with_line_numbers(empty_app: Flask, tmp_path: Pat
     assert "line 5:" in result.output
     assert "wrong check digit" in result.output
     assert "4 invalid lines; nothing was appended." in result.output
-    assert get_log(app).size() == before
+    assert services(app).log.size() == before
 
     good = write_jsonl(tmp_path / "good.jsonl", [envelope(idempotency_key="cli-1"), envelope()])
     result = runner.invoke(args=["ledger", "append", str(good)])
@@ -96,12 +96,12 @@ def test_append_all_or_nothing_with_line_numbers(empty_app: Flask, tmp_path: Pat
     skipped = runner.invoke(args=["ledger", "append", "--if-empty", str(good)])
     assert skipped.exit_code == 0
     assert "nothing was appended" in skipped.output
-    assert get_log(app).size() == before + 2
+    assert services(app).log.size() == before + 2
 
 
 def test_a_rule_breaking_line_fails_the_batch(empty_app: Flask, tmp_path: Path) -> None:
     app, runner = empty_app, empty_app.test_cli_runner()
-    size = get_log(app).size()
+    size = services(app).log.size()
     lines = [
         envelope(subjects=[{"id": "flock:cli-batch", "role": "output"}]),
         envelope(subjects=[{"id": "flock:cli-batch", "role": "output", "expect_prev": None}]),
@@ -109,18 +109,18 @@ def test_a_rule_breaking_line_fails_the_batch(empty_app: Flask, tmp_path: Path) 
     result = runner.invoke(args=["ledger", "append", str(write_jsonl(tmp_path / "b.jsonl", lines))])
     assert result.exit_code == 1
     assert "Line 2 was refused, so nothing was appended" in result.output
-    assert get_log(app).size() == size
+    assert services(app).log.size() == size
 
 
 def test_verify_checkpoint_status_reveal_and_erase(
     runner: FlaskCliRunner, app: Flask, tmp_path: Path
 ) -> None:
-    index = get_log(app).append(event(private={"price": "45000"})).index
+    index = services(app).log.append(event(private={"price": "45000"})).index
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("OK: "), result.output
     assert runner.invoke(args=["ledger", "checkpoint"]).output.startswith(
-        get_log(app).origin + "\n"
+        services(app).log.origin + "\n"
     )
     assert "entries; latest checkpoint of size" in runner.invoke(args=["ledger", "status"]).output
     revealed = json.loads(runner.invoke(args=["ledger", "reveal", str(index)]).output)
@@ -149,7 +149,7 @@ def test_export_then_the_standalone_script_verifies(
     bundle = tmp_path / "bundle.tar.gz"
     result = runner.invoke(args=["ledger", "export", str(bundle)])
     assert result.exit_code == 0, result.output
-    vkey = get_log(app).active_log_key().verifier.vkey
+    vkey = services(app).log.active_log_key().verifier.vkey
     assert vkey in result.output
     checked = subprocess.run(
         [
@@ -165,7 +165,7 @@ def test_export_then_the_standalone_script_verifies(
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.startswith(f"OK: {get_log(app).size()} entries")
+    assert checked.stdout.startswith(f"OK: {services(app).log.size()} entries")
     refused = runner.invoke(args=["ledger", "export", str(bundle)])
     assert refused.exit_code != 0
 
@@ -187,10 +187,10 @@ def test_rotate_key(databases: DatabaseFactory, tmp_path: Path) -> None:
     app = create_app(app_config(databases.sqlite(), tmp_path), clock=FakeClock())
     runner = app.test_cli_runner()
     assert runner.invoke(args=["ledger", "init"]).exit_code == 0
-    old = get_log(app).active_log_key().verifier.vkey
+    old = services(app).log.active_log_key().verifier.vkey
     result = runner.invoke(args=["ledger", "rotate-key", "--reason", "yearly rotation"])
     assert result.exit_code == 0, result.output
-    new = get_log(app).active_log_key().verifier.vkey
+    new = services(app).log.active_log_key().verifier.vkey
     assert new != old
     assert new in result.output
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
@@ -217,11 +217,11 @@ def test_a_restored_database_stops_start_and_init(
     app = create_app(app_config(url, tmp_path), clock=FakeClock())
     runner = app.test_cli_runner()
     runner.invoke(args=["ledger", "init"])
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
     backup = databases.snapshot(url)
     lines = write_jsonl(tmp_path / "more.jsonl", [envelope(), envelope()])
     assert runner.invoke(args=["ledger", "append", str(lines)]).exit_code == 0
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
     restored = create_app(app_config(backup, tmp_path), clock=FakeClock())
     with pytest.raises(Exception, match="Refusing to continue") as caught:
@@ -277,9 +277,9 @@ def test_verify_pins_a_key_and_needs_no_private_key(
 
     from ledger.tlog.note import Signer
 
-    vkey = get_log(app).active_log_key().verifier.vkey
+    vkey = services(app).log.active_log_key().verifier.vkey
     assert runner.invoke(args=["ledger", "verify", "--log-key", vkey]).exit_code == 0
-    other = Signer.from_private_key(get_log(app).origin, Ed25519PrivateKey.generate())
+    other = Signer.from_private_key(services(app).log.origin, Ed25519PrivateKey.generate())
     result = runner.invoke(args=["ledger", "verify", "--log-key", other.verifier().vkey])
     assert result.exit_code == 1
     assert "is not a log key of this ledger" in result.output

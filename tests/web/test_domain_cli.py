@@ -15,7 +15,7 @@ from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config
 from tests.world import FARM_A, FRESH_LONGAN, PACKER, PACKHOUSE, PLOT_A, World
 from web import create_app
-from web.log import get_log
+from web.services import services
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +27,9 @@ def world_app(
     )
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     with app.app_context():
-        World(get_log()).setup()
+        World(services().log).setup()
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 def harvest_line(code: str, quantity: str = "10") -> str:
@@ -83,7 +83,7 @@ def test_accounts_and_tokens(world_app: Flask) -> None:
 
 def test_events_import_applies_every_rule(world_app: Flask, tmp_path: Path) -> None:
     runner = world_app.test_cli_runner()
-    size = get_log(world_app).size()
+    size = services(world_app).log.size()
     bad = tmp_path / "bad.jsonl"
     bad.write_text(harvest_line("I-1") + "\n" + harvest_line("I-2", "mười") + "\n{\n")
     result = runner.invoke(args=["events", "import", str(bad), "--as", "an"])
@@ -96,13 +96,13 @@ def test_events_import_applies_every_rule(world_app: Flask, tmp_path: Path) -> N
     assert result.exit_code == 1
     assert "Line 2 was refused" in result.output
     assert "already exists" in result.output
-    assert get_log(world_app).size() == size
+    assert services(world_app).log.size() == size
     good = tmp_path / "good.jsonl"
     good.write_text(harvest_line("I-4") + "\n" + harvest_line("I-5") + "\n")
     result = runner.invoke(args=["events", "import", str(good), "--as", "an"])
     assert result.exit_code == 0, result.output
     assert "Recorded 2 events" in result.output
-    assert get_log(world_app).size() == size + 2
+    assert services(world_app).log.size() == size + 2
     raw = runner.invoke(args=["ledger", "append", str(good)])
     assert raw.exit_code == 1
     assert "only restores into an empty ledger" in raw.output
@@ -122,18 +122,18 @@ def test_the_demo_season_is_recorded_through_the_rules(
     assert shown.startswith("Showing a rule at work:")
     assert "this is not an error" in shown
     assert "has 2,363 kg available; the event needs 2,413 kg" in shown
-    size = get_log(app).size()
+    size = services(app).log.size()
     assert size > 250
     again = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert again.exit_code == 0
-    assert get_log(app).size() == size
+    assert services(app).log.size() == size
     verify = runner.invoke(args=["ledger", "verify"])
     assert verify.exit_code == 0, verify.output
     signed_in = app.test_client().post(
         "/api/v1/session", json={"username": "thanh-tra", "password": "hung-yen-demo-2026"}
     )
     assert signed_in.status_code == 200
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 def test_label_keys_from_the_shell(world_app: Flask) -> None:
@@ -200,7 +200,7 @@ def test_printing_a_lot_from_the_shell(world_app: Flask, tmp_path: Path) -> None
     )
     assert created.exit_code == 0, created.output
     with world_app.app_context():
-        world = World(get_log())
+        world = World(services().log)
         lot_id = world.packed_lot(units=2)
         world.record(PACKER, "label.issue", {"lot": lot_id, "count": 2})
     output = tmp_path / "labels.zip"

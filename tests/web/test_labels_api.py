@@ -19,7 +19,7 @@ from tests.conftest import DatabaseFactory
 from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
 from tests.world import COLLECTOR, PACKHOUSE, World
 from web import create_app
-from web.log import get_log
+from web.services import services
 
 
 class ManualRunner:
@@ -51,14 +51,14 @@ def labels_app(
     )
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     with app.app_context():
-        log = get_log()
+        log = services().log
         World(log).setup()
         create_label_key(log, PACKHOUSE, ["8930000"], "packhouse labels")
     create_accounts(
         app, (("dong-goi", "processor", PACKHOUSE), ("thu-gom", "distributor", COLLECTOR))
     )
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def tokens(labels_app: Flask) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def packed(labels_app: Flask) -> str:
     with labels_app.app_context():
-        return World(get_log()).packed_lot(units=5)
+        return World(services().log).packed_lot(units=5)
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_the_holder_issues_labels_through_the_events_api(
     client: FlaskClient, tokens: dict[str, str], packed: str, labels_app: Flask
 ) -> None:
     with labels_app.app_context():
-        event_time = World(get_log()).time()
+        event_time = World(services().log).time()
     answer = client.post(
         "/api/v1/events",
         json={"type": "label.issue", "event_time": event_time, "data": {"lot": packed, "count": 5}},
@@ -285,7 +285,7 @@ def test_a_form_token_that_is_not_ascii_is_refused_not_a_crash(labels_app: Flask
 def test_the_print_form_says_when_no_labels_were_issued(labels_app: Flask) -> None:
     with labels_app.app_context():
         # Lot codes of its own: another World of this module made lots already.
-        unlabelled = World(get_log(), _codes=itertools.count(900)).packed_lot(units=2)
+        unlabelled = World(services().log, _codes=itertools.count(900)).packed_lot(units=2)
     browser = labels_app.test_client()
     form = browser.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)

@@ -28,7 +28,7 @@ from tests.world import (
     gln,
 )
 from web import create_app
-from web.log import get_log
+from web.services import services
 
 ACCOUNTS = (
     ("an", "farmer", FARM_A),
@@ -50,7 +50,7 @@ def master_app(
     )
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     with app.app_context():
-        world = World(get_log()).setup()
+        world = World(services().log).setup()
         world.record(
             CERTIFIER_USER,
             "cert.issue",
@@ -65,7 +65,7 @@ def master_app(
         )
     create_accounts(app, ACCOUNTS)
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 @pytest.fixture(scope="module")

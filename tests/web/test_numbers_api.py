@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import app_config, create_tokens, seed_demo
 from web import create_app
-from web.log import get_log
+from web.services import services
 
 BOXES = "08938888000022"
 LOT = f"lot:{BOXES}/HP000118"
@@ -31,7 +31,7 @@ def demo_app(
     app = create_app(app_config(databases.sqlite(), directory))
     seed_demo(app)
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def client(demo_app: Flask) -> FlaskClient:
 
 
 def event_time(demo_app: Flask) -> str:
-    return get_log(demo_app).clock.now().isoformat(timespec="milliseconds")
+    return services(demo_app).log.clock.now().isoformat(timespec="milliseconds")
 
 
 def body(demo_app: Flask, kind: str, quantity: str) -> str:
@@ -75,7 +75,7 @@ def test_quantities_finer_than_a_gram_are_400s_that_name_the_unit(
     demo_app: Flask, client: FlaskClient, headers: dict[str, str]
 ) -> None:
     before = quantity(client, headers)
-    size = get_log(demo_app).size()
+    size = services(demo_app).log.size()
     for kind in ("loss", "sell"):
         for written in (
             '"0.0000000000000000000000000000000000001"',
@@ -93,7 +93,7 @@ def test_quantities_finer_than_a_gram_are_400s_that_name_the_unit(
             else:
                 assert "JSON number" in message, message
     assert quantity(client, headers) == before
-    assert get_log(demo_app).size() == size
+    assert services(demo_app).log.size() == size
     vietnamese = post(
         client, {**headers, "Accept-Language": "vi"}, body(demo_app, "loss", '"0.0005"')
     )
@@ -187,7 +187,7 @@ def test_held_and_recalled_lots_say_so_and_are_found_by_status(
 def test_the_command_line_import_refuses_the_same_amounts(
     demo_app: Flask, client: FlaskClient, headers: dict[str, str], tmp_path: Path
 ) -> None:
-    before, size = quantity(client, headers), get_log(demo_app).size()
+    before, size = quantity(client, headers), services(demo_app).log.size()
     lines = tmp_path / "events.jsonl"
     lines.write_text(
         "\n".join(
@@ -203,4 +203,4 @@ def test_the_command_line_import_refuses_the_same_amounts(
     assert "line 1" in result.output
     assert "line 2" in result.output
     assert "0.001 kg" in result.output
-    assert (quantity(client, headers), get_log(demo_app).size()) == (before, size)
+    assert (quantity(client, headers), services(demo_app).log.size()) == (before, size)

@@ -11,7 +11,6 @@ from ledger.supplychain.vocabulary import EVENT_TYPES
 from schemas.events import DATA_SCHEMAS
 from tests.web.conftest import create_accounts
 from tests.world import FARM_A, FRESH_LONGAN, World
-from web.log import get_log
 from web.services import services
 
 
@@ -87,7 +86,7 @@ def test_identifiers_in_paths_and_queries_have_their_shapes(app: Flask) -> None:
 
 def test_options_of_label_prints_allows_what_the_path_allows(app: Flask) -> None:
     with app.app_context():
-        World(get_log()).setup()
+        World(services().log).setup()
     create_accounts(app, (("openapi-an", "farmer", FARM_A),))
     with app.app_context():
         token = services().accounts.create_token("openapi-an", label="test", by="test").secret

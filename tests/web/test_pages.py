@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from tests.web.conftest import PASSWORD, create_accounts
 from tests.world import FARM_A, World
-from web.log import get_log
+from web.services import services
 
 
 def test_the_site_has_an_icon(client: FlaskClient) -> None:
@@ -23,7 +23,7 @@ def test_a_signed_out_visitor_finds_the_sign_in_and_a_signed_in_one_the_sign_out
     app: Flask,
 ) -> None:
     with app.app_context():
-        World(get_log()).setup()
+        World(services().log).setup()
     create_accounts(app, (("pages-an", "farmer", FARM_A),))
     client = app.test_client()
     home = client.get("/").get_data(as_text=True)

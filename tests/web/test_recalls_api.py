@@ -22,7 +22,7 @@ from tests.world import (
     World,
 )
 from web import create_app
-from web.log import get_log
+from web.services import services
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +34,18 @@ def recall_app(
     )
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     with app.app_context():
-        World(get_log()).setup()
+        World(services().log).setup()
     create_accounts(
         app, (("thu-gom", "distributor", COLLECTOR), ("sieu-thi", "retailer", RETAILER))
     )
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def world(recall_app: Flask) -> World:
     with recall_app.app_context():
-        return World(get_log())
+        return World(services().log)
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_hostile_recall_bodies_are_refused_with_a_reason_and_change_nothing(
 ) -> None:
     [token] = create_tokens(recall_app, ("sieu-thi",)).values()
     with recall_app.app_context():
-        before = get_log().size()
+        before = services().log.size()
     answer = client.post(
         "/api/v1/events",
         json={"type": kind, "event_time": world.time(), "data": data},
@@ -167,4 +167,4 @@ def test_hostile_recall_bodies_are_refused_with_a_reason_and_change_nothing(
     assert answer.is_json
     assert answer.json["message"]
     with recall_app.app_context():
-        assert get_log().size() == before
+        assert services().log.size() == before

@@ -32,7 +32,6 @@ from tests.world import (
 )
 from web import create_app
 from web.config import from_environment
-from web.log import get_log
 from web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +45,7 @@ def resolver_app(
     app = create_app(app_config(databases.sqlite(), directory), clock=FakeClock())
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -483,7 +482,7 @@ def test_the_origin_is_one_block_naming_communes_and_areas_in_the_pages_language
     twice and plot B (registered before 2025 in Xã Lệ Xá, today part of Xã Tiên Hoa). The page
     shows one origin, each commune and the area once, by name, and no codes."""
     with resolver_app.app_context():
-        world = World(get_log(), _codes=itertools.count(900))
+        world = World(services().log, _codes=itertools.count(900))
         harvests = [
             (FARMER_A, world.harvest(plot=PLOT_A, quantity="30"), "30"),
             (FARMER_B, world.harvest(who=FARMER_B, plot=PLOT_B, quantity="20"), "20"),
@@ -520,7 +519,7 @@ def test_certificates_are_named_and_dated_as_people_read_them(
     """A certificate reads by its scheme's name and its term in local dates, not as
     ``GI_HUNG_YEN_LONGAN … (2026-01-01 – 2028-12-31)``."""
     with resolver_app.app_context():
-        world = World(get_log(), _codes=itertools.count(950)).setup()
+        world = World(services().log, _codes=itertools.count(950)).setup()
         world.record(
             CERTIFIER_USER,
             "cert.issue",

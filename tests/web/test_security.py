@@ -16,7 +16,7 @@ from ledger.common.clock import FakeClock
 from tests.conftest import DatabaseFactory
 from tests.web.conftest import PASSWORD, app_config, create_accounts, issue_labels
 from web import create_app
-from web.log import get_log
+from web.services import services
 
 HTTPS = "https://localhost"
 FORWARDED_TLS = {"X-Forwarded-Proto": "https"}
@@ -41,7 +41,7 @@ def proxied_app(
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     create_accounts(app, ((ADMIN, "admin", None),))
     yield app
-    get_log(app).engine.dispose()
+    services(app).log.engine.dispose()
 
 
 def _cookie(response: TestResponse, name: str) -> dict[str, str]:
@@ -117,7 +117,7 @@ def test_the_cookie_policy_gives_way_to_the_apps_own_config(
         always = _cookie(_sign_in(app.test_client()), "session")
         assert "secure" in always
     finally:
-        get_log(app).engine.dispose()
+        services(app).log.engine.dispose()
 
 
 def test_the_language_cookie_follows_the_same_policy(

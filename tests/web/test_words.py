@@ -38,7 +38,7 @@ from tests.world import (
 )
 from web import create_app
 from web.i18n import format_quantity, translate
-from web.log import get_log
+from web.services import services
 
 USERS = (
     ("nong-ho-a", "farmer", FARM_A),
@@ -55,17 +55,17 @@ def app(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) ->
     application = create_app(app_config(databases.sqlite(), directory), clock=FakeClock())
     assert application.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     with application.app_context():
-        World(get_log()).setup()
-        create_label_key(get_log(), PACKHOUSE, ["8930000"], "packhouse labels")
+        World(services().log).setup()
+        create_label_key(services().log, PACKHOUSE, ["8930000"], "packhouse labels")
     create_accounts(application, USERS)
     yield application
-    get_log(application).engine.dispose()
+    services(application).log.engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def world(app: Flask) -> World:
     with app.app_context():
-        return World(get_log())
+        return World(services().log)
 
 
 @pytest.fixture(scope="module")

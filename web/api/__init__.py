@@ -1,4 +1,5 @@
-"""The REST API under ``/api/v1``, built with flask-smorest on the schemas in :mod:`schemas`.
+"""The two APIs: the public read API of the log under ``/ledger`` (:mod:`web.api.ledger`), and
+the REST API under ``/api/v1``, built with flask-smorest on the schemas in :mod:`schemas`.
 
 Views are thin: the schema parses, one service call decides, the response schema renders. Every
 error is the JSON ``{code, message, errors}`` of :mod:`web.errors`, in the caller's language;
@@ -29,6 +30,7 @@ def swagger_asset(name: str) -> Response:
     return response
 
 
+# flask-smorest has no type hints, so its Api is ``Any`` to the checker.
 class LedgerApi(Api):  # type: ignore[misc]
     """flask-smorest's Api, leaving error responses to :mod:`web.errors`."""
 
@@ -39,7 +41,11 @@ class LedgerApi(Api):  # type: ignore[misc]
 
 
 def init_app(app: Flask) -> None:
-    from web.api import events, labels, lots, masterdata, openapi, recalls, session
+    from web.api import events, labels, ledger, lots, masterdata, openapi, recalls, session
+
+    # Plain Flask, outside the OpenAPI document: it serves the log's own formats (signed notes,
+    # tiles, proofs) to auditors, with its own CORS and cache headers.
+    app.register_blueprint(ledger.bp)
 
     app.config.setdefault("API_TITLE", "Hưng Yên Trace")
     app.config.setdefault("API_VERSION", "v1")

@@ -19,7 +19,6 @@ from web.api.lots import lot_id_from_path
 from web.api.openapi import LOT_PATH, path_parameter
 from web.auth import require_principal
 from web.i18n import translate
-from web.log import get_log
 from web.services import services
 
 bp = ApiBlueprint(
@@ -81,7 +80,7 @@ def _organisation() -> str:
 @documented_errors(bp, 400, 404)
 def issued(gtin: str, code: str) -> dict[str, Any]:
     """The serials issued for the lot, issue by issue"""
-    return lot_labels(get_log().engine, lot_id_from_path(gtin, code))
+    return lot_labels(services().log.engine, lot_id_from_path(gtin, code))
 
 
 @bp.route("/lots/<gtin>/<path:code>/scans", methods=["GET"], parameters=LOT_PATH)
@@ -92,7 +91,7 @@ def scans(gtin: str, code: str) -> dict[str, Any]:
     auditors)"""
     principal = require_principal()
     result = lot_scans_for(
-        get_log(),
+        services().log,
         services().scans,
         principal.organisation,
         principal.role,

@@ -24,7 +24,7 @@ from schemas.fields import check_subject_id
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
 from web.api.openapi import LOT_PATH
-from web.log import get_log
+from web.services import services
 
 bp = ApiBlueprint(
     "lots",
@@ -36,7 +36,7 @@ bp = ApiBlueprint(
 
 def today() -> str:
     """The local day by the ledger's clock, against which best-before dates are read."""
-    return get_log().clock.now().astimezone(VIETNAM).date().isoformat()
+    return services().log.clock.now().astimezone(VIETNAM).date().isoformat()
 
 
 def lot_id_from_path(gtin: str, code: str) -> str:
@@ -68,7 +68,7 @@ def search(query: dict[str, Any]) -> dict[str, Any]:
         return utc_timestamp(parse_time(value)) if value else None
 
     items, next_after = lots.search(
-        get_log().engine,
+        services().log.engine,
         lots.LotQuery(
             gtin=query.get("gtin"),
             lot_code=query.get("lot"),
@@ -89,7 +89,7 @@ def search(query: dict[str, Any]) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def lot(gtin: str, code: str) -> dict[str, Any]:
     """One lot: holder, quantity, status, origin, open recall requests on it or its sources"""
-    engine = get_log().engine
+    engine = services().log.engine
     lot_id = lot_id_from_path(gtin, code)
     summary = lots.lot(engine, lot_id, today())
     return {**summary, "recall_requests": open_requests_on(engine, lot_id)}
@@ -101,7 +101,7 @@ def lot(gtin: str, code: str) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def events(query: dict[str, Any], gtin: str, code: str) -> dict[str, Any]:
     """The lot's events in order, each with its corrections"""
-    return lots.events(get_log(), lot_id_from_path(gtin, code), query["after"], query["limit"])
+    return lots.events(services().log, lot_id_from_path(gtin, code), query["after"], query["limit"])
 
 
 @bp.route("/<gtin>/<path:code>/trace/back", methods=["GET"], parameters=LOT_PATH)
@@ -109,7 +109,7 @@ def events(query: dict[str, Any], gtin: str, code: str) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def back(gtin: str, code: str) -> dict[str, Any]:
     """Everything the lot was made from, back to plots, flocks and their inputs"""
-    return trace_back(get_log().engine, lot_id_from_path(gtin, code), today())
+    return trace_back(services().log.engine, lot_id_from_path(gtin, code), today())
 
 
 @bp.route("/<gtin>/<path:code>/trace/forward", methods=["GET"], parameters=LOT_PATH)
@@ -117,4 +117,4 @@ def back(gtin: str, code: str) -> dict[str, Any]:
 @documented_errors(bp, 400, 404)
 def forward(gtin: str, code: str) -> dict[str, Any]:
     """Everything made from the lot and who holds it"""
-    return trace_forward(get_log().engine, lot_id_from_path(gtin, code), today())
+    return trace_forward(services().log.engine, lot_id_from_path(gtin, code), today())

@@ -277,7 +277,7 @@ def _decimal(field: events.Amount) -> dict[str, Any]:
     return {"anyOf": [text, whole]}
 
 
-def field_properties(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+def field_properties(self: Any, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
     """An apispec attribute function: what a field of :mod:`schemas` accepts, in JSON Schema."""
     found: dict[str, Any] = {}
     if isinstance(field, Text):

@@ -9,7 +9,7 @@ from schemas.api import RecallRequestQuery, RecallRequestSchema
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
 from web.auth import require_principal
-from web.log import get_log
+from web.services import services
 
 bp = ApiBlueprint(
     "recalls",
@@ -27,4 +27,4 @@ bp = ApiBlueprint(
 def listing(query: dict[str, Any]) -> list[dict[str, Any]]:
     """The recall requests you have a stake in, newest first"""
     status = None if query["status"] == "all" else query["status"]
-    return requests_for(get_log().engine, require_principal(), status, query["limit"])
+    return requests_for(services().log.engine, require_principal(), status, query["limit"])

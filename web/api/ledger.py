@@ -24,7 +24,7 @@ from schemas.ledger_queries import (
     LeafHashQuery,
     subject_from_path,
 )
-from web.log import get_log
+from web.services import services
 
 bp = Blueprint("ledger_api", __name__, url_prefix="/ledger")
 
@@ -58,18 +58,18 @@ def _entry_json(entry: StoredEntry) -> dict[str, Any]:
 
 @bp.get("/checkpoint")
 def checkpoint() -> Response:
-    return _text(get_log().latest_checkpoint().note, SHORT)
+    return _text(services().log.latest_checkpoint().note, SHORT)
 
 
 @bp.get("/trust")
 def trust() -> Response:
-    return _text(get_log().trust_note(), "public, max-age=60")
+    return _text(services().log.trust_note(), "public, max-age=60")
 
 
 @bp.get("/entries/<index>")
 def entry(index: str) -> Response:
     position = EntryPath().load({"index": index})["index"]
-    response = jsonify(_entry_json(get_log().entry(position)))
+    response = jsonify(_entry_json(services().log.entry(position)))
     response.headers["Cache-Control"] = IMMUTABLE
     return response
 
@@ -77,7 +77,7 @@ def entry(index: str) -> Response:
 @bp.get("/entries/<index>/raw")
 def entry_raw(index: str) -> Response:
     position = EntryPath().load({"index": index})["index"]
-    response = Response(get_log().entry(position).data, mimetype="application/octet-stream")
+    response = Response(services().log.entry(position).data, mimetype="application/octet-stream")
     response.headers["Cache-Control"] = IMMUTABLE
     return response
 
@@ -85,7 +85,7 @@ def entry_raw(index: str) -> Response:
 @bp.get("/entries")
 def entries_by_leaf_hash() -> Response:
     leaf = LeafHashQuery().load(request.args)["leaf_hash"]
-    found = get_log().entries_by_leaf_hash(leaf)
+    found = services().log.entries_by_leaf_hash(leaf)
     if not found:
         raise NotFoundError(N_("No entry has the leaf hash {hash}."), hash=leaf.hex())
     return jsonify({"entries": [_entry_json(e) for e in found]})
@@ -94,7 +94,7 @@ def entries_by_leaf_hash() -> Response:
 @bp.get("/proof/inclusion")
 def inclusion_proof() -> Response:
     query = InclusionQuery().load(request.args)
-    proof = get_log().inclusion_proof(query["index"], query.get("size"))
+    proof = services().log.inclusion_proof(query["index"], query.get("size"))
     return jsonify(
         {
             "index": proof.index,
@@ -110,7 +110,7 @@ def inclusion_proof() -> Response:
 @bp.get("/proof/consistency")
 def consistency_proof() -> Response:
     query = ConsistencyQuery().load(request.args)
-    proof = get_log().consistency_proof(query["first"], query.get("second"))
+    proof = services().log.consistency_proof(query["first"], query.get("second"))
     return jsonify(
         {
             "first": proof.first,
@@ -126,7 +126,7 @@ def consistency_proof() -> Response:
 def subject_chain(subject: str) -> Response:
     query = ChainQuery().load({**request.args.to_dict(), "subject": subject})
     name = subject_from_path(query["subject"])
-    chain = get_log().subject_chain(name, query["after"], query["limit"])
+    chain = services().log.subject_chain(name, query["after"], query["limit"])
     next_url = None
     if chain.next_after is not None:
         next_url = url_for(
@@ -152,7 +152,7 @@ def subject_chain(subject: str) -> Response:
 
 @bp.get("/tile/<path:path>")
 def tile(path: str) -> Response:
-    log = get_log()
+    log = services().log
     try:
         ref = parse_tile_path(path, log.tile_height)
     except ValueError:

@@ -7,6 +7,7 @@ Every write goes through the same services as the API: accounts through
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any, BinaryIO
 
@@ -19,13 +20,12 @@ from demo.season import DEMO_PASSWORD, build_season
 from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.vocabulary import ACCOUNT_ROLES
-from ledger.tlog.errors import BatchError
 from schemas.events import load_command
 from schemas.fields import check_gln
-from web.cli import read_json_lines, refusals_exit_1, report_problems, say
+from web.cli.jsonl import import_json_lines
+from web.cli.output import refusals_exit_1, say
 from web.demo import principals, record_steps, save_master_data
 from web.i18n import translate
-from web.log import get_log
 from web.services import services
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -144,26 +144,13 @@ def import_events(source: BinaryIO, username: str) -> None:
     Each line is what ``POST /api/v1/events`` accepts; every rule applies.
     """
     principal = _principal(username)
-    commands, problems = read_json_lines(source, load_command)
-    if problems:
-        report_problems(
-            problems,
-            Message(N_("{count} invalid lines; nothing was recorded."), count=len(problems)),
-        )
-    try:
-        results = services().recorder.record_batch(principal, commands)
-    except BatchError as error:
-        say(error.message, err=True)
-        for field, problems_ in translate(error.cause.errors).items():
-            click.echo(f"  {field}: {problems_}", err=True)
-        sys.exit(1)
-    repeated = sum(1 for r in results if r.repeated)
-    say(
-        Message(
-            N_("Recorded {count} events ({repeated} were repeats of earlier ones)."),
-            count=len(results) - repeated,
-            repeated=repeated,
-        )
+    import_json_lines(
+        source,
+        load_command,
+        functools.partial(services().recorder.record_batch, principal),
+        invalid=N_("{count} invalid lines; nothing was recorded."),
+        written=N_("Recorded {count} events ({repeated} were repeats of earlier ones)."),
+        refusal_fields=True,
     )
 
 
@@ -173,7 +160,7 @@ def import_events(source: BinaryIO, username: str) -> None:
 @refusals_exit_1
 def seed_demo(scale: int, if_empty: bool) -> None:
     """Record a season in Hưng Yên through the same services as the API."""
-    log = get_log()
+    log = services().log
     if log.size() > 0:
         if if_empty:
             say(Message(N_("The ledger already has {size} entries; no demo."), size=log.size()))

@@ -6,65 +6,37 @@ Each command calls one ledger function and prints its outcome in the configured 
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from marshmallow import ValidationError
 
 from ledger.common.errors import LedgerError
 from ledger.common.messages import N_, Message
 from ledger.tlog.audit import audit
 from ledger.tlog.bootstrap import initialise, open_log, rotate_log_key
-from ledger.tlog.errors import BatchError
 from ledger.tlog.export import export_bundle
 from ledger.tlog.note import Verifier
 from schemas.envelope import load_envelope
+from web.cli.jsonl import import_json_lines
+from web.cli.output import refusals_exit_1, say
 from web.config import ledger_settings
 from web.i18n import translate
-from web.jsonio import describe_json_error, strict_loads
-from web.log import forget_log, get_log
+from web.services import configured_clock, forget_services, services
 
 ledger_cli = AppGroup("ledger", help="Manage the append-only ledger.")
-Command = TypeVar("Command", bound=Callable[..., Any])
-
-
-def say(message: Message | str, *, err: bool = False) -> None:
-    click.echo(translate(message), err=err)
-
-
-def refusals_exit_1(command: Command) -> Command:
-    """Print a ledger refusal in the user's language and exit 1, without a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except LedgerError as error:
-            say(error.message, err=True)
-            for field, problems in translate(error.errors).items():
-                click.echo(f"  {field}: {problems}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _clock() -> Any:
-    return current_app.extensions.get("hyt_log_clock")
 
 
 @ledger_cli.command("init")
 @refusals_exit_1
 def init_command() -> None:
     """Create the schema, the log key (if absent) and the first checkpoint."""
-    result = initialise(ledger_settings(current_app.config), _clock())
-    forget_log(current_app)
+    result = initialise(ledger_settings(current_app.config), configured_clock(current_app))
+    forget_services(current_app)
     key = result.log.active_log_key()
     if result.created_ledger:
         say(Message(N_("Created the ledger {origin}."), origin=result.log.origin))
@@ -85,41 +57,6 @@ def init_command() -> None:
     result.log.engine.dispose()
 
 
-def read_json_lines(
-    stream: BinaryIO, load: Callable[[Any], Any]
-) -> tuple[list[Any], list[tuple[int, Any]]]:
-    """Every line loaded by ``load``, and the problems of the lines that failed, by number."""
-    loaded, problems = [], []
-    for number, raw in enumerate(stream, 1):
-        try:
-            line = raw.decode("utf-8")
-            if not line.strip():
-                continue
-            loaded.append(load(strict_loads(line)))
-        except ValidationError as error:
-            problems.append((number, error.normalized_messages()))
-        except ValueError as error:  # also UnicodeDecodeError
-            problems.append((number, {"$": [describe_json_error(error)]}))
-    return loaded, problems
-
-
-def report_problems(problems: list[tuple[int, Any]], summary: Message) -> None:
-    """Print each bad line with its field errors, then the summary, and exit 1."""
-    for number, errors in problems:
-        click.echo(
-            translate(
-                Message(
-                    N_("line {line}: {errors}"),
-                    line=number,
-                    errors=json.dumps(translate(errors), ensure_ascii=False),
-                )
-            ),
-            err=True,
-        )
-    say(summary, err=True)
-    sys.exit(1)
-
-
 @ledger_cli.command("append")
 @click.argument("source", type=click.File("rb"))
 @click.option(
@@ -133,7 +70,7 @@ def append_command(source: BinaryIO, if_empty: bool) -> None:
     so it refuses a ledger that already has entries. Record events with ``flask events import``
     or the API instead.
     """
-    log = get_log()
+    log = services().log
     if log.size() > 0:
         message = Message(
             N_("The ledger already has {size} entries; nothing was appended."), size=log.size()
@@ -152,24 +89,13 @@ def append_command(source: BinaryIO, if_empty: bool) -> None:
             err=True,
         )
         sys.exit(1)
-    events, problems = read_json_lines(source, load_envelope)
-    if problems:
-        report_problems(
-            problems,
-            Message(N_("{count} invalid lines; nothing was appended."), count=len(problems)),
-        )
-    try:
-        results = log.append_batch(events)
-    except BatchError as error:
-        say(error.message, err=True)
-        sys.exit(1)
-    repeated = sum(1 for r in results if r.repeated)
-    say(
-        Message(
-            N_("Appended {count} entries ({repeated} were repeats of existing ones)."),
-            count=len(results) - repeated,
-            repeated=repeated,
-        )
+    import_json_lines(
+        source,
+        load_envelope,
+        log.append_batch,
+        invalid=N_("{count} invalid lines; nothing was appended."),
+        written=N_("Appended {count} entries ({repeated} were repeats of existing ones)."),
+        refusal_fields=False,
     )
 
 
@@ -204,7 +130,7 @@ def verify_command(
     """
     settings = ledger_settings(current_app.config)
     pinned = [Verifier.parse(vkey) for vkey in log_keys] or None
-    log = open_log(settings, _clock(), check_rewind=False, load_key=False)
+    log = open_log(settings, configured_clock(current_app), check_rewind=False, load_key=False)
     bar: Any = None
     if sys.stderr.isatty():
         bar = click.progressbar(
@@ -235,7 +161,7 @@ def verify_command(
 @refusals_exit_1
 def checkpoint_command() -> None:
     """Sign a checkpoint of the current tree now and print it."""
-    click.echo(get_log().checkpoint(force=True).note.decode(), nl=False)
+    click.echo(services().log.checkpoint(force=True).note.decode(), nl=False)
 
 
 @ledger_cli.command("export")
@@ -243,7 +169,7 @@ def checkpoint_command() -> None:
 @refusals_exit_1
 def export_command(destination: Path) -> None:
     """Write the tlog-tiles bundle (a directory, or a .tar / .tar.gz file)."""
-    log = get_log()
+    log = services().log
     try:
         size = export_bundle(log, destination)
     except FileExistsError:
@@ -279,8 +205,10 @@ def export_command(destination: Path) -> None:
 @refusals_exit_1
 def rotate_key_command(reason: str, revoke_from: int | None) -> None:
     """Replace the log key; the rotation is itself a ledger entry."""
-    log, index = rotate_log_key(ledger_settings(current_app.config), reason, revoke_from, _clock())
-    forget_log(current_app)
+    log, index = rotate_log_key(
+        ledger_settings(current_app.config), reason, revoke_from, configured_clock(current_app)
+    )
+    forget_services(current_app)
     say(
         Message(
             N_("Rotated the log key in entry {index}. New verifier key: {vkey}"),
@@ -298,7 +226,7 @@ def rotate_key_command(reason: str, revoke_from: int | None) -> None:
 @refusals_exit_1
 def erase_command(index: int, field: str, reason: str) -> None:
     """Erase a private value and its salt; the log stays verifiable."""
-    get_log().erase_private(index, field, reason)
+    services().log.erase_private(index, field, reason)
     say(Message(N_("Erased private field {field!r} of entry {index}."), field=field, index=index))
 
 
@@ -307,7 +235,7 @@ def erase_command(index: int, field: str, reason: str) -> None:
 @refusals_exit_1
 def reveal_command(index: int) -> None:
     """Print an entry's private values and salts as disclosures (JSON Lines) for an auditor."""
-    for item in get_log().private_values(index):
+    for item in services().log.private_values(index):
         click.echo(json.dumps(item, ensure_ascii=False))
 
 
@@ -315,7 +243,7 @@ def reveal_command(index: int) -> None:
 @refusals_exit_1
 def status_command() -> None:
     """Show the size, the latest checkpoint and the active log key."""
-    log = get_log()
+    log = services().log
     latest = log.latest_checkpoint()
     say(
         Message(

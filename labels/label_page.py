@@ -1,7 +1,7 @@
 """What the public page says about a scanned label: three checks and the journey.
 
 1. **The label**: issued by this ledger for this lot and signed by the key its issuing entry named
-   (:func:`labels.verify.check_issued_label`); a failure keeps its typed verdict.
+   (:func:`labels.authenticity.check_issued_label`); a failure keeps its typed verdict.
 2. **The ledger**: the issuing entry is included in the latest signed checkpoint. The server
    recomputes the leaf from the stored bytes, checks the inclusion proof against the checkpoint's
    root and the checkpoint's signature against the log key: «đầy đủ tính đến checkpoint N».
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from labels.authenticity import check_issued_label
 from labels.digital_link import LabelUrl, parse_label_url
 from labels.errors import LabelError, LabelNotIssuedError, MalformedLabelError
 from labels.scans import ScanLog, ScanStats
-from labels.verify import check_issued_label
 from ledger.common.errors import LedgerError
 from ledger.common.messages import Message
 from ledger.supplychain import lots

@@ -22,9 +22,9 @@ from ledger.common.messages import N_, Message
 from ledger.supplychain.label_issues import labelled_lots
 from ledger.tlog.keys import ROLE_LABEL
 from schemas.fields import check_gln, check_subject_id
-from web.cli import refusals_exit_1, say
+from web.cli.output import refusals_exit_1, say
 from web.i18n import translate
-from web.log import get_log
+from web.services import services
 
 labels_cli = AppGroup("labels", help="Signed QR labels.")
 keys_cli = AppGroup("keys", help="The organisations' label keys.")
@@ -52,7 +52,7 @@ def _organisation(value: str) -> str:
 def create_command(organisation: str, prefixes: tuple[str, ...], reason: str) -> None:
     """Create the organisation's label key; it replaces (retires) the current one."""
     appended, verifier = create_label_key(
-        get_log(), _organisation(organisation), prefixes, reason, by="cli"
+        services().log, _organisation(organisation), prefixes, reason, by="cli"
     )
     say(
         Message(
@@ -96,7 +96,7 @@ def end_command(
             param_hint="--key",
         )
     appended = end_label_key(
-        get_log(),
+        services().log,
         _organisation(organisation),
         reason,
         revoke_from,
@@ -133,7 +133,7 @@ def print_command(lot: str, layout: str, output: Path) -> None:
         lot_id = check_subject_id(lot)
     except ValidationError as error:
         raise click.BadParameter(translate(error.messages[0]), param_hint="LOT") from None
-    log = get_log()
+    log = services().log
     total = count_labels(log, lot_id)
     with click.progressbar(length=total, label=translate(Message(N_("Labels")))) as bar:
         shown = 0
@@ -163,7 +163,7 @@ def print_command(lot: str, layout: str, output: Path) -> None:
 def urls_command(lot: str | None, limit: int) -> None:
     """Print signed label URLs of LOT, or of the lots most recently labelled (to try the page,
     or to print with other software)."""
-    log = get_log()
+    log = services().log
     base = current_app.config["LABEL_BASE_URL"]
     if lot is None:
         chosen = labelled_lots(log.engine)
@@ -182,7 +182,7 @@ def urls_command(lot: str | None, limit: int) -> None:
 @refusals_exit_1
 def list_command() -> None:
     """List every label key with its organisation, range, status and company prefixes."""
-    for key in get_log().keys(ROLE_LABEL):
+    for key in services().log.keys(ROLE_LABEL):
         until = "" if key.valid_until is None else str(key.valid_until)
         click.echo(
             f"{key.organisation}\t{key.verifier.key_id:08x}\t{key.status}\t"
