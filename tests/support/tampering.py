@@ -19,6 +19,7 @@ from tests.support.paths import ROOT
 
 
 def load_verify_bundle() -> ModuleType:
+    """The verifier as a module loaded from its file: it is a script, not part of a package."""
     spec = importlib.util.spec_from_file_location(
         "verify_bundle", ROOT / "scripts" / "verify_bundle.py"
     )
@@ -40,7 +41,8 @@ def verify_exported_bundle(log: Log, directory: Path) -> tuple[int, str]:
     return run_verify_bundle(directory, "--log-key", log.active_log_key().verifier.vkey)
 
 
-def run_verify_bundle(*args: str) -> tuple[int, str]:
+def run_verify_bundle(*args: str | Path) -> tuple[int, str]:
+    """Run the verifier's command line in this process: its exit status and what it printed."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         status = VERIFY_BUNDLE.main([str(a) for a in args])
@@ -48,6 +50,7 @@ def run_verify_bundle(*args: str) -> tuple[int, str]:
 
 
 def drop_triggers(log: Log, table: str) -> None:
+    """Take away the append-only backstop on ``table``, as an attacker with the database would."""
     with log.engine.begin() as connection:
         if connection.dialect.name == "sqlite":
             for name in user_triggers(connection, table):
@@ -57,5 +60,6 @@ def drop_triggers(log: Log, table: str) -> None:
 
 
 def execute(log: Log, statement: str, **params: object) -> None:
+    """Change the database behind the ledger's back."""
     with log.engine.begin() as connection:
         connection.execute(sa.text(statement), params)
