@@ -7,7 +7,8 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields
 
 from ledger.supplychain.custody import ACTIVE, DEPLETED, IN_TRANSIT, LOT_STATUSES
-from schemas.events import Amount, Choice, CommandSchema, Gln, between, item_count
+from schemas.event_fields import Amount, Choice, Gln, between, item_count
+from schemas.events import CommandSchema
 from schemas.fields import CanonicalTime, Text, check_gtin
 
 MAX_BATCH = 1000

@@ -16,7 +16,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from ledger.common.messages import N_, Message
 from ledger.supplychain.places import DIVISIONS
 from ledger.supplychain.vocabulary import LOCATION_KINDS, ORGANISATION_ROLES, PRODUCT_KINDS, UNITS
-from schemas.events import Amount, Choice, Gln, StrictBoolean, measure
+from schemas.event_fields import Amount, Choice, Gln, StrictBoolean, measure
 from schemas.fields import Text, check_gtin
 
 

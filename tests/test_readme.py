@@ -25,8 +25,8 @@ from flask import Flask
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config, seed_demo
+from tests.support.apps import app_config, seed_demo
+from tests.support.databases import DatabaseFactory
 from web import create_app
 from web.services import services
 

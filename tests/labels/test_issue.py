@@ -23,8 +23,8 @@ from ledger.tlog.audit import _LabelIssues, audit
 from ledger.tlog.canonical import envelope_of
 from ledger.tlog.errors import AuditError
 from ledger.tlog.keys import ROLE_LABEL
-from tests.ledger.tlog.test_tampering import VERIFY_BUNDLE, drop_triggers, verify_exported_bundle
-from tests.world import (
+from tests.support.tampering import VERIFY_BUNDLE, drop_triggers, verify_exported_bundle
+from tests.support.world import (
     AUDITOR,
     COLLECTOR,
     COLLECTOR_USER,

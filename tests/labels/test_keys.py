@@ -22,9 +22,9 @@ from ledger.tlog.keys import ROLE_LABEL, parse_trust_list
 from ledger.tlog.log import LABEL_KEY_ENDED, LABEL_KEY_REGISTERED
 from ledger.tlog.note import open_note
 from ledger.tlog.tables import KEY_END, KEY_REVOCATION, LOG_KEY
-from tests.factories import event
-from tests.ledger.tlog.test_tampering import drop_triggers, verify_exported_bundle
-from tests.world import COLLECTOR, PACKHOUSE, RETAILER, SLAUGHTERHOUSE, World
+from tests.support.factories import event
+from tests.support.tampering import drop_triggers, verify_exported_bundle
+from tests.support.world import COLLECTOR, PACKHOUSE, RETAILER, SLAUGHTERHOUSE, World
 
 PREFIX = "8938888"
 

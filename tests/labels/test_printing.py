@@ -27,7 +27,7 @@ from labels.printing import print_lot_labels
 from labels.sheet import BOLD, REGULAR, SCAN_PROMPT, register_fonts
 from ledger.common.errors import InvalidInputError
 from ledger.supplychain.errors import ForbiddenError, RuleViolationError
-from tests.world import COLLECTOR, PACKER, PACKHOUSE, World
+from tests.support.world import COLLECTOR, PACKER, PACKHOUSE, World
 
 BASE = "https://trace.hungyen.example"
 PDFTOPPM = shutil.which("pdftoppm")

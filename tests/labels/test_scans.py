@@ -19,7 +19,7 @@ from labels.scans import (
 )
 from ledger.supplychain.errors import ForbiddenError
 from ledger.supplychain.tables import LABEL_SCAN, LABEL_SCAN_DAY
-from tests.world import COLLECTOR, PACKHOUSE, World
+from tests.support.world import COLLECTOR, PACKHOUSE, World
 
 PHONES = {
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "

@@ -14,7 +14,7 @@ from ledger.tlog.canonical import canonical_json
 from ledger.tlog.envelope import stored_envelope
 from schemas.envelope import load_envelope, register_payload
 from schemas.fields import CanonicalDecimal, Text
-from tests.factories import envelope
+from tests.support.factories import envelope
 
 
 def flat(messages: Any) -> str:

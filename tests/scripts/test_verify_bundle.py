@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from ledger.tlog.export import export_bundle
 from ledger.tlog.log import Log
-from tests.factories import event
-from tests.ledger.tlog.test_tampering import ROOT, VERIFY_BUNDLE, run_verify_bundle
+from tests.support.factories import event
+from tests.support.paths import ROOT
+from tests.support.tampering import VERIFY_BUNDLE, run_verify_bundle
 
 SCRIPT = ROOT / "scripts" / "verify_bundle.py"
 TWO_GIB = 2**31

@@ -16,9 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.common.clock import FakeClock
-from tests.conftest import DatabaseFactory
-from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
-from tests.world import FARM_A, FARM_B, FRESH_LONGAN, PACKHOUSE, PLOT_A, World
+from tests.support.apps import PASSWORD, app_config, create_accounts, create_tokens
+from tests.support.databases import DatabaseFactory
+from tests.support.world import FARM_A, FARM_B, FRESH_LONGAN, PACKHOUSE, PLOT_A, World
 from web import create_app
 from web.services import services
 

@@ -19,9 +19,10 @@ from werkzeug.serving import make_server
 from ledger.common.clock import FakeClock
 from ledger.supplychain.recording import VIETNAM
 from ledger.tlog.canonical import utc_timestamp
-from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config, issue_labels
-from tests.world import PACKHOUSE
+from tests.support.apps import app_config
+from tests.support.databases import DatabaseFactory
+from tests.support.labels import issue_labels
+from tests.support.world import PACKHOUSE
 from web import create_app
 from web.services import services
 

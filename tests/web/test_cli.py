@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from ledger.common.clock import FakeClock
-from tests.conftest import DatabaseFactory
-from tests.factories import envelope, event
-from tests.web.conftest import app_config
+from tests.support.apps import app_config
+from tests.support.databases import DatabaseFactory
+from tests.support.factories import envelope, event
 from web import create_app
 from web.services import check_at_startup, services
 

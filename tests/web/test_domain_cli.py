@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 
 from ledger.common.clock import FakeClock
-from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config
-from tests.world import FARM_A, FRESH_LONGAN, PACKER, PACKHOUSE, PLOT_A, World
+from tests.support.apps import app_config
+from tests.support.databases import DatabaseFactory
+from tests.support.world import FARM_A, FRESH_LONGAN, PACKER, PACKHOUSE, PLOT_A, World
 from web import create_app
 from web.services import services
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from ledger.tlog import merkle
 from ledger.tlog.log import Log
 from ledger.tlog.note import open_note
-from tests.factories import event, simple_event
+from tests.support.factories import event, simple_event
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.web.conftest import PASSWORD, create_accounts
-from tests.world import FARM_A, World
+from tests.support.apps import PASSWORD, create_accounts
+from tests.support.world import FARM_A, World
 from web.services import services
 
 

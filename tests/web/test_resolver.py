@@ -14,9 +14,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from ledger.common.clock import FakeClock
-from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config, issue_labels
-from tests.world import (
+from tests.support.apps import app_config
+from tests.support.databases import DatabaseFactory
+from tests.support.labels import issue_labels
+from tests.support.world import (
     CERTIFIER,
     CERTIFIER_USER,
     COOPERATIVE,

@@ -13,8 +13,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from ledger.common.clock import FakeClock
-from tests.conftest import DatabaseFactory
-from tests.web.conftest import PASSWORD, app_config, create_accounts, issue_labels
+from tests.support.apps import PASSWORD, app_config, create_accounts
+from tests.support.databases import DatabaseFactory
+from tests.support.labels import issue_labels
 from web import create_app
 from web.services import services
 

@@ -21,10 +21,9 @@ from ledger.common.clock import FakeClock
 from ledger.common.messages import Message
 from ledger.supplychain.errors import InsufficientQuantityError
 from ledger.supplychain.vocabulary import MEASUREMENT_UNITS, amount_problem
-from tests.conftest import DatabaseFactory
-from tests.ledger.supplychain.test_recording import spray_data
-from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
-from tests.world import (
+from tests.support.apps import PASSWORD, app_config, create_accounts, create_tokens
+from tests.support.databases import DatabaseFactory
+from tests.support.world import (
     COLLECTOR,
     COOPERATIVE,
     FARM_A,
@@ -35,6 +34,7 @@ from tests.world import (
     PACKHOUSE,
     PLOT_B,
     World,
+    spray_data,
 )
 from web import create_app
 from web.i18n import format_quantity, translate

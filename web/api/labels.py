@@ -12,7 +12,7 @@ from labels.layouts import DEFAULT_LAYOUT, LAYOUTS
 from labels.scans import lot_scans_for
 from ledger.supplychain.label_issues import lot_labels
 from schemas.api import LotLabelsSchema, LotScansSchema, Query
-from schemas.events import Choice
+from schemas.event_fields import Choice
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
 from web.api.lots import lot_id_from_path

@@ -18,7 +18,7 @@ from schemas.api import (
     ProductSchema,
     VersionSchema,
 )
-from schemas.events import Gln
+from schemas.event_fields import Gln
 from schemas.masterdata import ClientsInput, LocationInput, OrganisationInput, ProductInput
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors

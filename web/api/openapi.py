@@ -20,7 +20,7 @@ from marshmallow import Schema, fields
 from werkzeug.routing import PathConverter
 
 from ledger.supplychain.vocabulary import ORGANISATION_ROLES, PRODUCT_KINDS
-from schemas import events, masterdata
+from schemas import event_data, event_fields, events, masterdata
 from schemas.api import GtinField
 from schemas.fields import CanonicalTime, OrganisationId, SubjectId, Text
 
@@ -117,7 +117,7 @@ def _either(first: str, second: str) -> dict[str, Any]:
 #: max, a period's start before its end, lots named once, a correction's changes valid for the
 #: corrected type.
 RULES: dict[type[Schema], dict[str, Any]] = {
-    events.EnergyUseData: {
+    event_data.EnergyUseData: {
         "description": "period_start is not after period_end.",
         "allOf": [
             {
@@ -129,7 +129,7 @@ RULES: dict[type[Schema], dict[str, Any]] = {
             {"anyOf": [{"not": {"required": ["kwh"]}}, {"required": ["energy_source"]}]},
         ],
     },
-    events.ReceiveData: {
+    event_data.ReceiveData: {
         "oneOf": [
             {
                 "properties": {"refused": {"enum": [True]}},
@@ -142,9 +142,9 @@ RULES: dict[type[Schema], dict[str, Any]] = {
             },
         ]
     },
-    events.InspectData: _either("lot", "site"),
-    events.AuditData: _either("lot", "site"),
-    events.RecallData: {
+    event_data.InspectData: _either("lot", "site"),
+    event_data.AuditData: _either("lot", "site"),
+    event_data.RecallData: {
         "oneOf": [
             {
                 "required": ["lots", "reason", "consumer_action"],
@@ -154,15 +154,15 @@ RULES: dict[type[Schema], dict[str, Any]] = {
         ],
         "properties": {"lots": {"uniqueItems": True}},
     },
-    events.RecallLiftData: _either("recall", "lot"),
-    events.CorrectionData: {
+    event_data.RecallLiftData: _either("recall", "lot"),
+    event_data.CorrectionData: {
         **_either("corrects", "corrects_key"),
         "description": "changes holds fields of the corrected type, valid for it.",
     },
-    events.TemperatureSummary: {"description": "min ≤ mean ≤ max."},
-    events.PackData: {"description": "Each lot is named once."},
-    events.MergeData: {"description": "Each lot is named once."},
-    events.TransformData: {"description": "Each lot is named once."},
+    event_data.TemperatureSummary: {"description": "min ≤ mean ≤ max."},
+    event_data.PackData: {"description": "Each lot is named once."},
+    event_data.MergeData: {"description": "Each lot is named once."},
+    event_data.TransformData: {"description": "Each lot is named once."},
 }
 
 
@@ -250,7 +250,7 @@ class LotCodeConverter(PathConverter):
     regex = "[^/].*?(?<!/label-prints)"
 
 
-def _decimal(field: events.Amount) -> dict[str, Any]:
+def _decimal(field: event_fields.Amount) -> dict[str, Any]:
     unit = field.unit
     maximum = field.maximum
     if unit is not None:
@@ -289,21 +289,21 @@ def field_properties(self: Any, field: fields.Field[Any], **kwargs: Any) -> dict
             found["pattern"] = f"^(?:{pattern})$"
         else:
             found["pattern"] = _LINES if field.multiline else _ONE_LINE
-    elif isinstance(field, events.Gln):
+    elif isinstance(field, event_fields.Gln):
         found.update(GLN)
     elif isinstance(field, GtinField):
         found.update(GTIN)
-    elif isinstance(field, events.LotId):
+    elif isinstance(field, event_fields.LotId):
         found.update(LOT_ID)
-    elif isinstance(field, events.LotCode):
+    elif isinstance(field, event_fields.LotCode):
         found.update(LOT_CODE)
-    elif isinstance(field, events.Amount):
+    elif isinstance(field, event_fields.Amount):
         found.update(_decimal(field))
     elif isinstance(field, CanonicalTime):
         found.update(TIME)
-    elif isinstance(field, events.Date):
+    elif isinstance(field, event_fields.Date):
         found.update(DATE)
-    elif isinstance(field, events.Sscc):
+    elif isinstance(field, event_fields.Sscc):
         found.update({"type": "string", "pattern": "^[0-9]{18}$", "format": "sscc"})
     elif isinstance(field, OrganisationId):
         found.update({"type": "string", "pattern": "^org:[0-9]{13}$", "format": "organisation-id"})
@@ -323,11 +323,11 @@ def _describe_corrections(api: Api, named: dict[type[Schema], str]) -> None:
     """A correction's ``changes``: some public fields of the corrected type, each valid for it."""
     schemas = api.spec.components.schemas
     variants = []
-    for event_type, schema in events.DATA_SCHEMAS.items():
-        if schema is events.CorrectionData:
+    for event_type, schema in event_data.DATA_SCHEMAS.items():
+        if schema is event_data.CorrectionData:
             continue
         whole = schemas[named[schema]]
-        public = events.private_fields(event_type)
+        public = event_data.private_fields(event_type)
         changes = {
             "type": "object",
             "properties": {
@@ -346,19 +346,19 @@ def _describe_corrections(api: Api, named: dict[type[Schema], str]) -> None:
                 }
             }
         )
-    correction = schemas[named[events.CorrectionData]]
+    correction = schemas[named[event_data.CorrectionData]]
     correction["allOf"] = [{"oneOf": correction.pop("oneOf")}, {"oneOf": variants}]
 
 
 def describe_events(api: Api) -> None:
     """``Command``: one of the event types, told apart by ``type``, each with its ``data``.
 
-    Each type's ``data`` is the schema :mod:`schemas.events` validates it with (shared by the
+    Each type's ``data`` is the schema :mod:`schemas.event_data` validates it with (shared by the
     types that share one), registered once under its own name."""
     spec = api.spec
     converter = api.ma_plugin.converter
     named: dict[type[Schema], str] = {}
-    for schema in dict.fromkeys(events.DATA_SCHEMAS.values()):
+    for schema in dict.fromkeys(event_data.DATA_SCHEMAS.values()):
         name = _name(api, schema)
         if name not in spec.components.schemas:
             spec.components.schema(name, schema=schema)
@@ -368,7 +368,7 @@ def describe_events(api: Api) -> None:
     _describe_corrections(api, named)
     command = converter.schema2jsonschema(events.CommandSchema)
     mapping = {}
-    for event_type, schema in events.DATA_SCHEMAS.items():
+    for event_type, schema in event_data.DATA_SCHEMAS.items():
         variant = deepcopy(command)
         variant["properties"]["type"] = {"type": "string", "enum": [event_type]}
         variant["properties"]["data"] = {"$ref": f"#/components/schemas/{named[schema]}"}

@@ -22,8 +22,8 @@ from ledger.supplychain.tables import APPEND_ONLY_TABLES as SUPPLY_CHAIN_APPEND_
 from ledger.tlog.log import Log
 from ledger.tlog.tables import APPEND_ONLY_TABLES as LOG_APPEND_ONLY
 from ledger.tlog.tables import ENTRY
-from tests.conftest import user_triggers
-from tests.factories import event
+from tests.support.databases import user_triggers
+from tests.support.factories import event
 
 APPEND_ONLY_TABLES = (*LOG_APPEND_ONLY, *SUPPLY_CHAIN_APPEND_ONLY)
 

@@ -17,7 +17,7 @@ from ledger.common.settings import LedgerSettings
 from ledger.supplychain.recording import Recorder
 from ledger.tlog.bootstrap import open_log
 from schemas.events import load_command
-from tests.world import FARMER_A
+from tests.support.world import FARMER_A
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from ledger.supplychain.masterdata import MasterData
 from ledger.supplychain.tables import API_TOKEN
 from ledger.tlog.log import Log
 from ledger.tlog.tables import ADMIN_AUDIT
-from tests.world import ADMIN, COOPERATIVE, FARM_A, FARMER_A, World, gln, gtin
+from tests.support.world import ADMIN, COOPERATIVE, FARM_A, FARMER_A, World, gln, gtin
 
 
 def masterdata(log: Log) -> MasterData:

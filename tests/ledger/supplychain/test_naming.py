@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ledger.supplychain.naming import party, product_names
-from tests.world import (
+from tests.support.world import (
     AUDITOR,
     COLLECTOR_USER,
     COOPERATIVE,

@@ -13,7 +13,7 @@ from ledger.common.errors import InvalidInputError
 from ledger.supplychain import lots
 from ledger.supplychain.recording import VIETNAM
 from ledger.supplychain.tables import LOT
-from tests.world import (
+from tests.support.world import (
     CERTIFIER,
     CERTIFIER_USER,
     CHICKEN_FARMER,

@@ -30,9 +30,9 @@ from ledger.tlog.audit import audit
 from ledger.tlog.canonical import envelope_of
 from ledger.tlog.errors import BatchError, IdempotencyConflictError
 from ledger.tlog.log import Log
-from schemas.events import private_fields
-from tests.factories import simple_event
-from tests.world import (
+from schemas.event_data import private_fields
+from tests.support.factories import simple_event
+from tests.support.world import (
     AUDITOR,
     BANANA,
     BUTCHER,
@@ -63,6 +63,7 @@ from tests.world import (
     SLAUGHTERHOUSE,
     World,
     lot,
+    spray_data,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -75,21 +76,6 @@ def lot_row(world: World, lot_id: str) -> Any:
 
 def entry(log: Log, index: int) -> dict[str, Any]:
     return envelope_of(log.entry(index).data)
-
-
-def spray_data(plot: str = PLOT_A, days: int = 7) -> dict[str, Any]:
-    return {
-        "plot": plot,
-        "product": "Regent 800WG",
-        "registration_no": "VN-1234",
-        "active_ingredients": ["Fipronil"],
-        "dose": "0.5",
-        "dose_unit": "g/bình 16 l",
-        "area_ha": "0.8",
-        "phi_days": days,
-        "operator": "op-0042",
-        "data_source": "measured",
-    }
 
 
 def spray(

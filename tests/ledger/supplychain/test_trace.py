@@ -7,7 +7,7 @@ import pytest
 from ledger.common.errors import NotFoundError
 from ledger.supplychain import lots
 from ledger.supplychain.trace import trace_back, trace_forward
-from tests.world import (
+from tests.support.world import (
     DRIED_LONGAN,
     FARM_B,
     FARMER_A,

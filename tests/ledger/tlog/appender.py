@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ledger.common.settings import LedgerSettings
 from ledger.tlog.bootstrap import open_log
-from tests.factories import simple_event
+from tests.support.factories import simple_event
 
 
 def main() -> None:

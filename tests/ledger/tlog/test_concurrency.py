@@ -17,7 +17,7 @@ import pytest
 from ledger.common.settings import LedgerSettings
 from ledger.tlog.audit import audit
 from ledger.tlog.log import Log
-from tests.factories import simple_event
+from tests.support.factories import simple_event
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKERS = 8

@@ -20,7 +20,7 @@ from ledger.tlog.errors import (
 from ledger.tlog.keys import key_subject, parse_trust_list
 from ledger.tlog.note import open_note, parse_note
 from ledger.tlog.tables import ADMIN_AUDIT
-from tests.factories import simple_event
+from tests.support.factories import simple_event
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def test_a_replaced_database_with_the_same_size_is_refused(fresh_settings) -> No
 
 def _bundle_check(log, tmp_path, *keys):  # type: ignore[no-untyped-def]
     from ledger.tlog.export import export_bundle
-    from tests.ledger.tlog.test_tampering import run_verify_bundle
+    from tests.support.tampering import run_verify_bundle
 
     bundle = tmp_path / f"bundle-{len(list(tmp_path.iterdir()))}"
     export_bundle(log, bundle)
@@ -252,7 +252,7 @@ def test_trust_follows_a_handover_but_not_a_revocation(fresh_settings, ledgers, 
 
 def test_a_revoked_key_cannot_sign_beyond_its_window(fresh_settings, ledgers, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from ledger.tlog.note import sign_note
-    from tests.ledger.tlog.test_tampering import drop_triggers, execute
+    from tests.support.tampering import drop_triggers, execute
 
     settings = fresh_settings()
     log = initialise(settings, ledgers.clock).log
@@ -284,7 +284,7 @@ def test_a_revoked_window_needs_its_successor_and_cannot_be_rewritten_by_the_old
 ) -> None:
     from ledger.tlog.export import export_bundle
     from ledger.tlog.note import sign_note
-    from tests.ledger.tlog.test_tampering import drop_triggers, execute, run_verify_bundle
+    from tests.support.tampering import drop_triggers, execute, run_verify_bundle
 
     settings = fresh_settings()
     log = initialise(settings, ledgers.clock).log

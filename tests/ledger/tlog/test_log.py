@@ -24,7 +24,7 @@ from ledger.tlog.errors import (
 from ledger.tlog.log import Log
 from ledger.tlog.note import open_note
 from ledger.tlog.private import Disclosure
-from tests.factories import COOPERATIVE, event, simple_event
+from tests.support.factories import COOPERATIVE, event, simple_event
 
 
 def test_prev_is_filled_by_the_ledger_and_chains_each_subject(log: Log) -> None:

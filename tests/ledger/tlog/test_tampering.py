@@ -6,16 +6,11 @@ the hashes and signed checkpoints are the control.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.tlog.audit import audit
@@ -23,53 +18,8 @@ from ledger.tlog.errors import AuditError
 from ledger.tlog.export import export_bundle
 from ledger.tlog.log import Log
 from ledger.tlog.note import Signer, sign_note
-from tests.conftest import user_triggers
-from tests.factories import event, simple_event
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def load_verify_bundle() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "verify_bundle", ROOT / "scripts" / "verify_bundle.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-VERIFY_BUNDLE = load_verify_bundle()
-
-
-def verify_exported_bundle(log: Log, directory: Path) -> tuple[int, str]:
-    """Sign a checkpoint, export the bundle and run the stand-alone verifier on it, pinning the
-    log's active key: its exit status and output."""
-    log.checkpoint()
-    export_bundle(log, directory)
-    return run_verify_bundle(directory, "--log-key", log.active_log_key().verifier.vkey)
-
-
-def run_verify_bundle(*args: str) -> tuple[int, str]:
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        status = VERIFY_BUNDLE.main([str(a) for a in args])
-    return status, output.getvalue()
-
-
-def drop_triggers(log: Log, table: str) -> None:
-    with log.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            for name in user_triggers(connection, table):
-                connection.execute(sa.text(f'DROP TRIGGER "{name}"'))
-        else:
-            connection.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-
-
-def execute(log: Log, statement: str, **params: object) -> None:
-    with log.engine.begin() as connection:
-        connection.execute(sa.text(statement), params)
+from tests.support.factories import event, simple_event
+from tests.support.tampering import drop_triggers, execute, run_verify_bundle
 
 
 @pytest.fixture

@@ -37,9 +37,9 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.formats import unregister_string_format
 
 from ledger.common.clock import FakeClock
-from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config
-from tests.world import (
+from tests.support.apps import app_config
+from tests.support.databases import DatabaseFactory
+from tests.support.world import (
     COLD_STORE,
     FARM_A,
     FARM_B,

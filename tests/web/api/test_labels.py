@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 
 from labels.keys import create_label_key
 from ledger.common.clock import FakeClock
-from tests.conftest import DatabaseFactory
-from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
-from tests.world import COLLECTOR, PACKHOUSE, World
+from tests.support.apps import PASSWORD, app_config, create_accounts, create_tokens
+from tests.support.databases import DatabaseFactory
+from tests.support.world import COLLECTOR, PACKHOUSE, World
 from web import create_app
 from web.services import services
 

@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.common.clock import FakeClock
-from tests.conftest import DatabaseFactory
-from tests.ledger.supplychain.test_authority import RECALL, Chain, chain
-from tests.web.conftest import app_config, create_accounts, create_tokens
-from tests.world import (
+from tests.support.apps import app_config, create_accounts, create_tokens
+from tests.support.chains import RECALL, Chain, chain
+from tests.support.databases import DatabaseFactory
+from tests.support.world import (
     COLLECTOR,
     COLLECTOR_USER,
     FARMER_A,

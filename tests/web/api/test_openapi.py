@@ -8,9 +8,9 @@ from typing import Any
 from flask import Flask
 
 from ledger.supplychain.vocabulary import EVENT_TYPES
-from schemas.events import DATA_SCHEMAS
-from tests.web.conftest import create_accounts
-from tests.world import FARM_A, FRESH_LONGAN, World
+from schemas.event_data import DATA_SCHEMAS
+from tests.support.apps import create_accounts
+from tests.support.world import FARM_A, FRESH_LONGAN, World
 from web.services import services
 
 

@@ -145,6 +145,22 @@ def lot(product: str, code: str) -> str:
     return f"lot:{product}/{code}"
 
 
+def spray_data(plot: str = PLOT_A, days: int = 7) -> dict[str, Any]:
+    """The data of a pesticide spraying on ``plot`` with a pre-harvest interval of ``days``."""
+    return {
+        "plot": plot,
+        "product": "Regent 800WG",
+        "registration_no": "VN-1234",
+        "active_ingredients": ["Fipronil"],
+        "dose": "0.5",
+        "dose_unit": "g/bình 16 l",
+        "area_ha": "0.8",
+        "phi_days": days,
+        "operator": "op-0042",
+        "data_source": "measured",
+    }
+
+
 @dataclass
 class World:
     """The supply chain above on one ledger, and a recorder that uses it."""

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import DatabaseFactory
-from tests.web.conftest import app_config, create_tokens, seed_demo
+from tests.support.apps import app_config, create_tokens, seed_demo
+from tests.support.databases import DatabaseFactory
 from web import create_app
 from web.services import services
 
