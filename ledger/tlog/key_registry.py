@@ -285,6 +285,11 @@ def label_key_name(origin: str, organisation: str) -> str:
     return f"{origin}/label/{organisation}"
 
 
+def label_key_path(directory: Path, organisation: str, verifier: Verifier) -> Path:
+    """The private key file of an organisation's label key: ``<GLN>-<key ID>.pem``."""
+    return directory / f"{organisation}-{verifier.key_id:08x}.pem"
+
+
 def gtin_in_scope(gtin: str, company_prefixes: Sequence[str]) -> bool:
     """Whether a GTIN-14 lies under one of the company prefixes (after its indicator digit)."""
     return any(gtin[1:].startswith(prefix) for prefix in company_prefixes)
