@@ -37,7 +37,6 @@ from ledger.tlog.key_registry import (
     label_key_path,
     load_keys,
     register_key,
-    revoke_retired_key,
 )
 from ledger.tlog.log import Log, LogTransaction
 from ledger.tlog.note import Signer, Verifier
@@ -55,7 +54,8 @@ LABEL_KEY_ENDED = "ledger.label_key_ended"
 class _Ending:
     """The end of a key: where it stops being valid, and whether it is revoked (compromised).
 
-    A key already retired can only be revoked, from a position inside the range it kept."""
+    A key already retired can only be revoked, from a position inside the range it kept
+    (see :func:`~ledger.tlog.key_registry.end_key`)."""
 
     key: KeyRecord
     valid_until: int
@@ -288,8 +288,17 @@ def _record(transaction: LogTransaction, change: _KeyChange, by: str) -> Appende
         payload=change.payload,
     )
     [appended] = transaction.append([event])
-    if change.ending is not None:
-        _end(connection, change.ending, change.reason, now, appended.index)
+    ending = change.ending
+    if ending is not None:
+        end_key(
+            connection,
+            key=ending.key,
+            valid_until=ending.valid_until,
+            revoked=ending.revoked,
+            reason=change.reason,
+            created_at=now,
+            entry_idx=appended.index,
+        )
     new = change.registration
     if new is not None:
         register_key(
@@ -305,29 +314,6 @@ def _record(transaction: LogTransaction, change: _KeyChange, by: str) -> Appende
     detail = {"entry": appended.index, **change.detail}
     record_admin_action(connection, now, by, change.action, change.target, detail)
     return appended
-
-
-def _end(connection: Connection, ending: _Ending, reason: str, now: str, entry: int) -> None:
-    """An active key ends here; a key already retired gets its later revocation."""
-    if ending.key.valid_until is not None:
-        revoke_retired_key(
-            connection,
-            row_id=ending.key.row_id,
-            revoked_from=ending.valid_until,
-            reason=reason,
-            created_at=now,
-            entry_idx=entry,
-        )
-    else:
-        end_key(
-            connection,
-            row_id=ending.key.row_id,
-            valid_until=ending.valid_until,
-            revoked=ending.revoked,
-            reason=reason,
-            created_at=now,
-            entry_idx=entry,
-        )
 
 
 def _label_key_to_end(connection: Connection, organisation: str, key_id: int | None) -> KeyRecord:
