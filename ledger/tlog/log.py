@@ -21,9 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.common.clock import Clock, SystemClock
-from ledger.common.db import (
-    write_transaction,
-)
+from ledger.common.db import write_transaction
 from ledger.common.errors import InvalidInputError, LedgerError, NotFoundError
 from ledger.common.messages import N_, Message
 from ledger.common.settings import LedgerSettings
