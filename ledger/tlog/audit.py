@@ -4,7 +4,14 @@ It recomputes every leaf hash from the stored bytes (never re-serialising), comp
 the stored tiles, rebuilds the tree to check the root of every stored checkpoint and of the tree
 head, verifies every checkpoint signature against the log key valid at its size, follows every
 subject's hash chain through the ``prev`` links, and checks index density, idempotency
-uniqueness, the subject indexes and every unerased private value against its commitment.
+uniqueness, the subject indexes and every unerased private value against its commitment. The
+layers above the log pass their own checks of the tables they keep beside it
+(:class:`~ledger.tlog.audit_checks.AuditCheck`), which run in the same pass.
+
+The parts: :mod:`~ledger.tlog.audit_keys` (the key registry against the key events),
+:mod:`~ledger.tlog.audit_tree` (the rebuilt tree against the tiles),
+:mod:`~ledger.tlog.audit_checkpoints` (signed, known and remembered checkpoints) and
+:mod:`~ledger.tlog.audit_streams` (how the database is read); this module runs the pass.
 
 Memory is O(subjects + tree height): entries, checkpoints and private values are streamed.
 The first problem found raises :class:`~ledger.tlog.errors.AuditError` naming where it is.
