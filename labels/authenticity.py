@@ -17,7 +17,7 @@ from labels.errors import LabelIssuerError, LabelNotIssuedError, MalformedLabelE
 from labels.signature import verify_label_signature
 from ledger.common.messages import N_, Message
 from ledger.supplychain.label_issues import IssuedLabel, holder_at, issued_label
-from ledger.tlog.keys import ROLE_LABEL, KeyRecord, TrustedKey
+from ledger.tlog.key_registry import ROLE_LABEL, KeyRecord, TrustedKey
 from ledger.tlog.log import Log
 
 

@@ -31,7 +31,7 @@ from ledger.supplychain.label_issues import IssuedLabel, holder_at, issued_label
 from ledger.supplychain.masterdata import MasterData
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import parse_checkpoint
-from ledger.tlog.keys import ROLE_LABEL
+from ledger.tlog.key_registry import ROLE_LABEL
 from ledger.tlog.log import Log
 from ledger.tlog.memo import LedgerMemo
 from ledger.tlog.note import open_note

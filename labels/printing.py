@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from labels.digital_link import label_url
-from labels.keys import label_signer
+from labels.label_keys import label_signer
 from labels.layouts import LAYOUTS, Layout
 from labels.sheet import LABELS_PER_PDF, LabelText, PrintedLabel, label_text, write_sheets
 from labels.signature import LabelId, sign_label
@@ -32,7 +32,7 @@ from ledger.supplychain.masterdata import MasterData
 from ledger.supplychain.recording import VIETNAM, lot_parts
 from ledger.supplychain.trace import trace_back
 from ledger.tlog.canonical import parse_time
-from ledger.tlog.keys import ROLE_LABEL
+from ledger.tlog.key_registry import ROLE_LABEL
 from ledger.tlog.log import Log
 
 #: Called with (labels done, labels in all).

@@ -35,7 +35,7 @@ from labels.errors import (
 )
 from ledger.common.messages import N_, Message
 from ledger.tlog.errors import InvalidSignatureError
-from ledger.tlog.keys import ROLE_LABEL, TrustedKey, gtin_in_scope, label_key_name
+from ledger.tlog.key_registry import ROLE_LABEL, TrustedKey, gtin_in_scope, label_key_name
 from ledger.tlog.note import Signer
 
 LABEL_CONTEXT = "hyt-label/v1\n"

@@ -54,6 +54,7 @@ from biip.checksums import gs1_standard_check_digit  # noqa: E402
 from demo.season import Season, build_season  # noqa: E402
 from ledger.common.db import create_engine  # noqa: E402
 from ledger.common.settings import LedgerSettings  # noqa: E402
+from ledger.supplychain.audit_checks import supply_chain_checks  # noqa: E402
 from ledger.supplychain.recording import Recorder  # noqa: E402
 from ledger.supplychain.trace import trace_back, trace_forward  # noqa: E402
 from ledger.tlog import merkle  # noqa: E402
@@ -307,7 +308,7 @@ def raw_insert(source: Log, url: str) -> float:
 
 def verify_rate(log: Log) -> float:
     start = time.perf_counter()
-    report = audit(log)
+    report = audit(log, checks=supply_chain_checks())
     return report.entries / (time.perf_counter() - start)
 
 
@@ -547,7 +548,7 @@ def _audit_only(raw_settings: str) -> None:
     raw = json.loads(raw_settings)
     raw["key_file"] = Path(raw["key_file"])
     log = open_log(LedgerSettings(**raw))
-    audit(log)
+    audit(log, checks=supply_chain_checks())
     print(json.dumps({"peak_rss_mb": peak_rss_mb()}))
 
 

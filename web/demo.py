@@ -3,7 +3,7 @@
 Used by ``flask demo seed`` and by ``scripts/bench.py api``. Master data and accounts go through
 :class:`~ledger.supplychain.masterdata.MasterData` and
 :class:`~ledger.supplychain.accounts.Accounts`, the packhouse's label key through
-:func:`labels.keys.create_label_key`; every event request is loaded by
+:func:`labels.label_keys.create_label_key`; every event request is loaded by
 :func:`schemas.events.load_command` and recorded by the
 :class:`~ledger.supplychain.recording.Recorder`, in batches of up to 1,000 across callers. Steps the
 season marks as refused must be refused, or seeding fails: the demo shows the rules working.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from demo.season import DEMO_PASSWORD, Season
-from labels.keys import create_label_key
+from labels.label_keys import create_label_key
 from ledger.common.errors import LedgerError
 from ledger.common.messages import Message
 from ledger.supplychain.accounts import Accounts, Principal

@@ -10,7 +10,6 @@ log only ever names organisations.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,8 +27,8 @@ from ledger.common.messages import N_, Message
 from ledger.supplychain.errors import AuthenticationError, ForbiddenError
 from ledger.supplychain.tables import ACCOUNT, API_TOKEN, ORGANISATION
 from ledger.supplychain.vocabulary import ACCOUNT_ROLES, AUTHORITY_ROLES, ORGANISATION_ACCOUNT_ROLES
+from ledger.tlog.admin_actions import record_admin_action
 from ledger.tlog.canonical import parse_time, utc_timestamp
-from ledger.tlog.tables import ADMIN_AUDIT
 
 TOKEN_PREFIX = "hyt_"  # noqa: S105 - a label, not a secret
 MAX_TOKEN_DAYS = 366
@@ -94,21 +93,6 @@ class IssuedToken:
 
 def token_digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode("utf-8")).digest()
-
-
-def record_admin_action(
-    connection: Connection, at: str, actor: str, action: str, target: str, detail: Any
-) -> None:
-    """Append to the admin audit trail inside the caller's transaction."""
-    connection.execute(
-        sa.insert(ADMIN_AUDIT).values(
-            at=at,
-            actor=actor,
-            action=action,
-            target=target,
-            detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
-        )
-    )
 
 
 def _principal(row: Any) -> Principal:

@@ -28,11 +28,12 @@ from ledger.common.clock import Clock, SystemClock
 from ledger.common.db import write_transaction
 from ledger.common.errors import ConflictError, InvalidInputError, NotFoundError
 from ledger.common.messages import N_, Message
-from ledger.supplychain.accounts import Principal, record_admin_action
+from ledger.supplychain.accounts import Principal
 from ledger.supplychain.errors import ForbiddenError
 from ledger.supplychain.places import DIVISIONS_2025, check
 from ledger.supplychain.tables import CERTIFICATE, LOCATION, MASTER_VERSION, ORGANISATION, PRODUCT
 from ledger.supplychain.vocabulary import PRODUCT_KINDS
+from ledger.tlog.admin_actions import record_admin_action
 from ledger.tlog.canonical import utc_timestamp
 
 ORGANISATION_FIELDS = (

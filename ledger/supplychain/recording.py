@@ -65,7 +65,7 @@ from ledger.supplychain.vocabulary import (
 from ledger.tlog.canonical import envelope_of, fingerprint, parse_time, utc_timestamp
 from ledger.tlog.envelope import NewEvent, SubjectRef
 from ledger.tlog.errors import BatchError, IdempotencyConflictError
-from ledger.tlog.keys import ROLE_LABEL, active_label_key, gtin_in_scope, load_keys
+from ledger.tlog.key_registry import ROLE_LABEL, active_label_key, gtin_in_scope, load_keys
 from ledger.tlog.log import Log
 from ledger.tlog.private import value_bytes
 from ledger.tlog.tables import ENTRY, PRIVATE_VALUE

@@ -18,10 +18,10 @@ from ledger.common.clock import Clock, SystemClock
 from ledger.common.db import create_engine, migrate, schema_exists, write_transaction
 from ledger.common.messages import N_, Message
 from ledger.common.settings import LedgerSettings
-from ledger.tlog import merkle
+from ledger.tlog import key_events, merkle
 from ledger.tlog.canonical import utc_timestamp
 from ledger.tlog.errors import KeyFileError, NotInitialisedError, OriginMismatchError
-from ledger.tlog.keys import (
+from ledger.tlog.key_registry import (
     ROLE_LOG,
     load_key_file,
     load_keys,
@@ -208,8 +208,8 @@ def rotate_log_key(
     new_key = Ed25519PrivateKey.generate()
     write_key_file(pending, new_key, settings.key_passphrase)
     try:
-        appended = log.rotate_log_key(
-            Signer.from_private_key(settings.origin, new_key), reason, revoke_from
+        appended = key_events.rotate_log_key(
+            log, Signer.from_private_key(settings.origin, new_key), reason, revoke_from
         )
     except BaseException:
         pending.unlink()

@@ -15,54 +15,58 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.common.clock import Clock, SystemClock
-from ledger.common.db import (
-    insert_rows,
-    insert_values,
-    select_where_in,
-    update_rows,
-    write_transaction,
-)
-from ledger.common.errors import ConflictError, InvalidInputError, LedgerError, NotFoundError
+from ledger.common.db import write_transaction
+from ledger.common.errors import InvalidInputError, LedgerError, NotFoundError
 from ledger.common.messages import N_, Message
 from ledger.common.settings import LedgerSettings
-from ledger.supplychain.accounts import record_admin_action
 from ledger.tlog import merkle
-from ledger.tlog.canonical import entry_bytes, envelope_of, parse_time, utc_timestamp
+from ledger.tlog.admin_actions import record_admin_action
+from ledger.tlog.appending import (
+    SubjectState,
+    refuse_repeated_subjects,
+    resolve_repeats,
+    subject_states,
+    write_rows,
+    write_tiles,
+)
+from ledger.tlog.canonical import entry_bytes, parse_time, utc_timestamp
 from ledger.tlog.checkpoint import Checkpoint as CheckpointBody
-from ledger.tlog.envelope import LEDGER_ACTOR, NewEvent, SubjectRef, stored_envelope
+from ledger.tlog.envelope import NewEvent, stored_envelope
 from ledger.tlog.errors import (
     BatchError,
-    IdempotencyConflictError,
-    KeyFileError,
     NotInitialisedError,
     OriginMismatchError,
     PrevMismatchError,
     RewindError,
     SignerUnavailableError,
 )
-from ledger.tlog.keys import (
+from ledger.tlog.key_registry import (
     ROLE_LABEL,
     ROLE_LOG,
     KeyRecord,
     SignedHead,
     SignerState,
     active_label_key,
-    end_key,
-    key_subject,
-    label_key_name,
     load_keys,
-    register_key,
-    revoke_retired_key,
     trust_list_text,
 )
-from ledger.tlog.note import Signer, Verifier, sign_note
+from ledger.tlog.note import Signer, sign_note
 from ledger.tlog.private import commitment_of_bytes, new_salt, value_bytes
+from ledger.tlog.results import (
+    Appended,
+    ChainLink,
+    ConsistencyProof,
+    InclusionProof,
+    SignedCheckpoint,
+    StoredEntry,
+    SubjectChain,
+)
 from ledger.tlog.tables import (
     CHECKPOINT,
     ENTRY,
@@ -70,7 +74,6 @@ from ledger.tlog.tables import (
     PRIVATE_VALUE,
     SUBJECT_HEAD,
     SUBJECT_LINK,
-    TILE,
     TREE_HEAD,
 )
 from ledger.tlog.tiles import FullTileCache, RightEdge, TileReader, fetch_tiles
@@ -80,13 +83,6 @@ HEAD = SUBJECT_HEAD
 PRIVATE = PRIVATE_VALUE
 META = LEDGER_META
 
-#: Type of the ledger's own event that records a log key rotation.
-KEY_ROTATED = "ledger.log_key_rotated"
-#: Types of the ledger's own events that register a label key (new or replacing the
-#: organisation's current one) and end one (retired or revoked).
-LABEL_KEY_REGISTERED = "ledger.label_key_registered"
-LABEL_KEY_ENDED = "ledger.label_key_ended"
-
 #: Key in ``Connection.info`` where a transaction collects the checkpoints it signed.
 _SIGNED = "hyt_signed_checkpoints"
 
@@ -94,97 +90,11 @@ _SIGNED = "hyt_signed_checkpoints"
 MAX_CHAIN_PAGE = 1000
 
 
-class Appended(NamedTuple):
-    """Where an event went into the log.
-
-    A named tuple because one is made per event; its ``index`` field hides ``tuple.index``.
-    """
-
-    index: int  # type: ignore[assignment]
-    leaf_hash: bytes
-    recorded_at: str
-    #: True when an identical idempotent repeat returned an existing entry.
-    repeated: bool = False
-
-
-@dataclass(frozen=True)
-class StoredEntry:
-    index: int
-    leaf_hash: bytes
-    data: bytes
-
-    @property
-    def envelope(self) -> dict[str, Any]:
-        return envelope_of(self.data)
-
-    @property
-    def recorded_at(self) -> str:
-        recorded: str = self.envelope["recorded_at"]
-        return recorded
-
-
-@dataclass(frozen=True)
-class SignedCheckpoint:
-    size: int
-    root: bytes
-    note: bytes
-    signed_at: str
-
-
-@dataclass(frozen=True)
-class InclusionProof:
-    index: int
-    size: int
-    leaf_hash: bytes
-    hashes: list[bytes]
-    root: bytes
-
-
-@dataclass(frozen=True)
-class ConsistencyProof:
-    first: int
-    second: int
-    hashes: list[bytes]
-    first_root: bytes
-    second_root: bytes
-
-
-@dataclass(frozen=True)
-class ChainLink:
-    seq: int
-    entry: StoredEntry
-    role: str
-
-
-@dataclass(frozen=True)
-class SubjectChain:
-    subject: str
-    length: int
-    head_index: int
-    head_hash: bytes
-    links: list[ChainLink]
-    #: Pass as ``after`` to read the next page; None on the last page.
-    next_after: int | None
-
-
 @dataclass
 class _Head:
     size: int
     root: bytes
     recorded_at: str | None
-
-
-#: The columns of the rows an append writes as tuples, in this order.
-_ENTRY_COLUMNS = ("idx", "leaf_hash", "data", "actor", "idempotency_key", "request_digest")
-_LINK_COLUMNS = ("subject", "seq", "entry_idx", "role")
-
-
-@dataclass(slots=True)
-class _SubjectState:
-    seq: int
-    entry_idx: int
-    leaf_hash: bytes
-    stored: bool
 
 
 class Log:
@@ -258,18 +168,24 @@ class Log:
             return transaction.append(events)
 
     @contextmanager
-    def transaction(self) -> Iterator[LogTransaction]:
+    def transaction(self, *, sign_when_due: bool = True) -> Iterator[LogTransaction]:
         """Hold the append lock for a unit of work that reads state, decides and appends.
 
         The domain services decide from tables they keep beside the log (who holds a lot, how
         much is left), so their reads, their appends and their own writes must be one
         transaction under the same lock: otherwise two handovers of the same lot could both see
         it available. Everything commits together or nothing does.
+
+        ``sign_when_due``: sign a checkpoint at the end when the interval has passed. Key events
+        turn it off: a key change signs only the checkpoint its design names (a rotation's
+        handover, see :meth:`LogTransaction.sign_checkpoint`) and leaves the schedule to the
+        next append.
         """
         with self._write() as (connection, head):
             transaction = LogTransaction(self, connection, head)
             yield transaction
-            self._maybe_checkpoint(connection, head)
+            if sign_when_due:
+                self._maybe_checkpoint(connection, head)
 
     @contextmanager
     def _write(self) -> Iterator[tuple[Connection, _Head]]:
@@ -298,10 +214,10 @@ class Log:
         if repeats_resolved:
             fresh = list(range(len(events)))
         else:
-            fresh = self._resolve_repeats(connection, events, results, digests, repeats_of)
+            fresh = resolve_repeats(connection, events, results, digests, repeats_of)
 
         subjects = {subject.id for i in fresh for subject in events[i].subjects}
-        states = self._subject_states(connection, subjects)
+        states = subject_states(connection, subjects)
         edge_keys = RightEdge.keys_for(head.size, self.tile_height)
         edge = RightEdge(head.size, self.tile_height, fetch_tiles(connection, edge_keys))
 
@@ -315,7 +231,7 @@ class Log:
             heads = [states.get(subject.id) for subject in event.subjects]
             try:
                 if len(heads) > 1:
-                    _refuse_repeated_subjects(event.subjects)
+                    refuse_repeated_subjects(event.subjects)
                 prevs = [state.leaf_hash if state else None for state in heads]
                 for subject, state, prev in zip(event.subjects, heads, prevs, strict=True):
                     if subject.check_prev and subject.expect_prev != prev:
@@ -341,7 +257,7 @@ class Log:
             )
             for subject, state in zip(event.subjects, heads, strict=True):
                 if state is None:
-                    states[subject.id] = _SubjectState(0, index, leaf, False)
+                    states[subject.id] = SubjectState(0, index, leaf, False)
                     link_rows.append((subject.id, 0, index, subject.role))
                 else:
                     state.seq += 1
@@ -356,8 +272,8 @@ class Log:
 
         if entry_rows:
             edge.append(leaf_hashes)
-            self._write_rows(connection, entry_rows, link_rows, private_rows, states, subjects)
-            self._write_tiles(connection, edge)
+            write_rows(connection, entry_rows, link_rows, private_rows, states, subjects)
+            write_tiles(connection, edge)
             reader = TileReader(connection, self.tile_height, overlay=edge.tiles())
             head.size = edge.size
             head.root = merkle.root_hash(edge.size, reader)
@@ -368,163 +284,6 @@ class Log:
                 .values(size=head.size, root=head.root, recorded_at=recorded_at)
             )
         return [result for result in results if result is not None]
-
-    def _resolve_repeats(
-        self,
-        connection: Connection,
-        events: Sequence[NewEvent],
-        results: list[Appended | None],
-        digests: dict[int, bytes],
-        repeats_of: dict[int, int],
-    ) -> list[int]:
-        """Fill ``results`` for idempotent repeats; return the positions that need appending.
-
-        ``digests`` receives the request digest of every keyed event, computed once;
-        ``repeats_of`` maps a repeat of an earlier line of the same batch to that line.
-        """
-        keyed = {(e.actor, e.idempotency_key) for e in events if e.idempotency_key is not None}
-        existing: dict[tuple[str, str], Any] = {}
-        keys = sorted({key for _, key in keyed if key is not None})
-        for offset in range(0, len(keys), 500):
-            rows = connection.execute(
-                sa.select(
-                    ENTRY.c.idx,
-                    ENTRY.c.leaf_hash,
-                    ENTRY.c.data,
-                    ENTRY.c.actor,
-                    ENTRY.c.idempotency_key,
-                    ENTRY.c.request_digest,
-                ).where(ENTRY.c.idempotency_key.in_(keys[offset : offset + 500]))
-            )
-            for found in rows:
-                if (found.actor, found.idempotency_key) in keyed:
-                    existing[(found.actor, found.idempotency_key)] = found
-        fresh: list[int] = []
-        first_in_batch: dict[tuple[str, str], tuple[int, bytes]] = {}
-        for position, event in enumerate(events):
-            if event.idempotency_key is None:
-                fresh.append(position)
-                continue
-            key = (event.actor, event.idempotency_key)
-            digest = digests[position] = event.request_digest()
-            row = existing.get(key)
-            if row is not None:
-                try:
-                    self._check_repeat(connection, event, digest, row)
-                except LedgerError as error:
-                    raise BatchError(position + 1, error) from None
-                results[position] = Appended(
-                    row.idx,
-                    bytes(row.leaf_hash),
-                    envelope_of(bytes(row.data))["recorded_at"],
-                    repeated=True,
-                )
-            elif key in first_in_batch:
-                first, first_digest = first_in_batch[key]
-                if first_digest != digest or dict(events[first].private) != dict(event.private):
-                    raise BatchError(
-                        position + 1,
-                        ConflictError(
-                            N_(
-                                "Line {line} reuses the idempotency key of line {first} with "
-                                "different content."
-                            ),
-                            line=position + 1,
-                            first=first + 1,
-                        ),
-                    )
-                repeats_of[position] = first
-            else:
-                first_in_batch[key] = (position, digest)
-                fresh.append(position)
-        return fresh
-
-    def _check_repeat(
-        self, connection: Connection, event: NewEvent, digest: bytes, row: Any
-    ) -> None:
-        conflict = IdempotencyConflictError(
-            key=event.idempotency_key, actor=event.actor, index=row.idx
-        )
-        if row.request_digest is None or bytes(row.request_digest) != digest:
-            raise conflict
-        if not event.private:
-            return
-        stored = {
-            r.field: r.value
-            for r in connection.execute(
-                sa.select(PRIVATE.c.field, PRIVATE.c.value).where(PRIVATE.c.entry_idx == row.idx)
-            )
-        }
-        for name, value in event.private.items():
-            if stored.get(name) is None:
-                raise ConflictError(
-                    N_(
-                        "Entry {index} has the same idempotency key but its private value "
-                        "{field!r} was erased, so the repeat cannot be confirmed."
-                    ),
-                    index=row.idx,
-                    field=name,
-                )
-            if bytes(stored[name]) != value_bytes(name, value):
-                raise conflict
-
-    def _subject_states(
-        self, connection: Connection, subjects: set[str]
-    ) -> dict[str, _SubjectState]:
-        states: dict[str, _SubjectState] = {}
-        for row in select_where_in(connection, HEAD, "subject", sorted(subjects)):
-            states[row.subject] = _SubjectState(row.seq, row.entry_idx, bytes(row.leaf_hash), True)
-        return states
-
-    def _write_rows(
-        self,
-        connection: Connection,
-        entry_rows: list[tuple[Any, ...]],
-        link_rows: list[tuple[Any, ...]],
-        private_rows: list[dict[str, Any]],
-        states: dict[str, _SubjectState],
-        touched: set[str],
-    ) -> None:
-        insert_values(connection, ENTRY, _ENTRY_COLUMNS, entry_rows)
-        insert_values(connection, LINK, _LINK_COLUMNS, link_rows)
-        insert_rows(connection, PRIVATE, private_rows)
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for subject in touched:
-            state = states[subject]
-            row = {
-                "subject": subject,
-                "seq": state.seq,
-                "entry_idx": state.entry_idx,
-                "leaf_hash": state.leaf_hash,
-            }
-            (updates if state.stored else inserts).append(row)
-        insert_rows(connection, HEAD, inserts)
-        update_rows(connection, HEAD, "subject", updates)
-
-    def _write_tiles(self, connection: Connection, edge: RightEdge) -> None:
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for (level, index), data, existed in edge.written():
-            row = {"b_level": level, "b_idx": index, "b_hashes": data}
-            (updates if existed else inserts).append(row)
-        if inserts:
-            connection.execute(
-                sa.insert(TILE).values(
-                    level=sa.bindparam("b_level"),
-                    idx=sa.bindparam("b_idx"),
-                    hashes=sa.bindparam("b_hashes"),
-                ),
-                inserts,
-            )
-        if updates:
-            connection.execute(
-                sa.update(TILE)
-                .where(TILE.c.level == sa.bindparam("b_level"))
-                .where(TILE.c.idx == sa.bindparam("b_idx"))
-                .values(hashes=sa.bindparam("b_hashes")),
-                updates,
-            )
 
     # --- checkpoints ---------------------------------------------------------------------------
 
@@ -658,276 +417,9 @@ class Log:
             raise NotInitialisedError()
         return active[0]
 
-    def rotate_log_key(
-        self,
-        new_signer: Signer,
-        reason: str,
-        revoke_from: int | None = None,
-        *,
-        by: str = "cli",
-    ) -> Appended:
-        """Replace the log key, as a ledger event, from the next position on.
-
-        The rotation entry at index ``i`` makes the new key valid for checkpoints of size
-        ``i + 1`` and later. The checkpoint of size ``i + 1`` is signed in the same transaction by
-        the new key and, as a handover, by the old one, so whoever pinned the old key can follow
-        the log to the new key; the old key's validity ends there. With ``revoke_from`` the old
-        key is declared compromised from that position on: it does not co-sign, and checkpoints it
-        signed from then on are no longer attested by it.
-        """
-        if self.signer is None:
-            raise KeyFileError(
-                path=str(self.settings.key_file),
-                detail=Message(N_("the current log key must be loaded to rotate it")),
-            )
-        if new_signer.name != self.origin:
-            raise ValueError("the new log key must carry the log's origin as its name")
-        with self._write() as (connection, head):
-            active = [k for k in load_keys(connection, ROLE_LOG) if k.valid_until is None]
-            if len(active) != 1 or active[0].verifier != self.signer.verifier():
-                raise KeyFileError(
-                    path=str(self.settings.key_file),
-                    detail=Message(N_("the loaded key is not the ledger's active log key")),
-                )
-            old = active[0]
-            _check_revoke_from(revoke_from, old, head.size)
-            new = new_signer.verifier()
-            payload: dict[str, Any] = {
-                "old_key": old.verifier.vkey,
-                "new_key": new.vkey,
-                "new_key_valid_from": head.size + 1,
-                "reason": reason,
-            }
-            if revoke_from is not None:
-                payload["old_key_revoked_from"] = revoke_from
-            now = self.now()
-            event = _key_event(
-                KEY_ROTATED,
-                now,
-                [
-                    SubjectRef(key_subject(old.verifier), "input"),
-                    SubjectRef(key_subject(new), "output"),
-                ],
-                payload,
-            )
-            [appended] = self._append_locked(connection, head, [event])
-            end_key(
-                connection,
-                row_id=old.row_id,
-                valid_until=head.size + 1 if revoke_from is None else revoke_from,
-                revoked=revoke_from is not None,
-                reason=reason,
-                created_at=now,
-                entry_idx=appended.index,
-            )
-            register_key(
-                connection,
-                role=ROLE_LOG,
-                verifier=new,
-                valid_from=head.size,
-                created_at=now,
-                entry_idx=appended.index,
-            )
-            handover = [new_signer] if revoke_from is not None else [new_signer, self.signer]
-            self._sign(connection, head, handover)
-            record_admin_action(
-                connection,
-                now,
-                by,
-                "key.revoke" if revoke_from is not None else "key.rotate",
-                key_subject(old.verifier),
-                {
-                    "entry": appended.index,
-                    "new_key": new.vkey,
-                    "reason": reason,
-                    "revoke_from": revoke_from,
-                },
-            )
-        self.signer = new_signer
-        return appended
-
     def active_label_key(self, organisation: str) -> KeyRecord | None:
         """The organisation's label key that signs labels issued from now on, if it has one."""
         return active_label_key(self.keys(ROLE_LABEL), organisation)
-
-    def register_label_key(
-        self,
-        organisation: str,
-        verifier: Verifier,
-        company_prefixes: Sequence[str],
-        reason: str,
-        *,
-        by: str = "cli",
-    ) -> Appended:
-        """Register an organisation's label key, as a ledger event; it replaces the current one.
-
-        The entry at index ``i`` makes the key valid for labels issued by entries ``i + 1`` and
-        later; a replaced key stays valid for the labels issued before (it is retired, not
-        revoked). ``company_prefixes`` are the GS1 company prefixes whose GTINs it may sign.
-        """
-        name = label_key_name(self.origin, organisation)
-        if verifier.name != name:
-            raise InvalidInputError(
-                errors={
-                    "key": [
-                        Message(
-                            N_("A label key of {organisation} must be named {name}."),
-                            organisation=organisation,
-                            name=name,
-                        )
-                    ]
-                }
-            )
-        prefixes = tuple(dict.fromkeys(company_prefixes))
-        bad = [p for p in prefixes if not (p.isascii() and p.isdigit() and 4 <= len(p) <= 12)]
-        if not prefixes or bad:
-            raise InvalidInputError(
-                errors={
-                    "company_prefixes": [
-                        Message(
-                            N_(
-                                "Give one or more GS1 company prefixes of 4 to 12 digits, "
-                                "not {bad}."
-                            ),
-                            bad=", ".join(bad) or "none",
-                        )
-                    ]
-                }
-            )
-        with self._write() as (connection, head):
-            keys = load_keys(connection)
-            if any(k.verifier.public_key == verifier.public_key for k in keys):
-                raise ConflictError(N_("The key {vkey} is already registered."), vkey=verifier.vkey)
-            old = active_label_key(keys, organisation)
-            now = self.now()
-            payload: dict[str, Any] = {
-                "organisation": organisation,
-                "key": verifier.vkey,
-                "valid_from": head.size + 1,
-                "company_prefixes": list(prefixes),
-                "reason": reason,
-            }
-            subjects = [SubjectRef(key_subject(verifier), "output")]
-            if old is not None:
-                payload["replaces"] = old.verifier.vkey
-                subjects.insert(0, SubjectRef(key_subject(old.verifier), "input"))
-            event = _key_event(LABEL_KEY_REGISTERED, now, subjects, payload)
-            [appended] = self._append_locked(connection, head, [event])
-            if old is not None:
-                end_key(
-                    connection,
-                    row_id=old.row_id,
-                    valid_until=head.size,
-                    revoked=False,
-                    reason=reason,
-                    created_at=now,
-                    entry_idx=appended.index,
-                )
-            register_key(
-                connection,
-                role=ROLE_LABEL,
-                verifier=verifier,
-                valid_from=head.size,
-                created_at=now,
-                entry_idx=appended.index,
-                organisation=organisation,
-                company_prefixes=prefixes,
-            )
-            record_admin_action(
-                connection,
-                now,
-                by,
-                "label_key.register",
-                key_subject(verifier),
-                {"entry": appended.index, "organisation": organisation, "reason": reason},
-            )
-        return appended
-
-    def end_label_key(
-        self,
-        organisation: str,
-        reason: str,
-        revoke_from: int | None = None,
-        *,
-        key_id: int | None = None,
-        by: str = "cli",
-    ) -> Appended:
-        """End one of the organisation's label keys, as a ledger event.
-
-        Without ``revoke_from`` the active key is retired: labels issued before this entry stay
-        valid. With it a key is revoked from that ledger position on (its ``valid_from`` revokes
-        every label it signed): use it when the private key may have leaked. ``key_id`` picks a
-        key other than the active one: a key already replaced by a newer one can still be
-        revoked, from a position inside the range its retirement left it.
-        """
-        with self._write() as (connection, head):
-            keys = [k for k in load_keys(connection, ROLE_LABEL) if k.organisation == organisation]
-            if key_id is None:
-                key = active_label_key(keys, organisation)
-            else:
-                key = next((k for k in keys if k.verifier.key_id == key_id), None)
-            if key is None:
-                raise NotFoundError(
-                    N_("Organisation {organisation} has no active label key.")
-                    if key_id is None
-                    else N_("Organisation {organisation} has no label key {key_id}."),
-                    organisation=organisation,
-                    key_id=f"{key_id or 0:08x}",
-                )
-            retired = key.valid_until is not None
-            if key.revoked or (retired and revoke_from is None):
-                raise ConflictError(
-                    N_("The label key {vkey} is already {status}."),
-                    vkey=key.verifier.vkey,
-                    status=Message(N_("revoked") if key.revoked else N_("retired")),
-                )
-            _check_revoke_from(
-                revoke_from, key, head.size if key.valid_until is None else key.valid_until
-            )
-            now = self.now()
-            valid_until = head.size + 1 if revoke_from is None else revoke_from
-            payload: dict[str, Any] = {
-                "organisation": organisation,
-                "key": key.verifier.vkey,
-                "valid_until": valid_until,
-                "revoked": revoke_from is not None,
-                "reason": reason,
-            }
-            if retired:
-                payload["retired_until"] = key.valid_until
-            event = _key_event(
-                LABEL_KEY_ENDED, now, [SubjectRef(key_subject(key.verifier), "input")], payload
-            )
-            [appended] = self._append_locked(connection, head, [event])
-            if retired:
-                assert revoke_from is not None
-                revoke_retired_key(
-                    connection,
-                    row_id=key.row_id,
-                    revoked_from=revoke_from,
-                    reason=reason,
-                    created_at=now,
-                    entry_idx=appended.index,
-                )
-            else:
-                end_key(
-                    connection,
-                    row_id=key.row_id,
-                    valid_until=valid_until,
-                    revoked=revoke_from is not None,
-                    reason=reason,
-                    created_at=now,
-                    entry_idx=appended.index,
-                )
-            record_admin_action(
-                connection,
-                now,
-                by,
-                "label_key.revoke" if revoke_from is not None else "label_key.retire",
-                key_subject(key.verifier),
-                {"entry": appended.index, "organisation": organisation, "reason": reason},
-            )
-        return appended
 
     def trust_note(self) -> bytes:
         """The trust list as a signed note by the current log key."""
@@ -1174,44 +666,15 @@ class LogTransaction:
         self.appended += sum(1 for result in results if not result.repeated)
         return results
 
+    def sign_checkpoint(self, signers: Sequence[Signer]) -> SignedCheckpoint:
+        """Sign a checkpoint of the tree as this transaction leaves it, by ``signers``.
 
-def _refuse_repeated_subjects(subjects: Sequence[SubjectRef]) -> None:
-    """A subject listed twice would need two links to one entry, which no chain can verify."""
-    seen: set[str] = set()
-    for subject in subjects:
-        if subject.id in seen:
-            raise InvalidInputError(
-                errors={"subjects": [Message(N_("Subject {id} is listed twice."), id=subject.id)]}
-            )
-        seen.add(subject.id)
+        A log key rotation signs its handover checkpoint this way: by the new key and the old
+        one together, committed with the rotation entry or not at all.
+        """
+        return self.log._sign(self.connection, self._head, signers)
 
 
 def _as_repeat(result: Appended | None) -> Appended:
     assert result is not None
     return Appended(result.index, result.leaf_hash, result.recorded_at, repeated=True)
-
-
-def _key_event(
-    event_type: str, now: str, subjects: Sequence[SubjectRef], payload: dict[str, Any]
-) -> NewEvent:
-    """The ledger's own entry about its keys."""
-    return NewEvent(
-        type=event_type,
-        biz_step="key_management",
-        event_time=now,
-        actor=LEDGER_ACTOR,
-        subjects=tuple(subjects),
-        payload=payload,
-    )
-
-
-def _check_revoke_from(revoke_from: int | None, key: KeyRecord, size: int) -> None:
-    """A key is revoked from a position inside its range: after its start, not in the future."""
-    if revoke_from is not None and not key.valid_from <= revoke_from <= size:
-        raise InvalidInputError(
-            errors={
-                "revoke_from": [
-                    Message(N_("Must be between {low} and {high}."), low=key.valid_from, high=size)
-                ]
-            }
-        )

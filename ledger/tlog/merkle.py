@@ -315,36 +315,3 @@ class MemoryTree:
 
     def consistency_proof(self, first: int, second: int | None = None) -> list[bytes]:
         return consistency_proof(first, self.size if second is None else second, self.read)
-
-
-class CompactRange:
-    """The right edge of a growing tree: O(log n) memory, used to stream a whole log.
-
-    ``on_subtree(level, index, hash)`` is told of every complete subtree as it is formed, which
-    lets an auditor compare them with stored tiles without keeping the tree.
-    """
-
-    __slots__ = ("_on_subtree", "_stack", "size")
-
-    def __init__(self, on_subtree: Callable[[int, int, bytes], None] | None = None) -> None:
-        self._stack: list[bytes] = []
-        self._on_subtree = on_subtree
-        self.size = 0
-
-    def append_leaf_hash(self, value: bytes) -> None:
-        stack = self._stack
-        n = self.size
-        level = 0
-        while n & 1:
-            value = hashlib.sha256(NODE_PREFIX + stack.pop() + value).digest()
-            n >>= 1
-            level += 1
-            if self._on_subtree is not None:
-                self._on_subtree(level, self.size >> level, value)
-        stack.append(value)
-        self.size += 1
-
-    def root(self) -> bytes:
-        if not self._stack:
-            return EMPTY_ROOT
-        return fold(self._stack)

@@ -13,16 +13,18 @@ import sqlalchemy as sa
 from labels import errors
 from labels.authenticity import check_issued_label, trusted_keys
 from labels.digital_link import check_label_fits, label_url
-from labels.keys import create_label_key, end_label_key, label_signer
+from labels.label_keys import create_label_key, label_signer
 from labels.signature import LabelId, sign_label
+from ledger.supplychain.audit_checks import LabelIssueAudit, supply_chain_checks
 from ledger.supplychain.errors import ForbiddenError, LotBlockedError, RuleViolationError
 from ledger.supplychain.label_issues import holder_at, issued_label, lot_label_issues
 from ledger.supplychain.recording import Recorder, label_limit
 from ledger.supplychain.tables import LABEL_ISSUE
-from ledger.tlog.audit import _LabelIssues, audit
+from ledger.tlog.audit import audit
 from ledger.tlog.canonical import envelope_of
 from ledger.tlog.errors import AuditError
-from ledger.tlog.keys import ROLE_LABEL
+from ledger.tlog.key_events import end_label_key
+from ledger.tlog.key_registry import ROLE_LABEL
 from tests.support.tampering import VERIFY_BUNDLE, drop_triggers, verify_exported_bundle
 from tests.support.world import (
     AUDITOR,
@@ -190,7 +192,7 @@ def test_a_label_of_a_key_replaced_later_stays_valid_and_a_revocation_ends_it(
 
 
 def test_the_audit_reads_every_label_issue_beside_its_entry(world: World) -> None:
-    report = audit(world.log)
+    report = audit(world.log, checks=supply_chain_checks())
     assert report.entries == world.log.size()
 
 
@@ -214,7 +216,7 @@ def test_the_audit_notices_a_label_issue_changed_beside_the_log(
         )
     try:
         with pytest.raises(AuditError, match="label issue beside the log disagrees"):
-            audit(world.log)
+            audit(world.log, checks=supply_chain_checks())
     finally:
         with world.log.engine.begin() as connection:
             connection.execute(
@@ -222,7 +224,7 @@ def test_the_audit_notices_a_label_issue_changed_beside_the_log(
                 .where(LABEL_ISSUE.c.entry_idx == row.entry_idx)
                 .values({column: getattr(row, column)})
             )
-    audit(world.log)
+    audit(world.log, checks=supply_chain_checks())
 
 
 def test_the_bundle_verifier_checks_every_label_issue(world: World, tmp_path: Path) -> None:
@@ -335,7 +337,7 @@ def test_the_audit_refuses_labels_issued_by_an_organisation_that_did_not_hold_th
     assert key is not None
     lot_id = f"lot:{PACKED_LONGAN}/Y"
     rows = iter([(500, PACKED_LONGAN, lot_id, PACKHOUSE, 900_001, 900_002, key.verifier.vkey)])
-    checker = _LabelIssues(rows, world.log.keys(ROLE_LABEL), {lot_id})
+    checker = LabelIssueAudit(rows, world.log.keys(ROLE_LABEL), {lot_id})
     checker.last_serial[PACKED_LONGAN] = 900_000
     made = {"id": lot_id, "role": "output", "prev": None}
     checker.observe(lot_id, made, {"type": "pack", "actor": f"org:{COLLECTOR}", "payload": {}})
@@ -377,7 +379,7 @@ def test_labels_issued_after_a_handover_are_genuine_everywhere(
     signer = label_signer(world.log, shop_key)
     url = label_url(BASE, label, sign_label(signer, world.log.origin, label))
     assert check_issued_label(world.log, url).key.organisation == RETAILER
-    audit(world.log)
+    audit(world.log, checks=supply_chain_checks())
     status, output = verify_exported_bundle(world.log, tmp_path / "bundle")
     assert status == 0, output
 

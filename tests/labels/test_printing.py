@@ -21,7 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 
 from labels import printing
 from labels.authenticity import check_issued_label
-from labels.keys import create_label_key
+from labels.label_keys import create_label_key
 from labels.layouts import LAYOUTS, MIN_MODULE_MM, QUIET_ZONE_MODULES, module_dots
 from labels.printing import print_lot_labels
 from labels.sheet import BOLD, REGULAR, SCAN_PROMPT, register_fonts

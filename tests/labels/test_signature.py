@@ -22,7 +22,7 @@ from labels.signature import (
     sign_label,
     signed_message,
 )
-from ledger.tlog.keys import parse_trust_list
+from ledger.tlog.key_registry import parse_trust_list
 from ledger.tlog.note import Verifier, open_note
 from tests.labels.vectors import generate
 

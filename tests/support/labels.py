@@ -15,8 +15,9 @@ def issue_labels(app: Flask, base: str = "http://localhost") -> dict[str, list[s
     * ``good``: five labels of a lot in good standing;
     * ``recalled``: three labels of a lot recalled after they were issued.
     """
-    from labels.keys import create_label_key, end_label_key
+    from labels.label_keys import create_label_key
     from labels.printing import issued_labels
+    from ledger.tlog.key_events import end_label_key
     from tests.support.world import AUDITOR, PACKER, PACKHOUSE, World
 
     urls: dict[str, list[str]] = {}
@@ -61,15 +62,17 @@ def _signed_with_revoked_key(log: Log, lot_id: str, base: str) -> list[str]:
     from cryptography.hazmat.primitives import serialization
 
     from labels.digital_link import label_url
-    from labels.keys import key_path
     from labels.signature import LabelId, sign_label
     from ledger.supplychain.label_issues import lot_label_issues
+    from ledger.tlog.key_registry import label_key_path
     from ledger.tlog.note import Signer
 
     with log.engine.connect() as connection:
         [issue] = lot_label_issues(connection, lot_id)
     [record] = [k for k in log.keys("label") if k.verifier.vkey == issue.label_key]
-    path = key_path(log.settings.label_keys_directory, record.organisation or "", record.verifier)
+    path = label_key_path(
+        log.settings.label_keys_directory, record.organisation or "", record.verifier
+    )
     pem = path.with_name(path.name + ".revoked").read_bytes()
     private_key = serialization.load_pem_private_key(pem, None)
     signer = Signer.from_private_key(record.verifier.name, private_key)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from labels.keys import create_label_key
+from labels.label_keys import create_label_key
 from ledger.common.clock import FakeClock
 from ledger.common.messages import Message
 from ledger.supplychain.errors import InsufficientQuantityError

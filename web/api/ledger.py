@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from ledger.common.errors import InvalidInputError, NotFoundError
 from ledger.common.messages import N_, Message
-from ledger.tlog.log import StoredEntry
+from ledger.tlog.results import StoredEntry
 from ledger.tlog.tiles import parse_tile_path
 from schemas.ledger_queries import (
     ChainQuery,

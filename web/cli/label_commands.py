@@ -1,7 +1,8 @@
 """``flask labels …``: the organisations' label keys, and printing a lot's labels, from a shell.
 
-Each command calls one function of :mod:`labels.keys` or :mod:`labels.printing`; registration,
-rotation, retirement and revocation are ledger entries, and the trust list publishes the result.
+Each command calls one function of :mod:`labels.label_keys`, :mod:`ledger.tlog.key_events` or
+:mod:`labels.printing`; registration, rotation, retirement and revocation are ledger entries, and
+the trust list publishes the result.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
-from labels.keys import create_label_key, end_label_key
+from labels.label_keys import create_label_key
 from labels.layouts import LAYOUTS
 from labels.printing import count_labels, issued_labels, print_lot_labels
 from ledger.common.messages import N_, Message
 from ledger.supplychain.label_issues import labelled_lots
-from ledger.tlog.keys import ROLE_LABEL
+from ledger.tlog.key_events import end_label_key
+from ledger.tlog.key_registry import ROLE_LABEL
 from schemas.fields import check_gln, check_subject_id
 from web.cli.output import refusals_exit_1, say
 from web.i18n import translate

@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 
 from ledger.common.errors import LedgerError
 from ledger.common.messages import N_, Message
+from ledger.supplychain.audit_checks import supply_chain_checks
 from ledger.tlog.audit import audit
 from ledger.tlog.bootstrap import initialise, open_log, rotate_log_key
 from ledger.tlog.export import export_bundle
@@ -143,7 +144,12 @@ def verify_command(
 
     try:
         report = audit(
-            log, progress, [path.read_bytes() for path in known], pinned, trust_first_key
+            log,
+            progress,
+            [path.read_bytes() for path in known],
+            pinned,
+            trust_first_key,
+            checks=supply_chain_checks(),
         )
     except LedgerError as error:
         if bar is not None:

@@ -24,7 +24,7 @@ from labels.signature import (
     sign_label,
     signed_message,
 )
-from ledger.tlog.keys import ROLE_LABEL, ROLE_LOG, KeyRecord, trust_list_text
+from ledger.tlog.key_registry import ROLE_LABEL, ROLE_LOG, KeyRecord, trust_list_text
 from ledger.tlog.note import Signer, sign_note
 
 ORIGIN = "trace.hungyen.example/ledger"

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from ledger.common.errors import ConflictError, NotFoundError
+from ledger.supplychain.audit_checks import supply_chain_checks
 from ledger.supplychain.errors import (
     FoodSafetyIntervalError,
     ForbiddenError,
@@ -694,7 +695,7 @@ def test_concurrent_sellers_never_sell_more_than_the_lot_holds(world: World) -> 
     assert len({line.split()[1] for line in sold}) == 50
     row = lot_row(world, harvested)
     assert (row.quantity, row.status) == ("0", "depleted")
-    audit(world.log, trust_first_key=True)
+    audit(world.log, trust_first_key=True, checks=supply_chain_checks())
 
 
 # --- rules that hold across lots, recalls and corrections -------------------------------------

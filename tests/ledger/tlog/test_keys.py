@@ -17,7 +17,7 @@ from ledger.tlog.errors import (
     RewindError,
     UnverifiedNoteError,
 )
-from ledger.tlog.keys import key_subject, parse_trust_list
+from ledger.tlog.key_registry import key_subject, parse_trust_list
 from ledger.tlog.note import open_note, parse_note
 from ledger.tlog.tables import ADMIN_AUDIT
 from tests.support.factories import simple_event

@@ -179,19 +179,6 @@ def test_proof_plans_refuse_impossible_requests() -> None:
         merkle.verify_consistency(1, 2, b"short", merkle.EMPTY_ROOT, [merkle.EMPTY_ROOT])
 
 
-@given(st.lists(st.binary(max_size=40), min_size=1, max_size=200))
-def test_compact_range_reports_every_complete_subtree(leaves: list[bytes]) -> None:
-    tree = merkle.MemoryTree(leaves)
-    seen: list[tuple[int, int, bytes]] = []
-    compact = merkle.CompactRange(lambda level, index, value: seen.append((level, index, value)))
-    for size, data in enumerate(leaves, 1):
-        compact.append_leaf_hash(merkle.leaf_hash(data))
-        assert compact.root() == tree.root(size)
-    for level, index, value in seen:
-        assert tree.read([(level, index)]) == [value]
-    assert len(seen) == len(leaves) - bin(len(leaves)).count("1")
-
-
 @given(st.integers(0, 2**40), st.integers(1, 2**40))
 def test_range_decomposition_covers_the_range_exactly(start: int, length: int) -> None:
     # Ranges that appear in proofs start at a multiple of a power of two >= their length.

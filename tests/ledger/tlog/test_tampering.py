@@ -267,7 +267,7 @@ def test_a_pin_that_is_not_a_key_of_the_ledger(populated: Log) -> None:
 def test_without_a_pin_the_audit_refuses_unless_told_to_trust_the_first_key(
     populated: Log,
 ) -> None:
-    from ledger.tlog.keys import public_key_file
+    from ledger.tlog.key_registry import public_key_file
 
     public = public_key_file(populated.settings.key_file)
     kept = public.read_bytes()

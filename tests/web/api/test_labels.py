@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from labels.keys import create_label_key
+from labels.label_keys import create_label_key
 from ledger.common.clock import FakeClock
 from tests.support.apps import PASSWORD, app_config, create_accounts, create_tokens
 from tests.support.databases import DatabaseFactory

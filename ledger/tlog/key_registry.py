@@ -285,6 +285,11 @@ def label_key_name(origin: str, organisation: str) -> str:
     return f"{origin}/label/{organisation}"
 
 
+def label_key_path(directory: Path, organisation: str, verifier: Verifier) -> Path:
+    """The private key file of an organisation's label key: ``<GLN>-<key ID>.pem``."""
+    return directory / f"{organisation}-{verifier.key_id:08x}.pem"
+
+
 def gtin_in_scope(gtin: str, company_prefixes: Sequence[str]) -> bool:
     """Whether a GTIN-14 lies under one of the company prefixes (after its indicator digit)."""
     return any(gtin[1:].startswith(prefix) for prefix in company_prefixes)
@@ -335,41 +340,26 @@ def register_key(
 def end_key(
     connection: Connection,
     *,
-    row_id: int,
+    key: KeyRecord,
     valid_until: int,
     revoked: bool,
     reason: str,
     created_at: str,
-    entry_idx: int | None,
-) -> None:
-    connection.execute(
-        sa.insert(KEY_END).values(
-            key=row_id,
-            valid_until=valid_until,
-            revoked=revoked,
-            reason=reason,
-            entry_idx=entry_idx,
-            created_at=created_at,
-        )
-    )
-
-
-def revoke_retired_key(
-    connection: Connection,
-    *,
-    row_id: int,
-    revoked_from: int,
-    reason: str,
-    created_at: str,
     entry_idx: int,
 ) -> None:
+    """End ``key`` at ``valid_until``, as the key event at ``entry_idx`` says.
+
+    An active key gets its end: retired, or revoked when it may have leaked. A key already
+    retired can only be revoked later, from a position inside the range its retirement left it:
+    that is a revocation row beside its end, which stays as it was (the tables only gain rows).
+    """
+    if key.valid_until is not None:
+        table, values = KEY_REVOCATION, {"revoked_from": valid_until}
+    else:
+        table, values = KEY_END, {"valid_until": valid_until, "revoked": revoked}
     connection.execute(
-        sa.insert(KEY_REVOCATION).values(
-            key=row_id,
-            revoked_from=revoked_from,
-            reason=reason,
-            entry_idx=entry_idx,
-            created_at=created_at,
+        sa.insert(table).values(
+            key=key.row_id, reason=reason, entry_idx=entry_idx, created_at=created_at, **values
         )
     )
 

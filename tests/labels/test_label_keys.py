@@ -12,14 +12,20 @@ import sqlalchemy as sa
 from labels import errors
 from labels.authenticity import verify_label_url
 from labels.digital_link import label_url
-from labels.keys import active_label_signer, create_label_key, end_label_key, key_path
+from labels.label_keys import active_label_signer, create_label_key
 from labels.signature import LabelId, label_key_name, sign_label
 from ledger.common.errors import ConflictError, InvalidInputError, NotFoundError
+from ledger.supplychain.audit_checks import supply_chain_checks
 from ledger.tlog.audit import audit
 from ledger.tlog.canonical import envelope_of
 from ledger.tlog.errors import AuditError
-from ledger.tlog.keys import ROLE_LABEL, parse_trust_list
-from ledger.tlog.log import LABEL_KEY_ENDED, LABEL_KEY_REGISTERED
+from ledger.tlog.key_events import (
+    LABEL_KEY_ENDED,
+    LABEL_KEY_REGISTERED,
+    end_label_key,
+    register_label_key,
+)
+from ledger.tlog.key_registry import ROLE_LABEL, label_key_path, parse_trust_list
 from ledger.tlog.note import open_note
 from ledger.tlog.tables import KEY_END, KEY_REVOCATION, LOG_KEY
 from tests.support.factories import event
@@ -49,11 +55,11 @@ def test_a_label_key_is_a_ledger_event_and_in_the_trust_list(world: World) -> No
     assert [(k.verifier, k.company_prefixes, k.status) for k in listed] == [
         (verifier, (PREFIX,), "active")
     ]
-    assert key_path(log.settings.label_keys_directory, PACKHOUSE, verifier).exists()
+    assert label_key_path(log.settings.label_keys_directory, PACKHOUSE, verifier).exists()
     signer, record = active_label_signer(log, PACKHOUSE)
     assert signer.verifier() == verifier
     assert record.valid_from == appended.index + 1
-    audit(log)
+    audit(log, checks=supply_chain_checks())
 
 
 def test_a_signed_label_verifies_against_the_published_trust_list(world: World) -> None:
@@ -79,7 +85,7 @@ def test_rotation_retires_the_old_key_for_later_positions_only(world: World) -> 
     verify_label_url(url, log.origin, list(keys.values()), issued_at=old.valid_from)
     with pytest.raises(errors.LabelKeyNotValidError):
         verify_label_url(url, log.origin, list(keys.values()), issued_at=appended.index + 1)
-    audit(log)
+    audit(log, checks=supply_chain_checks())
 
 
 def test_revocation_invalidates_labels_from_its_position_and_sets_the_file_aside(
@@ -91,7 +97,9 @@ def test_revocation_invalidates_labels_from_its_position_and_sets_the_file_aside
     appended = end_label_key(log, COLLECTOR, "laptop stolen", revoke_from=record.valid_from)
     assert envelope_of(log.entry(appended.index).data)["type"] == LABEL_KEY_ENDED
     assert log.active_label_key(COLLECTOR) is None
-    assert not key_path(log.settings.label_keys_directory, COLLECTOR, record.verifier).exists()
+    assert not label_key_path(
+        log.settings.label_keys_directory, COLLECTOR, record.verifier
+    ).exists()
     label = LabelId("0" + PREFIX + "000022", "NL-2", "1")
     url = label_url("https://t.example", label, sign_label(signer, log.origin, label))
     with pytest.raises(errors.LabelKeyRevokedError):
@@ -100,7 +108,7 @@ def test_revocation_invalidates_labels_from_its_position_and_sets_the_file_aside
         verify_label_url(url, log.origin, trusted(world), issued_at=record.valid_from)
     with pytest.raises(NotFoundError):
         active_label_signer(log, COLLECTOR)
-    audit(log)
+    audit(log, checks=supply_chain_checks())
 
 
 def test_a_replaced_key_can_still_be_revoked_later(world: World) -> None:
@@ -116,10 +124,10 @@ def test_a_replaced_key_can_still_be_revoked_later(world: World) -> None:
     assert retired.status == "retired"
     assert retired.valid_until is not None
     with pytest.raises(ConflictError, match="retired"):
-        log.end_label_key(RETAILER, "no revocation position", key_id=old.verifier.key_id)
+        end_label_key(log, RETAILER, "no revocation position", key_id=old.verifier.key_id)
     with pytest.raises(InvalidInputError):
-        log.end_label_key(
-            RETAILER, "after its end", retired.valid_until + 1, key_id=old.verifier.key_id
+        end_label_key(
+            log, RETAILER, "after its end", retired.valid_until + 1, key_id=old.verifier.key_id
         )
     revoke_from = old.valid_from + 1
     appended = end_label_key(
@@ -128,7 +136,7 @@ def test_a_replaced_key_can_still_be_revoked_later(world: World) -> None:
     payload = envelope_of(log.entry(appended.index).data)["payload"]
     assert payload["retired_until"] == retired.valid_until
     assert payload["valid_until"] == revoke_from
-    assert not key_path(log.settings.label_keys_directory, RETAILER, old.verifier).exists()
+    assert not label_key_path(log.settings.label_keys_directory, RETAILER, old.verifier).exists()
     keys = {k.verifier: k for k in trusted(world)}
     listed = keys[old.verifier]
     assert (listed.status, listed.valid_until, listed.retired_until) == (
@@ -144,8 +152,8 @@ def test_a_replaced_key_can_still_be_revoked_later(world: World) -> None:
     with pytest.raises(errors.LabelKeyRevokedError):
         verify_label_url(url, log.origin, list(keys.values()))
     with pytest.raises(ConflictError, match="revoked"):
-        log.end_label_key(RETAILER, "twice", old.valid_from, key_id=old.verifier.key_id)
-    audit(log)
+        end_label_key(log, RETAILER, "twice", old.valid_from, key_id=old.verifier.key_id)
+    audit(log, checks=supply_chain_checks())
 
 
 @pytest.mark.parametrize(
@@ -172,10 +180,10 @@ def test_a_key_cannot_be_registered_twice(world: World) -> None:
     log = world.log
     _, record = active_label_signer(log, PACKHOUSE)
     with pytest.raises(ConflictError):
-        log.register_label_key(PACKHOUSE, record.verifier, [PREFIX], "copy")
+        register_label_key(log, PACKHOUSE, record.verifier, [PREFIX], "copy")
     # Another organisation's key name is refused: a key ID names one organisation only.
     with pytest.raises(InvalidInputError):
-        log.register_label_key(RETAILER, record.verifier, [PREFIX], "copy")
+        register_label_key(log, RETAILER, record.verifier, [PREFIX], "copy")
 
 
 def test_ending_without_a_key_is_a_clear_404(world: World) -> None:
@@ -201,7 +209,7 @@ def test_the_audit_notices_a_label_key_end_moved_forward(world: World, tmp_path:
             sa.update(KEY_END).where(KEY_END.c.key == retired.row_id).values(valid_until=10**9)
         )
     with pytest.raises(AuditError, match="disagrees with the key registry"):
-        audit(log)
+        audit(log, checks=supply_chain_checks())
     # The trust list now states the moved end, signed by the log key: the bundle verifier
     # compares it with the ledger's own entries and refuses it too.
     status, output = verify_exported_bundle(log, tmp_path / "bundle")
@@ -213,7 +221,7 @@ def test_the_audit_notices_a_label_key_end_moved_forward(world: World, tmp_path:
             .where(KEY_END.c.key == retired.row_id)
             .values(valid_until=retired.valid_until)
         )
-    audit(log)
+    audit(log, checks=supply_chain_checks())
 
 
 def test_the_audit_notices_a_later_revocation_moved(world: World) -> None:
@@ -228,14 +236,14 @@ def test_the_audit_notices_a_later_revocation_moved(world: World) -> None:
             .values(revoked_from=revoked.valid_from)
         )
     with pytest.raises(AuditError, match="disagrees with the key registry"):
-        audit(log)
+        audit(log, checks=supply_chain_checks())
     with log.engine.begin() as connection:
         connection.execute(
             sa.update(KEY_REVOCATION)
             .where(KEY_REVOCATION.c.key == revoked.row_id)
             .values(revoked_from=revoked.valid_until)
         )
-    audit(log)
+    audit(log, checks=supply_chain_checks())
 
 
 def test_the_audit_notices_a_label_key_the_ledger_never_registered(world: World) -> None:
@@ -250,4 +258,4 @@ def test_the_audit_notices_a_label_key_the_ledger_never_registered(world: World)
             .values(company_prefixes="8938888 893")
         )
     with pytest.raises(AuditError, match="registration disagrees"):
-        audit(log)
+        audit(log, checks=supply_chain_checks())

@@ -3,21 +3,19 @@
 The private keys are PKCS#8 files in the label key directory (``LEDGER_LABEL_KEY_DIR``, by
 default ``label-keys/`` beside the log key), encrypted with the log key's passphrase, one file
 per key: ``<GLN>-<key ID>.pem``. Registration, rotation and revocation are ledger events (see
-:meth:`ledger.tlog.log.Log.register_label_key`), and the trust list publishes every key with its
+:mod:`ledger.tlog.key_events`), and the trust list publishes every key with its
 organisation, validity range and company prefixes.
 
 Threat model, stated plainly: whoever controls the server and its passphrase can sign labels in
 any organisation's name. What they cannot do unseen is register a key, issue serials or back-date
 either: each is an entry in the append-only log, covered by signed checkpoints that auditors keep.
-A revoked key's file is renamed ``….revoked`` and never loaded again.
+A revoked key's file is renamed ``….revoked`` (see :func:`ledger.tlog.key_events.end_label_key`)
+and never loaded again.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -25,13 +23,17 @@ from ledger.common.errors import NotFoundError
 from ledger.common.messages import N_, Message
 from ledger.supplychain.masterdata import MasterData
 from ledger.tlog.errors import KeyFileError
-from ledger.tlog.keys import ROLE_LABEL, KeyRecord, label_key_name, load_key_file, write_key_file
-from ledger.tlog.log import Appended, Log
+from ledger.tlog.key_events import register_label_key
+from ledger.tlog.key_registry import (
+    KeyRecord,
+    label_key_name,
+    label_key_path,
+    load_key_file,
+    write_key_file,
+)
+from ledger.tlog.log import Log
 from ledger.tlog.note import Signer, Verifier
-
-
-def key_path(directory: Path, organisation: str, verifier: Verifier) -> Path:
-    return directory / f"{organisation}-{verifier.key_id:08x}.pem"
+from ledger.tlog.results import Appended
 
 
 def create_label_key(
@@ -58,38 +60,16 @@ def create_label_key(
         )
     private_key = Ed25519PrivateKey.generate()
     signer = Signer.from_private_key(label_key_name(log.origin, organisation), private_key)
-    path = key_path(settings.label_keys_directory, organisation, signer.verifier())
+    path = label_key_path(settings.label_keys_directory, organisation, signer.verifier())
     write_key_file(path, private_key, settings.key_passphrase)
     try:
-        appended = log.register_label_key(
-            organisation, signer.verifier(), company_prefixes, reason, by=by
+        appended = register_label_key(
+            log, organisation, signer.verifier(), company_prefixes, reason, by=by
         )
     except BaseException:
         path.unlink()
         raise
     return appended, signer.verifier()
-
-
-def end_label_key(
-    log: Log,
-    organisation: str,
-    reason: str,
-    revoke_from: int | None = None,
-    *,
-    key_id: int | None = None,
-    by: str = "cli",
-) -> Appended:
-    """Retire or revoke one of the organisation's label keys; a revoked key's file is set aside
-    (renamed ``….revoked``, not deleted: an investigation may need to know what it signed)."""
-    appended = log.end_label_key(organisation, reason, revoke_from, key_id=key_id, by=by)
-    if revoke_from is not None:
-        ended = next(
-            k for k in log.keys(ROLE_LABEL) if appended.index in (k.revoked_by, k.ended_by)
-        )
-        path = key_path(log.settings.label_keys_directory, organisation, ended.verifier)
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(path, path.with_name(path.name + ".revoked"))
-    return appended
 
 
 def label_signer(log: Log, record: KeyRecord) -> Signer:
@@ -99,7 +79,7 @@ def label_signer(log: Log, record: KeyRecord) -> Signer:
             path=record.verifier.vkey, detail=Message(N_("the key is revoked and signs nothing"))
         )
     settings = log.settings
-    path = key_path(settings.label_keys_directory, record.organisation, record.verifier)
+    path = label_key_path(settings.label_keys_directory, record.organisation, record.verifier)
     private_key = load_key_file(path, settings.key_passphrase, settings.allow_unencrypted_key)
     signer = Signer.from_private_key(record.verifier.name, private_key)
     if signer.verifier() != record.verifier:
