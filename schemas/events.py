@@ -25,8 +25,8 @@ from biip.sscc import Sscc as BiipSscc
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validates_schema
 
 from ledger.common.messages import N_, Message
+from ledger.supplychain.commands import Command
 from ledger.supplychain.custody import VIETNAM
-from ledger.supplychain.recording import Command
 from ledger.supplychain.vocabulary import (
     CERTIFICATE_MAX_YEARS,
     CERTIFICATE_SCHEMES,

@@ -14,8 +14,10 @@ from labels.digital_link import check_label_fits
 from labels.jobs import PrintJobs, background
 from labels.scans import SHARED_MEMORY, ScanLog, ScanSettings
 from ledger.supplychain.accounts import Accounts
+from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.masterdata import MasterData
-from ledger.supplychain.recording import VIETNAM, DomainSettings, Recorder
+from ledger.supplychain.recording.recorder import Recorder
+from ledger.supplychain.recording.settings import DomainSettings
 from web.log import get_log
 
 _lock = threading.Lock()

@@ -17,7 +17,8 @@ from labels.signature import LabelId, sign_label
 from labels.verify import check_issued_label, trusted_keys
 from ledger.supplychain.errors import ForbiddenError, LotBlockedError, RuleViolationError
 from ledger.supplychain.label_issues import holder_at, issued_label, lot_label_issues
-from ledger.supplychain.recording import Recorder, label_limit
+from ledger.supplychain.recording.labels import label_limit
+from ledger.supplychain.recording.recorder import Recorder
 from ledger.supplychain.tables import LABEL_ISSUE
 from ledger.tlog.audit import _LabelIssues, audit
 from ledger.tlog.canonical import envelope_of

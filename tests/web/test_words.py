@@ -22,7 +22,7 @@ from ledger.common.messages import Message
 from ledger.supplychain.errors import InsufficientQuantityError
 from ledger.supplychain.vocabulary import MEASUREMENT_UNITS, amount_problem
 from tests.conftest import DatabaseFactory
-from tests.ledger.supplychain.test_recording import spray_data
+from tests.ledger.supplychain.recording.helpers import spray_data
 from tests.web.conftest import PASSWORD, app_config, create_accounts, create_tokens
 from tests.world import (
     COLLECTOR,
