@@ -12,7 +12,7 @@ from ledger.supplychain.recording.context import RecordingContext
 from ledger.supplychain.recording.subjects import location_subject
 from ledger.tlog.canonical import parse_time, utc_timestamp
 
-#: Names of safety intervals and transformations, for messages.
+#: Names of safety intervals, for messages.
 INTERVAL_NAMES = {
     "pre_harvest_interval": N_("pre-harvest interval"),
     "withdrawal_period": N_("withdrawal period"),
@@ -22,6 +22,8 @@ INTERVAL_NAMES = {
 def _start_safety_interval(
     ctx: RecordingContext, subject: str, kind: str, what: str, days: int
 ) -> None:
+    """Start a pre-harvest interval or withdrawal period on a plot or flock; one recorded late
+    puts on hold what was harvested or slaughtered from it while it ran."""
     if days <= 0:
         return
     applied_utc = ctx.event_utc

@@ -12,6 +12,7 @@ from ledger.supplychain.recording.context import RecordingContext, rule_violatio
 from ledger.supplychain.recording.food_safety import refuse_within_interval
 from ledger.supplychain.recording.subjects import location_subject, lot_id_of
 
+#: Names of transformations, for messages.
 TRANSFORM_NAMES = {"drying": N_("drying"), "ripening": N_("ripening")}
 
 

@@ -9,9 +9,7 @@ from ledger.supplychain.errors import (
     LotBlockedError,
     RuleViolationError,
 )
-from tests.ledger.supplychain.recording.helpers import (
-    lot_row,
-)
+from tests.ledger.supplychain.recording.helpers import lot_row
 from tests.world import (
     AUDITOR,
     COLLECTOR,

@@ -15,9 +15,7 @@ from ledger.tlog.canonical import envelope_of
 from ledger.tlog.errors import BatchError, IdempotencyConflictError
 from schemas.events import private_fields
 from tests.factories import simple_event
-from tests.ledger.supplychain.recording.helpers import (
-    lot_row,
-)
+from tests.ledger.supplychain.recording.helpers import lot_row
 from tests.world import (
     FARM_A,
     FARMER_A,
