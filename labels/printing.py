@@ -26,10 +26,11 @@ from labels.signature import LabelId, sign_label
 from ledger.common.errors import InvalidInputError, NotFoundError
 from ledger.common.messages import N_, Message
 from ledger.supplychain import lots
+from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.errors import ForbiddenError, RuleViolationError
 from ledger.supplychain.label_issues import LabelIssue, lot_label_issues
 from ledger.supplychain.masterdata import MasterData
-from ledger.supplychain.recording import VIETNAM, lot_parts
+from ledger.supplychain.recording.subjects import lot_parts
 from ledger.supplychain.trace import trace_back
 from ledger.tlog.canonical import parse_time
 from ledger.tlog.key_registry import ROLE_LABEL

@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load
 
 from ledger.common.messages import N_, Message
-from ledger.supplychain.recording import Command
+from ledger.supplychain.commands import Command
 from ledger.supplychain.vocabulary import EVENT_TYPES
 from schemas.event_data import DATA_SCHEMAS, StrictSchema, private_fields
 from schemas.event_fields import Choice, check_date_windows

@@ -55,7 +55,7 @@ from demo.season import Season, build_season  # noqa: E402
 from ledger.common.db import create_engine  # noqa: E402
 from ledger.common.settings import LedgerSettings  # noqa: E402
 from ledger.supplychain.audit_checks import supply_chain_checks  # noqa: E402
-from ledger.supplychain.recording import Recorder  # noqa: E402
+from ledger.supplychain.recording.recorder import Recorder  # noqa: E402
 from ledger.supplychain.trace import trace_back, trace_forward  # noqa: E402
 from ledger.tlog import merkle  # noqa: E402
 from ledger.tlog.audit import audit  # noqa: E402

@@ -195,7 +195,8 @@ def print_whole_lot(directory: Path, units: int) -> dict[str, float]:
 
     from demo.season import BOXED_LONGAN, FRESH_LONGAN, PACKHOUSE, build_season
     from labels.printing import print_lot_labels
-    from ledger.supplychain.recording import VIETNAM, Recorder
+    from ledger.supplychain.custody import VIETNAM
+    from ledger.supplychain.recording.recorder import Recorder
     from schemas.events import load_command
     from web.demo import principals
 

@@ -5,8 +5,9 @@ Used by ``flask demo seed`` and by ``scripts/bench.py api``. Master data and acc
 :class:`~ledger.supplychain.accounts.Accounts`, the packhouse's label key through
 :func:`labels.label_keys.create_label_key`; every event request is loaded by
 :func:`schemas.events.load_command` and recorded by the
-:class:`~ledger.supplychain.recording.Recorder`, in batches of up to 1,000 across callers. Steps the
-season marks as refused must be refused, or seeding fails: the demo shows the rules working.
+:class:`~ledger.supplychain.recording.recorder.Recorder`, in batches of up to 1,000 across
+callers. Steps the season marks as refused must be refused, or seeding fails: the demo shows the
+rules working.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from labels.label_keys import create_label_key
 from ledger.common.errors import LedgerError
 from ledger.common.messages import Message
 from ledger.supplychain.accounts import Accounts, Principal
+from ledger.supplychain.commands import Command
 from ledger.supplychain.masterdata import MasterData
-from ledger.supplychain.recording import Command, Recorder
+from ledger.supplychain.recording.recorder import Recorder
 from ledger.tlog.log import Log
 from schemas.events import load_command
 

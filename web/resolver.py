@@ -43,7 +43,7 @@ from labels.label_page import LabelVerification, verify_label, verify_lot
 from labels.scans import area_of
 from ledger.common.errors import InvalidInputError, NotFoundError
 from ledger.common.messages import N_, Message
-from ledger.supplychain.recording import VIETNAM
+from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.vocabulary import CERTIFICATE_SCHEME_NAMES
 from ledger.tlog.canonical import utc_timestamp
 from schemas.api import AreaSchema

@@ -22,8 +22,10 @@ from labels.jobs import PrintJobs, background
 from labels.scans import SHARED_MEMORY, ScanLog, ScanSettings
 from ledger.common.clock import Clock
 from ledger.supplychain.accounts import Accounts
+from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.masterdata import MasterData
-from ledger.supplychain.recording import VIETNAM, DomainSettings, Recorder
+from ledger.supplychain.recording.recorder import Recorder
+from ledger.supplychain.recording.settings import DomainSettings
 from ledger.tlog.bootstrap import open_log
 from web.config import ledger_settings
 

@@ -213,7 +213,12 @@ class CustodyState:
         self._lots: dict[str, LotState | None] = {}
         self._dirty: set[str] = set()
         self._masters: dict[tuple[str, str], Any] = {}
-        self._certificates: dict[str, list[Any]] | None = None
+        #: Certificates by id and by holder, as dictionaries of their columns, and the ids of
+        #: those this transaction issued and revoked (see :meth:`issue_certificate`).
+        self._certificates: dict[str, dict[str, Any]] | None = None
+        self._certificates_held: dict[str, list[dict[str, Any]]] = {}
+        self._issued_certificates: list[str] = []
+        self._revoked_certificates: list[str] = []
         self._stored_intervals: dict[str, list[dict[str, Any]]] = {}
         self._new_blocks: list[dict[str, Any]] = []
         self._lifted_blocks: list[tuple[str, tuple[int, str]]] = []
@@ -257,20 +262,45 @@ class CustodyState:
             ).first()
         return self._masters[cache_key]
 
-    def certificates(self, holders: tuple[str, ...]) -> list[Any]:
-        """Certificates held by any of ``holders`` (as stored now in this transaction).
+    # --- certificates, read once per transaction ----------------------------------------------
 
-        All certificates are read once per transaction: there are few of them, and a season's
-        harvests ask for the certificates of hundreds of different farms.
+    def _all_certificates(self) -> dict[str, dict[str, Any]]:
+        """Every certificate by id, with this transaction's issues and revocations.
+
+        All are read at once: there are few of them, and a season's harvests ask for the
+        certificates of hundreds of different farms.
         """
         if self._certificates is None:
             self._certificates = {}
             for row in self.connection.execute(sa.select(CERTIFICATE)):
-                self._certificates.setdefault(row.holder, []).append(row)
-        return [row for holder in holders for row in self._certificates.get(holder, ())]
+                self._add_certificate(row._asdict())
+        return self._certificates
 
-    def forget_certificates(self) -> None:
-        self._certificates = None
+    def _add_certificate(self, row: dict[str, Any]) -> None:
+        assert self._certificates is not None
+        self._certificates[row["id"]] = row
+        self._certificates_held.setdefault(row["holder"], []).append(row)
+
+    def certificates(self, holders: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Certificates (rows of ``certificate``) held by any of ``holders``."""
+        self._all_certificates()
+        return [row for holder in holders for row in self._certificates_held.get(holder, ())]
+
+    def certificate(self, cert_id: str) -> dict[str, Any] | None:
+        """The certificate ``cert_id`` (a row of ``certificate``), or None."""
+        return self._all_certificates().get(cert_id)
+
+    def issue_certificate(self, row: dict[str, Any]) -> None:
+        """Add a certificate (a row of ``certificate``); it counts from the next event on."""
+        self._all_certificates()
+        self._add_certificate(row)
+        self._issued_certificates.append(row["id"])
+
+    def revoke_certificate(self, cert_id: str, entry_idx: int, revoked_on: str) -> None:
+        """Revoke a certificate from the day ``revoked_on``, because of entry ``entry_idx``."""
+        row = self._all_certificates()[cert_id]
+        row.update(revoked_entry=entry_idx, revoked_on=revoked_on)
+        self._revoked_certificates.append(cert_id)
 
     # --- lots ----------------------------------------------------------------------------------
 
@@ -608,6 +638,7 @@ class CustodyState:
                 .values(resolution=resolution, resolved_entry=by)
             )
         self.resolved_requests.clear()
+        self._flush_certificates()
         insert_rows(self.connection, LOT_BLOCK, self._new_blocks)
         self._new_blocks.clear()
         for lift in self._lift_updates:
@@ -627,6 +658,20 @@ class CustodyState:
                 sa.update(RECALL).where(RECALL.c.entry_idx == entry_idx).values(lifted_entry=lifted)
             )
         self.lifted_recalls.clear()
+
+    def _flush_certificates(self) -> None:
+        certificates = self._certificates or {}
+        for cert_id in self._issued_certificates:
+            self.connection.execute(sa.insert(CERTIFICATE).values(certificates[cert_id]))
+        for cert_id in self._revoked_certificates:
+            row = certificates[cert_id]
+            self.connection.execute(
+                sa.update(CERTIFICATE)
+                .where(CERTIFICATE.c.id == cert_id)
+                .values(revoked_entry=row["revoked_entry"], revoked_on=row["revoked_on"])
+            )
+        self._issued_certificates.clear()
+        self._revoked_certificates.clear()
 
 
 def _merge_into(stored: dict[str, list[_T]], new: dict[str, list[_T]]) -> None:

@@ -1,9 +1,10 @@
 """Which serials were issued to which lot, by whom, with which key: read from ``label_issue``.
 
 A ``label.issue`` entry allocates a range of serials of one GTIN to one lot (see
-:func:`ledger.supplychain.recording._label_issue`); the rows beside the log make a scanned serial a
-single indexed read. The page shows a label's place in its lot as «nhãn n / N»: ``n`` counts the
-lot's labels in issuing order, ``N`` all labels issued for the lot so far.
+:func:`ledger.supplychain.recording.labels.label_issue`); the rows beside the log make a
+scanned serial a single indexed read. The page shows a label's place in its lot as
+«nhãn n / N»: ``n`` counts the lot's labels in issuing order, ``N`` all labels issued for the
+lot so far.
 """
 
 from __future__ import annotations

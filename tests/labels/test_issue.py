@@ -18,7 +18,8 @@ from labels.signature import LabelId, sign_label
 from ledger.supplychain.audit_checks import LabelIssueAudit, supply_chain_checks
 from ledger.supplychain.errors import ForbiddenError, LotBlockedError, RuleViolationError
 from ledger.supplychain.label_issues import holder_at, issued_label, lot_label_issues
-from ledger.supplychain.recording import Recorder, label_limit
+from ledger.supplychain.recording.labels import label_limit
+from ledger.supplychain.recording.recorder import Recorder
 from ledger.supplychain.tables import LABEL_ISSUE
 from ledger.tlog.audit import audit
 from ledger.tlog.canonical import envelope_of

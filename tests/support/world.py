@@ -11,8 +11,10 @@ from typing import Any
 from biip.checksums import gs1_standard_check_digit
 
 from ledger.supplychain.accounts import Principal
+from ledger.supplychain.commands import Command
+from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.masterdata import MasterData
-from ledger.supplychain.recording import VIETNAM, Command, Recorded, Recorder
+from ledger.supplychain.recording.recorder import Recorded, Recorder
 from ledger.tlog.log import Log
 from schemas.events import load_command
 

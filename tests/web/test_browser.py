@@ -17,7 +17,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from ledger.common.clock import FakeClock
-from ledger.supplychain.recording import VIETNAM
+from ledger.supplychain.custody import VIETNAM
 from ledger.tlog.canonical import utc_timestamp
 from tests.support.apps import app_config
 from tests.support.databases import DatabaseFactory

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.supplychain.recording import Command, Recorded
+from ledger.supplychain.commands import Command
+from ledger.supplychain.recording.recorder import Recorded
 from schemas.api import BatchResultSchema, BatchSchema, RecordedSchema
 from schemas.events import CommandSchema
 from web.api import API_PREFIX

@@ -2,7 +2,7 @@
 
 Every write goes through the same services as the API: accounts through
 :class:`~ledger.supplychain.accounts.Accounts`, events through the schema and the
-:class:`~ledger.supplychain.recording.Recorder` with all their rules.
+:class:`~ledger.supplychain.recording.recorder.Recorder` with all their rules.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ledger.common.errors import LedgerError
 from ledger.common.settings import LedgerSettings
-from ledger.supplychain.recording import Recorder
+from ledger.supplychain.recording.recorder import Recorder
 from ledger.tlog.bootstrap import open_log
 from schemas.events import load_command
 from tests.support.world import FARMER_A

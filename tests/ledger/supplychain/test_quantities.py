@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from ledger.common.errors import InvalidInputError
 from ledger.supplychain import lots
-from ledger.supplychain.recording import VIETNAM
+from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.tables import LOT
 from tests.support.world import (
     CERTIFIER,
