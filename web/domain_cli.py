@@ -15,7 +15,9 @@ from flask import Flask
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
-from demo.season import DEMO_PASSWORD, build_season
+from demo.loading import principals, record_steps, save_master_data
+from demo.masterdata import DEMO_PASSWORD
+from demo.season import build_season
 from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.vocabulary import ACCOUNT_ROLES
@@ -23,7 +25,6 @@ from ledger.tlog.errors import BatchError
 from schemas.events import load_command
 from schemas.fields import check_gln
 from web.cli import read_json_lines, refusals_exit_1, report_problems, say
-from web.demo import principals, record_steps, save_master_data
 from web.i18n import translate
 from web.log import get_log
 from web.services import services
