@@ -15,7 +15,7 @@ from demo.masterdata import (
     SUPERMARKET_USERS,
     SUPERMARKETS,
 )
-from demo.steps import Lots, StepWriter, lot, ship
+from demo.steps import Lots, StepWriter, cool, lot, ship, ship_chilled
 
 
 def record_hill_chickens(w: StepWriter, houses: list[str]) -> Lots:
@@ -129,29 +129,14 @@ def _slaughter(w: StepWriter, flock: str, alive: int) -> tuple[str, Decimal]:
         2.5,
         hour=5,
     )
-    w.step(
-        "lo-mo",
-        "cooling",
-        {"lot": carcass, "site": SLAUGHTER_SITE, "temperature": w.draw.temperature(0, 4)},
-        2.5,
-        hour=6,
-    )
+    cool(w, "lo-mo", carcass, SLAUGHTER_SITE, (0, 4), 2.5, hour=6)
     return carcass, kg
 
 
 def _sell(w: StepWriter, carcass: str, kg: Decimal, market: int) -> None:
     """A refrigerated truck to the supermarket, which sells half the carcasses."""
-    ship(
-        w,
-        "lo-mo",
-        carcass,
-        str(kg),
-        SUPERMARKETS[market],
-        2.4,
-        vehicle="refrigerated_truck",
-        refrigerated=True,
-        distance="30",
-        temperature=w.draw.temperature(0, 4),
+    ship_chilled(
+        w, "lo-mo", carcass, str(kg), SUPERMARKETS[market], 2.4, distance="30", degrees=(0, 4)
     )
     user = SUPERMARKET_USERS[market]
     w.step(user, "retail_receive", {"lot": carcass, "quantity": str(kg)}, 2.4, hour=11)

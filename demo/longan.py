@@ -26,7 +26,7 @@ from demo.masterdata import (
     SUPERMARKETS,
     Farm,
 )
-from demo.steps import VIETNAM, Lots, StepWriter, lot, ship
+from demo.steps import VIETNAM, Lots, StepWriter, cool, fertilise, lot, ship, ship_chilled
 
 #: Farms whose harvests the packhouse merges into one consignment.
 FARMS_PER_CONSIGNMENT = 4
@@ -98,20 +98,8 @@ def record_longan(w: StepWriter, farms: list[Farm]) -> Lots:
 def _grow_and_harvest(w: StepWriter, farm: Farm, number: int) -> Harvest:
     """A farm's fertiliser, irrigation, spraying and energy, then its harvest."""
     username, plot = farm.username, farm.plot
-    w.step(
-        username,
-        "farm_input.fertiliser",
-        {
-            "plot": plot,
-            "product": "NPK Lâm Thao 16-16-8",
-            "n_pct": "16",
-            "p_pct": "16",
-            "k_pct": "8",
-            "quantity_kg": w.draw.quantity(20, 60),
-            "data_source": "measured",
-        },
-        22,
-    )
+    npk = {"n_pct": "16", "p_pct": "16", "k_pct": "8"}
+    fertilise(w, username, plot, "NPK Lâm Thao 16-16-8", w.draw.quantity(20, 60), 22, **npk)
     w.step(
         username,
         "farm_input.irrigation",
@@ -286,25 +274,8 @@ def _dry(w: StepWriter, reject: str, rejects: Decimal) -> None:
 def _through_cold_store(w: StepWriter, box: str, amount: Decimal, lost: int) -> Decimal:
     """The packhouse cools the boxes and sells them to the distributor, who keeps them in its
     cold store, ``lost`` boxes short. Returns the boxes the distributor received."""
-    w.step(
-        "so-che",
-        "cooling",
-        {"lot": box, "site": PACKHOUSE_SITE, "temperature": w.draw.temperature(4, 8)},
-        6.5,
-        hour=17,
-    )
-    ship(
-        w,
-        "so-che",
-        box,
-        str(amount),
-        DISTRIBUTOR,
-        6,
-        vehicle="refrigerated_truck",
-        refrigerated=True,
-        distance="58",
-        temperature=w.draw.temperature(3, 7),
-    )
+    cool(w, "so-che", box, PACKHOUSE_SITE, (4, 8), 6.5, hour=17)
+    ship_chilled(w, "so-che", box, str(amount), DISTRIBUTOR, 6, distance="58", degrees=(3, 7))
     received = amount - lost
     shortfall = {"shortfall_reason": "Thùng hàng rơi vỡ khi dỡ hàng"} if lost else {}
     w.step("pho-hien", "receive", {"lot": box, "quantity": str(received), **shortfall}, 6, hour=13)
@@ -346,18 +317,8 @@ def _to_supermarkets(w: StepWriter, box: str, received: Decimal) -> list[str]:
         last = market == SUPERMARKETS[-1]
         code = w.code("SH")
         split = {} if last else {"split_lot": code}
-        ship(
-            w,
-            "pho-hien",
-            box,
-            str(part),
-            market,
-            4,
-            vehicle="refrigerated_truck",
-            refrigerated=True,
-            distance="35",
-            temperature=w.draw.temperature(3, 6),
-            **split,
+        ship_chilled(
+            w, "pho-hien", box, str(part), market, 4, distance="35", degrees=(3, 6), **split
         )
         retail = box if last else lot(BOXED_LONGAN, code)
         w.step(market_user, "retail_receive", {"lot": retail, "quantity": str(part)}, 4, hour=10)

@@ -7,6 +7,7 @@ farms of the two cooperatives and the houses of the chicken farm.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,62 +225,77 @@ def accounts(draw: Draws) -> dict[str, tuple[str, str | None, str]]:
     return found
 
 
+@dataclass(frozen=True)
+class _Members:
+    """How the family farms of a cooperative are numbered, placed and named."""
+
+    cooperative: str
+    district: str
+    communes: tuple[tuple[str, str], ...]
+    per_scale: int
+    first_farm: int
+    first_plot: int
+    username: str
+    plot_name: str
+    in_gi_area: bool
+
+
+_LONGAN_MEMBERS = _Members(
+    LONGAN_COOP, TIEN_LU, LONGAN_COMMUNES, 12, 1000, 20000, "nhan", "Vườn nhãn", True
+)
+_BANANA_MEMBERS = _Members(
+    BANANA_COOP, KHOAI_CHAU, BANANA_COMMUNES, 8, 5000, 40000, "chuoi", "Ruộng chuối", False
+)
+
+
 def longan_farms(draw: Draws, scale: int) -> list[Farm]:
     """Twelve longan orchards per ``scale``, members of the Tiên Lữ cooperative, inside the area
-    of the geographical indication."""
-    farms = []
-    for n in range(12 * scale):
-        farm, plot = gln(1000 + n), gln(20000 + n)
-        commune, commune_name = LONGAN_COMMUNES[n % len(LONGAN_COMMUNES)]
-        owner = draw.person()
-        record = {
-            "name": f"Hộ {owner}",
-            "roles": ["farm"],
-            "member_of": LONGAN_COOP,
-            "province_code": "33",
-            "district_code": TIEN_LU,
-            "commune_code": commune,
-        }
-        plot_record = {
-            "organisation": farm,
-            "kind": "farm_plot",
-            "name": f"Vườn nhãn {commune_name} {n + 1}",
-            "district_code": TIEN_LU,
-            "commune_code": commune,
-            "in_gi_area": True,
+    of the geographical indication; each orchard's area is measured and its place mapped."""
+
+    def surveyed(n: int) -> dict[str, Any]:
+        return {
             "area_ha": draw.quantity(3, 15)[:-2] or "0.5",
             "latitude": f"20.{6500 + n % 300}",
             "longitude": f"106.{1200 + n % 300}",
         }
-        farms.append(Farm(f"nhan-{n + 1:03d}", owner, farm, record, plot, plot_record))
-    return farms
+
+    return _family_farms(draw, scale, _LONGAN_MEMBERS, surveyed)
 
 
 def banana_farms(draw: Draws, scale: int) -> list[Farm]:
     """Eight pink-banana fields per ``scale``, members of the Khoái Châu cooperative."""
+    return _family_farms(draw, scale, _BANANA_MEMBERS, lambda n: {"area_ha": "0.6"})
+
+
+def _family_farms(
+    draw: Draws, scale: int, members: _Members, survey: Callable[[int], dict[str, Any]]
+) -> list[Farm]:
+    """The farms of ``members``, each named after its owner; ``survey`` gives the rest of the
+    plot ``n``'s record (drawn after the owner's name)."""
     farms = []
-    for n in range(8 * scale):
-        farm, plot = gln(5000 + n), gln(40000 + n)
-        commune, commune_name = BANANA_COMMUNES[n % len(BANANA_COMMUNES)]
+    for n in range(members.per_scale * scale):
+        farm, plot = gln(members.first_farm + n), gln(members.first_plot + n)
+        commune, commune_name = members.communes[n % len(members.communes)]
         owner = draw.person()
         record = {
             "name": f"Hộ {owner}",
             "roles": ["farm"],
-            "member_of": BANANA_COOP,
+            "member_of": members.cooperative,
             "province_code": "33",
-            "district_code": KHOAI_CHAU,
+            "district_code": members.district,
             "commune_code": commune,
         }
         plot_record = {
             "organisation": farm,
             "kind": "farm_plot",
-            "name": f"Ruộng chuối {commune_name} {n + 1}",
-            "district_code": KHOAI_CHAU,
+            "name": f"{members.plot_name} {commune_name} {n + 1}",
+            "district_code": members.district,
             "commune_code": commune,
-            "in_gi_area": False,
-            "area_ha": "0.6",
+            "in_gi_area": members.in_gi_area,
+            **survey(n),
         }
-        farms.append(Farm(f"chuoi-{n + 1:03d}", owner, farm, record, plot, plot_record))
+        username = f"{members.username}-{n + 1:03d}"
+        farms.append(Farm(username, owner, farm, record, plot, plot_record))
     return farms
 
 

@@ -16,7 +16,7 @@ from demo.masterdata import (
     SUPERMARKETS,
     Farm,
 )
-from demo.steps import Lots, StepWriter, lot, ship
+from demo.steps import Lots, StepWriter, fertilise, lot, ship
 
 #: Farms whose bananas the collector gathers into one consignment.
 FARMS_PER_CONSIGNMENT = 4
@@ -52,17 +52,8 @@ def record_pink_bananas(w: StepWriter, farms: list[Farm]) -> Lots:
 
 def _harvest_and_sell(w: StepWriter, farm: Farm) -> tuple[str, str]:
     """A farm's fertiliser and harvest, sold to the collector: ``(lot, kg)``."""
-    w.step(
-        farm.username,
-        "farm_input.fertiliser",
-        {
-            "plot": farm.plot,
-            "product": "Phân hữu cơ vi sinh Sông Gianh",
-            "quantity_kg": w.draw.quantity(80, 150),
-            "data_source": "measured",
-        },
-        20,
-    )
+    compost = "Phân hữu cơ vi sinh Sông Gianh"
+    fertilise(w, farm.username, farm.plot, compost, w.draw.quantity(80, 150), 20)
     harvested = lot(PINK_BANANA, w.code("CH"))
     quantity = w.draw.quantity(400, 1200)
     w.step(

@@ -127,3 +127,61 @@ def ship(
     hour = extra.pop("hour", 9)
     data.update(extra)
     return w.step(who, "ship", data, days, hour=hour)
+
+
+def ship_chilled(
+    w: StepWriter,
+    who: str,
+    lot: str,
+    quantity: str,
+    to: str,
+    days: float,
+    *,
+    distance: str,
+    degrees: tuple[float, float],
+    **extra: Any,
+) -> Step:
+    """A shipment by refrigerated truck, its logger reading between ``degrees`` °C."""
+    return ship(
+        w,
+        who,
+        lot,
+        quantity,
+        to,
+        days,
+        vehicle="refrigerated_truck",
+        refrigerated=True,
+        distance=distance,
+        temperature=w.draw.temperature(*degrees),
+        **extra,
+    )
+
+
+def cool(
+    w: StepWriter,
+    who: str,
+    lot: str,
+    site: str,
+    degrees: tuple[float, float],
+    days: float,
+    hour: int,
+) -> Step:
+    """A lot cooled at ``site``, its logger reading between ``degrees`` °C."""
+    temperature = w.draw.temperature(*degrees)
+    return w.step(
+        who, "cooling", {"lot": lot, "site": site, "temperature": temperature}, days, hour=hour
+    )
+
+
+def fertilise(
+    w: StepWriter, farm: str, plot: str, product: str, kg: str, days: float, **nutrients: str
+) -> Step:
+    """A measured fertiliser application; ``nutrients`` are the N, P and K percentages."""
+    data = {
+        "plot": plot,
+        "product": product,
+        **nutrients,
+        "quantity_kg": kg,
+        "data_source": "measured",
+    }
+    return w.step(farm, "farm_input.fertiliser", data, days)
