@@ -34,6 +34,8 @@ FARMS_PER_CONSIGNMENT = 4
 
 @dataclass(frozen=True)
 class Harvest:
+    """A farm's harvest, as the packhouse buys it."""
+
     farm: Farm
     lot: str
     quantity: str
@@ -69,9 +71,10 @@ def record_longan(w: StepWriter, farms: list[Farm]) -> Lots:
     _inspect_residues(w, harvests[0].lot)
     packed: list[Packed] = []
     for start in range(0, len(harvests), FARMS_PER_CONSIGNMENT):
-        packed.append(_pack(w, harvests[start : start + FARMS_PER_CONSIGNMENT]))
-        lots.labelled.append(packed[-1].box)
-        _dry(w, packed[-1].reject, packed[-1].rejects)
+        consignment = _pack(w, harvests[start : start + FARMS_PER_CONSIGNMENT])
+        packed.append(consignment)
+        lots.labelled.append(consignment.box)
+        _dry(w, consignment.reject, consignment.rejects)
     # The packhouse tries to ship more than one box lot holds: the ledger refuses it.
     first = packed[0]
     ship(w, "so-che", first.box, str(first.boxes + 50), DISTRIBUTOR, 6.5).refused = True
