@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from biip.checksums import gs1_standard_check_digit  # noqa: E402
 
+from demo.loading import principals, record_steps, save_master_data  # noqa: E402
 from demo.season import Season, build_season  # noqa: E402
 from ledger.common.db import create_engine  # noqa: E402
 from ledger.common.settings import LedgerSettings  # noqa: E402
@@ -72,7 +73,6 @@ from ledger.tlog.log import Log  # noqa: E402
 from ledger.tlog.private import commitment_of_bytes, new_salt, value_bytes  # noqa: E402
 from schemas.envelope import load_envelope  # noqa: E402
 from schemas.events import load_command  # noqa: E402
-from web.demo import principals, record_steps, save_master_data  # noqa: E402
 
 CHUNK = 1000
 ORIGIN = "bench.hungyen.example/ledger"

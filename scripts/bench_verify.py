@@ -193,12 +193,13 @@ def print_whole_lot(directory: Path, units: int) -> dict[str, float]:
     labelled and printed whole, as ``flask labels print`` does; its time and peak memory."""
     from datetime import timedelta
 
-    from demo.season import BOXED_LONGAN, FRESH_LONGAN, PACKHOUSE, build_season
+    from demo.loading import principals
+    from demo.masterdata import BOXED_LONGAN, FRESH_LONGAN, PACKHOUSE
+    from demo.season import build_season
     from labels.printing import print_lot_labels
     from ledger.supplychain.custody import VIETNAM
     from ledger.supplychain.recording.recorder import Recorder
     from schemas.events import load_command
-    from web.demo import principals
 
     log = _open_bench_log(directory)
     season = build_season(1, log.clock.now())

@@ -16,7 +16,9 @@ from flask import Flask
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
-from demo.season import DEMO_PASSWORD, build_season
+from demo.loading import principals, record_steps, save_master_data
+from demo.masterdata import DEMO_PASSWORD
+from demo.season import build_season
 from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.vocabulary import ACCOUNT_ROLES
@@ -24,7 +26,6 @@ from schemas.events import load_command
 from schemas.fields import check_gln
 from web.cli.jsonl import import_json_lines
 from web.cli.output import refusals_exit_1, say
-from web.demo import principals, record_steps, save_master_data
 from web.i18n import translate
 from web.services import services
 

@@ -8,7 +8,8 @@ from vietnam_provinces import ProvinceCode, Ward
 from vietnamadminunits import convert_address
 from vietnamadminunits.database.main import get_data
 
-from demo.season import VIETNAM, build_season
+from demo.season import build_season
+from demo.steps import VIETNAM
 from ledger.supplychain import places
 from ledger.supplychain.places import DIVISIONS_2025, DIVISIONS_PRE_2025
 

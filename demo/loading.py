@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from demo.season import DEMO_PASSWORD, Season
+from demo.masterdata import DEMO_PASSWORD
+from demo.season import Season
 from labels.label_keys import create_label_key
 from ledger.common.errors import LedgerError
 from ledger.common.messages import Message
