@@ -19,7 +19,7 @@ from tests.support.factories import envelope, event
 from web import create_app
 from web.services import check_at_startup, services
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def write_jsonl(path: Path, lines: list[object]) -> Path:
