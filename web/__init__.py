@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         auth,
         cli,
         errors,
+        field,
         i18n,
         pages,
         printing_pages,
@@ -56,5 +57,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.register_blueprint(resolver.bp)
     app.register_blueprint(printing_pages.bp)
     app.register_blueprint(account_pages.bp)
+    field.init_app(app)
     cli.init_app(app)
     return app
