@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         pages,
         printing_pages,
         resolver,
+        script_strings,
         security,
         services,
     )
@@ -49,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.json = StrictJSONProvider(app)
 
     i18n.init_app(app)
+    script_strings.init_app(app)
     errors.init_app(app)
     services.init_app(app, clock)
     auth.init_app(app)
