@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         errors,
         i18n,
         pages,
+        photos,
         printing_pages,
         resolver,
         security,
@@ -51,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     errors.init_app(app)
     services.init_app(app, clock)
     auth.init_app(app)
+    photos.init_app(app)  # before the API: both take the sha256 converter
     api.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(resolver.bp)
