@@ -42,6 +42,7 @@ from schemas.event_fields import (
     item_count,
     measure,
     percent,
+    photo_hashes,
     quantity,
     years_after,
 )
@@ -127,6 +128,7 @@ class FertiliserData(StrictSchema):
     k_pct = percent()
     quantity_kg = quantity("kg", required=True)
     data_source = data_source()
+    photos = photo_hashes()
 
 
 class PesticideData(StrictSchema):
@@ -140,6 +142,7 @@ class PesticideData(StrictSchema):
     phi_days = count(low=0, high=365, required=True)
     operator = Pseudonym(required=True)
     data_source = data_source()
+    photos = photo_hashes()
 
 
 class IrrigationData(StrictSchema):
@@ -180,6 +183,7 @@ class PlacementData(StrictSchema):
     lot = LotId(required=True)
     breed = Text(max_length=100, required=True)
     head_count = count(required=True)
+    photos = photo_hashes()
 
 
 class FeedData(StrictSchema):
@@ -197,6 +201,7 @@ class VaccinationData(StrictSchema):
     dose_unit = Text(max_length=32, required=True)
     withdrawal_days = count(low=0, high=365, load_default=0)
     vet = Pseudonym(required=True)
+    photos = photo_hashes()
 
 
 class TreatmentData(VaccinationData):
@@ -208,6 +213,7 @@ class FlockLossData(StrictSchema):
     count = count(required=True)
     cause = Choice(LOSS_CAUSES, required=True)
     reason = Text(max_length=500)
+    photos = photo_hashes()
 
 
 class WeighingData(StrictSchema):
@@ -215,6 +221,7 @@ class WeighingData(StrictSchema):
     mean_kg = quantity("kg", required=True)
     sample_size = count(required=True)
     data_source = data_source()
+    photos = photo_hashes()
 
 
 class HarvestData(StrictSchema):
@@ -222,6 +229,7 @@ class HarvestData(StrictSchema):
     lot = LotId(required=True)
     quantity = quantity(required=True)
     data_source = data_source()
+    photos = photo_hashes()
 
 
 class SlaughterData(StrictSchema):

@@ -25,6 +25,7 @@ from ledger.supplychain.accounts import Accounts
 from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.fieldwork import FieldWork
 from ledger.supplychain.masterdata import MasterData
+from ledger.supplychain.photos import PhotoStore
 from ledger.supplychain.recording.recorder import Recorder
 from ledger.supplychain.recording.settings import DomainSettings
 from ledger.supplychain.submissions import Submissions
@@ -92,6 +93,8 @@ class Services:
             scan_settings(app.config),
             lambda: log.clock.now().astimezone(VIETNAM).date(),
         )
+        photo_dir = app.config.get("PHOTO_DIR")
+        self.photos = PhotoStore(log.engine, log.clock, Path(photo_dir) if photo_dir else None)
         self.print_jobs = PrintJobs(
             log,
             Path(app.config.get("LABEL_PRINT_DIR") or Path(app.instance_path) / "label-prints"),

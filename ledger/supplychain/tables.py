@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -381,6 +382,56 @@ class FormSubmission(Base):
     updated_at: Mapped[str] = mapped_column(String(32))
 
 
+class Photo(Base):
+    """A photo a farmer attached, re-encoded without its metadata, kept off the ledger under the
+    SHA-256 of its stored bytes (which the entries that attach it commit to).
+
+    The bytes live here unless the service is given a directory (``PHOTO_DIR``); then these
+    columns are empty and the files are named by the hash. Private until a lot's holder or
+    producer marks it public for the label page."""
+
+    __tablename__ = "photo"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    thumbnail_width: Mapped[int] = mapped_column(Integer)
+    thumbnail_height: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[str] = mapped_column(String(32))
+    public: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    #: Who last marked it public or private again, and when.
+    public_by: Mapped[str | None] = mapped_column(String(13))
+    public_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class PhotoUpload(Base):
+    """Who uploaded a photo: the same bytes uploaded by two organisations are one photo that
+    both may read and attach."""
+
+    __tablename__ = "photo_upload"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("photo.sha256"), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(13), primary_key=True)
+    account: Mapped[int | None] = mapped_column(Integer)
+    uploaded_at: Mapped[str] = mapped_column(String(32))
+
+
+class PhotoUse(Base):
+    """A photo attached to the entry ``entry_idx``, and the lot (or flock) that entry concerns:
+    who may make it public is read from that lot."""
+
+    __tablename__ = "photo_use"
+    __table_args__ = (Index("ix_photo_use_entry_idx", "entry_idx"),)
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("photo.sha256"), primary_key=True)
+    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_type: Mapped[str] = mapped_column(String(64))
+    lot: Mapped[str | None] = mapped_column(String(256))
+
+
 ORGANISATION = table_of(Organisation)
 LOCATION = table_of(Location)
 PRODUCT = table_of(Product)
@@ -399,6 +450,9 @@ LABEL_ISSUE = table_of(LabelIssue)
 LABEL_SCAN = table_of(LabelScan)
 LABEL_SCAN_DAY = table_of(LabelScanDay)
 FORM_SUBMISSION = table_of(FormSubmission)
+PHOTO = table_of(Photo)
+PHOTO_UPLOAD = table_of(PhotoUpload)
+PHOTO_USE = table_of(PhotoUse)
 
 #: Tables of the supply chain whose rows may never change or disappear.
 APPEND_ONLY_TABLES = (
