@@ -12,7 +12,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.support.apps import PASSWORD
+from ledger.supplychain.masterdata import MasterData
 from tests.support.world import (
+    ADMIN,
     AUTHORITY,
     CHICKEN_FARM,
     CHICKEN_FARMER,
@@ -23,6 +25,7 @@ from tests.support.world import (
     PACKHOUSE,
     RETAILER,
     World,
+    gln,
     lot,
 )
 from web.services import services
@@ -30,7 +33,7 @@ from web.services import services
 _HIDDEN = re.compile(r'<input type="hidden" name="(csrf_token|submission)" value="([^"]*)">')
 
 
-def sign_in(client: FlaskClient, username: str, language: str = "en") -> TestResponse:
+def sign_in(client: FlaskClient, username: str, language: str = "vi") -> TestResponse:
     """Sign in through the page's form, as a person does; the answer is where it led."""
     page = client.get(f"/sign-in?lang={language}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -109,10 +112,26 @@ FIELD_ACCOUNTS = (
 )
 #: The flock :func:`place_flock` puts in the chicken farm's house.
 FLOCK = lot(LIVE_CHICKEN, "FLOCK-1")
+#: A second plot of farm A, for the tests that spray: the first stays free to harvest.
+SPRAYED_PLOT = gln(120)
 
 
 def place_flock(world: World) -> None:
-    """A flock of 500 in the chicken farm's house, a day ago."""
+    """A flock of 500 in the chicken farm's house, a day ago, and farm A's second plot."""
+    MasterData(world.log.engine, world.log.clock).save(
+        ADMIN,
+        "location",
+        SPRAYED_PLOT,
+        {
+            "organisation": FARM_A,
+            "kind": "farm_plot",
+            "name": "Vườn nhãn An 2",
+            "commune_code": "12361",
+            "in_gi_area": True,
+            "area_ha": "0.4",
+        },
+        "seed",
+    )
     world.record(
         CHICKEN_FARMER,
         "flock.placement",

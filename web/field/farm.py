@@ -21,6 +21,7 @@ from web.field.forms import (
     count,
     day,
     number,
+    photo,
     register,
     text,
 )
@@ -183,6 +184,7 @@ PLACEMENT = EventForm(
         text("lot_code", N_("Flock code"), target="", default=new_lot_code),
         text("breed", N_("Breed")),
         count("head_count", N_("Birds")),
+        photo(label=N_("Photo of the flock")),
     ),
     assemble=_new_lot,
     errors_to={"lot": "lot_code"},
@@ -209,6 +211,7 @@ FLOCK_LOSS = EventForm(
         count("count", N_("Birds")),
         choice("cause", N_("Cause"), _named(LOSS_CAUSE_NAMES, LOSS_CAUSES)),
         text("reason", N_("What happened"), required=False, multiline=True),
+        photo(label=N_("Photo")),
     ),
 )
 
@@ -234,6 +237,7 @@ HARVEST = EventForm(
         text("lot_code", N_("Lot code"), target="", default=new_lot_code),
         number("quantity", N_("Quantity"), unit="kg"),
         _data_source(),
+        photo(label=N_("Photo of the harvest")),
     ),
     assemble=_new_lot,
     errors_to={"lot": "lot_code"},

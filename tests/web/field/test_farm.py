@@ -194,7 +194,7 @@ def test_a_number_comes_back_as_typed_and_as_understood(field_app: Flask) -> Non
 def test_digit_grouping_is_explained_in_vietnamese(field_app: Flask) -> None:
     answer, _ = send(field_app, "fertiliser", _number("1.500"))
     page = answer.get_data(as_text=True)
-    assert "1.500 có thể là 1,5 hoặc 1500" in page
+    assert "1.500 có thể hiểu là 1,5 hoặc 1500" in page
 
 
 def test_a_form_offers_only_the_farmers_own_plots(field_app: Flask) -> None:

@@ -37,9 +37,7 @@ READ_ALL = """async ([vectors, units]) => {
 def _serve(route: Any) -> None:
     path = route.request.url.removeprefix(ORIGIN)
     if path.startswith("/static/"):
-        route.fulfill(
-            path=str(ROOT / "web" / path.lstrip("/")), content_type="text/javascript"
-        )
+        route.fulfill(path=str(ROOT / "web" / path.lstrip("/")), content_type="text/javascript")
     else:
         route.fulfill(body="<!doctype html><title>field.js</title>", content_type="text/html")
 
@@ -58,7 +56,9 @@ def test_the_script_reads_every_vector_as_the_server_does() -> None:
         if "value" in vector:
             assert result.get("value") == vector["value"], vector
             locale = "vi" if vector["sign"] == "," else "en"
-            expected = format_decimal(Decimal(vector["value"]), locale=locale, decimal_quantization=False)
+            expected = format_decimal(
+                Decimal(vector["value"]), locale=locale, decimal_quantization=False
+            )
             assert result["shown"] == expected, vector
         else:
             assert result.get("error") == vector["error"], (vector, result)
