@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.support.apps import PASSWORD
 from ledger.supplychain.masterdata import MasterData
+from tests.support.apps import PASSWORD
 from tests.support.world import (
     ADMIN,
     AUTHORITY,

@@ -1,4 +1,5 @@
-"""One field app for the package's tests (each uses lots of its own): the test supply chain, an account per role, a flock in its house."""
+"""One field app for the package's tests, each using lots of its own: the test supply chain,
+an account per role, a flock in its house."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.field import FLOCK, ledger_size, post_form, shown_value, signed_in
+from tests.support.field import FLOCK, ledger_size, post_form, signed_in
 from tests.support.world import (
     COLLECTOR,
     FARM_A,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from babel.numbers import format_decimal
 
-from tests.support.paths import ROOT, typed_number_vectors
 from ledger.supplychain.vocabulary import MEASUREMENT_UNITS
+from tests.support.paths import ROOT, typed_number_vectors
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 ORIGIN = "http://field.test"
