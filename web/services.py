@@ -23,6 +23,8 @@ from labels.scans import SHARED_MEMORY, ScanLog, ScanSettings
 from ledger.common.clock import Clock
 from ledger.supplychain.accounts import Accounts
 from ledger.supplychain.custody import VIETNAM
+from ledger.supplychain.input_products import InputProducts
+from ledger.supplychain.intervals import Intervals
 from ledger.supplychain.masterdata import MasterData
 from ledger.supplychain.recording.recorder import Recorder
 from ledger.supplychain.recording.settings import DomainSettings
@@ -83,6 +85,10 @@ class Services:
         self.recorder = Recorder(log, domain_settings(app.config))
         self.accounts = Accounts(log.engine, log.clock)
         self.masterdata = MasterData(log.engine, log.clock)
+        #: The farm inputs the forms offer, and the intervals still running on plots and flocks
+        #: (what the recorder would refuse a harvest or slaughter for).
+        self.input_products = InputProducts(log.engine)
+        self.intervals = Intervals(log.engine, log.clock)
         self.scans = ScanLog(
             log.engine,
             scan_settings(app.config),
