@@ -32,6 +32,7 @@ from schemas.event_fields import (
     Choice,
     Date,
     Gln,
+    InputProductCode,
     LotCode,
     LotId,
     Pseudonym,
@@ -120,8 +121,19 @@ def _distinct_lots(items: list[str], name: str) -> None:
 # --- the event types ---------------------------------------------------------------------------
 
 
+#: Why a quantity beyond its product's plausibility bound is right (see
+#: ``ledger.supplychain.recording.plausibility``).
+PLAUSIBILITY_REASON_LENGTH = 500
+
+
+def _plausibility_reason() -> Text:
+    return Text(max_length=PLAUSIBILITY_REASON_LENGTH)
+
+
 class FertiliserData(StrictSchema):
     plot = Gln(required=True)
+    #: The input product chosen from master data; the facts below are copied from it.
+    input_product = InputProductCode()
     product = Text(max_length=200, required=True)
     n_pct = percent()
     p_pct = percent()
@@ -133,6 +145,7 @@ class FertiliserData(StrictSchema):
 
 class PesticideData(StrictSchema):
     plot = Gln(required=True)
+    input_product = InputProductCode()
     product = Text(max_length=200, required=True)
     registration_no = Text(max_length=64, required=True)
     active_ingredients = _text_list(required=True)
@@ -188,6 +201,7 @@ class PlacementData(StrictSchema):
 
 class FeedData(StrictSchema):
     flock = LotId(required=True)
+    input_product = InputProductCode()
     feed_type = Text(max_length=200, required=True)
     quantity_kg = quantity("kg", required=True)
     data_source = data_source()
@@ -195,6 +209,7 @@ class FeedData(StrictSchema):
 
 class VaccinationData(StrictSchema):
     flock = LotId(required=True)
+    input_product = InputProductCode()
     product = Text(max_length=200, required=True)
     active_substance = Text(max_length=200, required=True)
     dose = quantity("dose", required=True)
@@ -222,6 +237,7 @@ class WeighingData(StrictSchema):
     sample_size = count(required=True)
     data_source = data_source()
     photos = photo_hashes()
+    plausibility_reason = _plausibility_reason()
 
 
 class HarvestData(StrictSchema):
@@ -230,6 +246,7 @@ class HarvestData(StrictSchema):
     quantity = quantity(required=True)
     data_source = data_source()
     photos = photo_hashes()
+    plausibility_reason = _plausibility_reason()
 
 
 class SlaughterData(StrictSchema):
@@ -239,6 +256,7 @@ class SlaughterData(StrictSchema):
     carcass_kg = quantity("kg", required=True)
     site = Gln()
     supervisor_reason = Text(max_length=500)
+    plausibility_reason = _plausibility_reason()
 
 
 class PackData(StrictSchema):

@@ -257,16 +257,30 @@ def check_date_windows(data: Mapping[str, Any], event_time: str) -> None:
             )
 
 
-class Pseudonym(Text):
-    """A pseudonymous id of a person (operator, vet, inspector): never a name."""
+class _Code(Text):
+    """An id people type: letters, digits, ``.``, ``_`` and ``-``, at most 64 characters."""
+
+    hint: str
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             max_length=64,
             pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*",
-            pattern_hint="op-0042",
+            pattern_hint=self.hint,
             **kwargs,
         )
+
+
+class Pseudonym(_Code):
+    """A pseudonymous id of a person (operator, vet, inspector): never a name."""
+
+    hint = "op-0042"
+
+
+class InputProductCode(_Code):
+    """The code of an input product (master data)."""
+
+    hint = "abamectin-18ec"
 
 
 class Sscc(fields.String):

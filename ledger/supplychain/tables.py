@@ -65,6 +65,9 @@ class Location(Base):
     #: GLNs of the organisations the owner lets act here (a cold store's or a packhouse's
     #: clients), space-separated; versioned with the rest of the location.
     clients: Mapped[str] = mapped_column(Text, server_default="")
+    #: What a farm plot grows: a kind of product harvested there (``CROP_KINDS``); a pesticide
+    #: sprayed on it must be registered for that crop.
+    crop: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer)
 
@@ -79,6 +82,37 @@ class Product(Base):
     unit: Mapped[str] = mapped_column(String(8))
     name_vi: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str] = mapped_column(Text)
+    #: Plausibility bounds, canonical decimals as text: a harvest of more per hectare of its
+    #: plot, a weighing of heavier birds, a slaughter of heavier carcasses needs a reason.
+    max_harvest_kg_per_ha: Mapped[str | None] = mapped_column(String(40))
+    max_live_kg_per_head: Mapped[str | None] = mapped_column(String(40))
+    max_carcass_kg_per_head: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class InputProduct(Base):
+    """A farm input as registered for use: a pesticide, fertiliser, veterinary drug, vaccine or
+    feed, known by a code of our own. Public product facts, versioned like other master data."""
+
+    __tablename__ = "input_product"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(Text)
+    #: Vietnam's registration of a plant-protection product or veterinary drug.
+    registration_no: Mapped[str | None] = mapped_column(String(64))
+    #: JSON: a list of ``{"name", "concentration"}``.
+    active_ingredients: Mapped[str] = mapped_column(Text, server_default="[]")
+    #: The crops (product kinds) it is registered for, space-separated.
+    crops: Mapped[str] = mapped_column(Text, server_default="")
+    phi_days: Mapped[int | None] = mapped_column(Integer)
+    withdrawal_days: Mapped[int | None] = mapped_column(Integer)
+    dose_unit: Mapped[str | None] = mapped_column(String(32))
+    #: A fertiliser's nutrients, canonical decimals as text.
+    n_pct: Mapped[str | None] = mapped_column(String(40))
+    p_pct: Mapped[str | None] = mapped_column(String(40))
+    k_pct: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer)
 
@@ -250,6 +284,11 @@ class SafetyInterval(Base):
     days: Mapped[int] = mapped_column(Integer)
     applied_at_utc: Mapped[str] = mapped_column(String(32))
     safe_from_utc: Mapped[str] = mapped_column(String(32))
+    #: What started it, for pages that show it: the event type, the input product's code and
+    #: its active ingredients (JSON list); empty on intervals recorded before they were kept.
+    event_type: Mapped[str | None] = mapped_column(String(64))
+    input_product: Mapped[str | None] = mapped_column(String(64))
+    active_ingredients: Mapped[str | None] = mapped_column(Text)
 
 
 class LotBlock(Base):
@@ -435,6 +474,7 @@ class PhotoUse(Base):
 ORGANISATION = table_of(Organisation)
 LOCATION = table_of(Location)
 PRODUCT = table_of(Product)
+INPUT_PRODUCT = table_of(InputProduct)
 CERTIFICATE = table_of(Certificate)
 MASTER_VERSION = table_of(MasterVersion)
 ACCOUNT = table_of(Account)
