@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from ledger.supplychain.masterdata import MasterData
 from tests.support.apps import PASSWORD
+from tests.support.inputs import setup_inputs
 from tests.support.world import (
     ADMIN,
     AUTHORITY,
@@ -117,8 +118,11 @@ SPRAYED_PLOT = gln(120)
 
 
 def place_flock(world: World) -> None:
-    """A flock of 500 in the chicken farm's house, a day ago, and farm A's second plot."""
-    MasterData(world.log.engine, world.log.clock).save(
+    """The farm inputs (tests/support/inputs.py), farm A's second plot, and a flock of 500 in
+    the chicken farm's house, a day ago."""
+    masterdata = MasterData(world.log.engine, world.log.clock)
+    setup_inputs(masterdata)
+    masterdata.save(
         ADMIN,
         "location",
         SPRAYED_PLOT,
@@ -129,6 +133,7 @@ def place_flock(world: World) -> None:
             "commune_code": "12361",
             "in_gi_area": True,
             "area_ha": "0.4",
+            "crop": "fresh_longan",
         },
         "seed",
     )

@@ -46,6 +46,11 @@ from web.services import services
 bp = Blueprint("field", __name__, url_prefix="/field")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+#: The field that confirms an implausible quantity, and what it asks.
+CONFIRM = "plausibility_reason"
+ASK_CONFIRMATION = N_(
+    "This is more than is usual. If the quantity is right, say why here and send it again."
+)
 #: What stops a form before the ledger sees it.
 EXPIRED = N_("The form has expired; open the page again.")
 
@@ -163,6 +168,8 @@ def _record(
         place_errors(form, parsed, error.errors)
         if error.message not in parsed.general:
             parsed.general.insert(0, error.message)
+        if error.code == "implausible_quantity" and form.field_named(CONFIRM) is not None:
+            parsed.add(CONFIRM, Message(ASK_CONFIRMATION))
         submissions.save(
             key,
             principal,

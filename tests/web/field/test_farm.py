@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.field import FLOCK, ledger_size, post_form, signed_in
+from tests.support.field import FLOCK, SPRAYED_PLOT, ledger_size, post_form, signed_in
+from tests.support.inputs import ABAMECTIN, ENROFLOXACIN, FEED, NEWCASTLE, NPK
 from tests.support.world import (
     COLLECTOR,
     FARM_A,
@@ -30,9 +31,18 @@ pytestmark = pytest.mark.timeout(60)
 
 #: Per form: the user, and good values (``{code}`` is replaced by a fresh lot code).
 GOOD: dict[str, tuple[str, dict[str, str]]] = {
-    "fertiliser": (
+    "fertiliser": ("an", {"plot": PLOT_A, "input_product": NPK, "quantity_kg": "12,5"}),
+    "spray": (
         "an",
-        {"plot": PLOT_A, "product": "NPK 16-16-8", "n_pct": "16", "quantity_kg": "12,5"},
+        {"plot": SPRAYED_PLOT, "input_product": ABAMECTIN, "dose": "15", "area_ha": "0,4"},
+    ),
+    "vaccination": (
+        "trai-ga",
+        {"flock": FLOCK, "input_product": NEWCASTLE, "dose": "500", "vet": "tv-012"},
+    ),
+    "treatment": (
+        "trai-ga",
+        {"flock": FLOCK, "input_product": ENROFLOXACIN, "dose": "1,5", "vet": "tv-012"},
     ),
     "irrigation": ("an", {"plot": PLOT_A, "volume_m3": "3,75"}),
     "energy": ("an", {"location": PLOT_A, "diesel_l": "1,5"}),
@@ -50,7 +60,7 @@ GOOD: dict[str, tuple[str, dict[str, str]]] = {
             "head_count": "300",
         },
     ),
-    "feed": ("trai-ga", {"flock": FLOCK, "feed_type": "Cám ngô", "quantity_kg": "25"}),
+    "feed": ("trai-ga", {"flock": FLOCK, "input_product": FEED, "quantity_kg": "25"}),
     "flock-loss": ("trai-ga", {"flock": FLOCK, "count": "1", "cause": "mortality"}),
     "weighing": ("trai-ga", {"flock": FLOCK, "mean_kg": "1,85", "sample_size": "20"}),
     "hand-over": (

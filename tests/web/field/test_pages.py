@@ -19,6 +19,7 @@ from tests.support.field import (
     sign_in,
     signed_in,
 )
+from tests.support.inputs import ABAMECTIN, spray_of
 from tests.support.photos import renamed_pdf, small_jpeg
 from tests.support.world import (
     COLLECTOR,
@@ -162,3 +163,40 @@ def test_a_photo_is_attached_and_a_renamed_pdf_refused(field_app: Flask) -> None
     with field_app.app_context():
         entry = services().log.entry(before)
     assert len(entry.envelope["payload"]["photos"]) == 1
+
+
+def test_the_harvest_form_says_which_spray_still_runs_and_until_when(field_app: Flask) -> None:
+    with field_app.app_context():
+        World(services().log).record(
+            FARMER_A, "farm_input.pesticide", spray_of(ABAMECTIN, SPRAYED_PLOT, area_ha="0.4")
+        )
+    client = signed_in(field_app, "an")
+    page = client.get("/field/record/harvest").get_data(as_text=True)
+    notices = re.findall(r'<p class="notice">([^<]+)</p>', page)
+    assert any(
+        "Vườn nhãn An 2" in text and "Reasgant 3.6EC" in text and "cách ly" in text
+        for text in notices
+    ), notices
+    home = client.get("/field/").get_data(as_text=True)
+    assert "Reasgant 3.6EC" in home.split('id="intervals-title"')[1].split("</section>")[0]
+
+
+def test_an_implausible_harvest_asks_for_a_reason_and_then_records(field_app: Flask) -> None:
+    client = signed_in(field_app, "an")
+    values = {"plot": PLOT_A, "product": FRESH_LONGAN, "lot_code": "BIG-1", "quantity": "999999"}
+    before = ledger_size(field_app)
+    asked = post_form(client, "/field/record/harvest", values)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 422
+    assert ledger_size(field_app) == before
+    reason = page.split('data-name="plausibility_reason"')[1].split("</div>")[0]
+    assert "hidden" not in reason.split(">")[0]
+    assert 'class="error"' in reason
+    confirmed = post_form(
+        client,
+        "/field/record/harvest",
+        {"plausibility_reason": "Cân cả vụ của hợp tác xã"},
+        page=page,
+    )
+    assert confirmed.status_code == 303
+    assert ledger_size(field_app) == before + 1
