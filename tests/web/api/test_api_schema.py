@@ -72,6 +72,12 @@ BEYOND_JSON_SCHEMA = {
     "a lot named twice": re.compile(r"Lot \S+ is listed twice\."),
     "body and address differ": re.compile(r"The body names .+, the address \S+\."),
     "no such organisation": re.compile(r"There is no organisation with GLN \S+\."),
+    "a file that is no photo": re.compile(
+        r"This file is (not a photo|a PDF document, not a photo); send a JPEG, PNG or WebP "
+        r"photo\.|The file is empty; choose or take a photo\.|The photo is damaged or "
+        r"incomplete .+"
+    ),
+    "a photo listed twice": re.compile(r"Photo \S+ is listed twice\."),
     "no such place": re.compile(
         r"\d+ is not (a|the) .*code .+\.|.+ (is|was) in .+, not in .+\.|.+ covers no part of .+\."
     ),
