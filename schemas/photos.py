@@ -142,8 +142,11 @@ def process_photo(
     if width * height > MAX_PIXELS:
         raise _bomb(field)
     try:
-        # JPEG decodes straight at a reduced scale, close to the size kept.
-        image.draft("RGB", (MAX_SIDE, MAX_SIDE))
+        longest = max(width, height)
+        if longest > MAX_SIDE:
+            # A JPEG decodes straight at a reduced scale (½, ¼, ⅛) whose longest side is still
+            # at least the size kept: a 12-megapixel photo decodes a quarter of its pixels.
+            image.draft(None, (-(-MAX_SIDE * width // longest), -(-MAX_SIDE * height // longest)))
         image.load()
         upright = _upright(image)
     except (OSError, SyntaxError, ValueError, EOFError):

@@ -16,6 +16,8 @@ and resized here, which is why a request may carry up to ``PHOTO_MAX_BYTES`` bes
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Sequence
 
 from flask import current_app, request
@@ -55,9 +57,17 @@ def uploaded_files(field: str) -> list[FileStorage]:
     return [file for file in files if file.filename or file.content_length]
 
 
-def _read(file: FileStorage, limit: int) -> bytes:
-    """At most one byte more than the limit: enough to tell that the file is over it."""
-    return file.stream.read(limit + 1)
+def _read(file: FileStorage, limit: int, field: str) -> bytes:
+    """The file's bytes, or the refusal of one over the limit, with its size where the upload
+    can tell it (never more than one byte past the limit is read into memory)."""
+    stream = file.stream
+    data = stream.read(limit + 1)
+    if len(data) <= limit:
+        return data
+    size = None
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        size = stream.seek(0, os.SEEK_END)
+    raise too_large(field, size if size and size > limit else len(data), limit)
 
 
 def save_photo(
@@ -67,7 +77,7 @@ def save_photo(
     whether it is new to it); a file that is no photo, damaged, empty or too large is refused
     naming ``field``."""
     limits = photo_limits()
-    image = process_photo(_read(file, limits.max_bytes), limits, field=field)
+    image = process_photo(_read(file, limits.max_bytes, field), limits, field=field)
     return services().photos.save(principal, image)
 
 

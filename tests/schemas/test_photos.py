@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 from ledger.common.errors import InvalidInputError
 from schemas.photos import (
@@ -150,3 +151,26 @@ def test_a_decompression_bomb_is_refused_with_a_message_not_a_warning(
     message = refusal(png_declaring(*size))
     assert message == "The photo has more than 50 megapixels; send a smaller one."
     assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
+def test_an_icc_profile_is_applied_then_left_out() -> None:
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 200, 10)).save(out, "JPEG", icc_profile=profile)
+    kept = opened(process_photo(out.getvalue()).content)
+    assert "icc_profile" not in kept.info
+    pixel = kept.getpixel((5, 5))
+    assert isinstance(pixel, tuple)
+    assert pixel[1] > 180
+
+
+@pytest.mark.parametrize(
+    ("mode", "colour"),
+    [("CMYK", (0, 255, 255, 0)), ("L", 128), ("I;16", 30000), ("P", 3)],
+)
+def test_other_colour_modes_become_rgb(mode: str, colour: Any) -> None:
+    out = io.BytesIO()
+    Image.new(mode, (40, 30), colour).save(out, "JPEG" if mode in ("CMYK", "L") else "PNG")
+    kept = opened(process_photo(out.getvalue()).content)
+    assert kept.mode == "RGB"
+    assert kept.size == (40, 30)

@@ -55,7 +55,7 @@ UPLOAD_BODY = {
         }
     },
 }
-IMAGE = {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}
+BINARY = {"type": "string", "format": "binary"}
 
 
 def rendered(photo: StoredPhoto) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def upload() -> tuple[dict[str, Any], int]:
 
 
 @bp.route("/<sha256:sha256>", methods=["GET"], parameters=SHA256_PATH)
-@bp.response(200, content_type=MEDIA_TYPE, description="The photo, as a JPEG.")
+@bp.response(200, BINARY, content_type=MEDIA_TYPE, description="The photo, as a JPEG.")
 @documented_errors(bp, 404)
 def photo(sha256: str) -> Response:
     """A photo, to its uploaders and the authorities, or to anyone once public"""
@@ -110,7 +110,7 @@ def photo(sha256: str) -> Response:
 
 
 @bp.route("/<sha256:sha256>/thumbnail", methods=["GET"], parameters=SHA256_PATH)
-@bp.response(200, content_type=MEDIA_TYPE, description="The thumbnail, as a JPEG.")
+@bp.response(200, BINARY, content_type=MEDIA_TYPE, description="The thumbnail, as a JPEG.")
 @documented_errors(bp, 404)
 def thumbnail(sha256: str) -> Response:
     """A photo's thumbnail (at most 320 px), to whoever may see the photo"""

@@ -82,6 +82,12 @@ BEYOND_JSON_SCHEMA = {
     "a crop only on a plot": re.compile(r"Only a farm plot has a crop\."),
     "a bound of its kind of product": re.compile(r"Only products of the kinds .+ have \S+\."),
     "the facts of an input's category": re.compile(r"A \S+ needs \S+\.|Only a .+ has \S+\."),
+    "a file that is no photo": re.compile(
+        r"This file is (not a photo|a PDF document, not a photo); send a JPEG, PNG or WebP "
+        r"photo\.|The file is empty; choose or take a photo\.|The photo is damaged or "
+        r"incomplete .+"
+    ),
+    "a photo listed twice": re.compile(r"Photo \S+ is listed twice\."),
     "no such place": re.compile(
         r"\d+ is not (a|the) .*code .+\.|.+ (is|was) in .+, not in .+\.|.+ covers no part of .+\."
     ),
