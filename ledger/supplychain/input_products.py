@@ -116,31 +116,33 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 def from_row(row: Any) -> InputProduct:
-    """An ``input_product`` row (or the dictionary of a record) as an :class:`InputProduct`."""
-    values = row if isinstance(row, Mapping) else row._mapping
-    ingredients = values["active_ingredients"]
+    """An ``input_product`` row, or a record as the API reads and writes it (where absent facts
+    may be left out; a record not yet saved is active, at version 0), as an
+    :class:`InputProduct`."""
+    values: Mapping[str, Any] = row if isinstance(row, Mapping) else row._mapping
+    ingredients = values.get("active_ingredients") or []
     if isinstance(ingredients, str):
         ingredients = json.loads(ingredients or "[]")
-    crops = values["crops"]
+    crops = values.get("crops") or ()
     if isinstance(crops, str):
         crops = crops.split()
     return InputProduct(
         code=values["code"],
         category=values["category"],
         name=values["name"],
-        registration_no=values["registration_no"],
+        registration_no=values.get("registration_no"),
         active_ingredients=tuple(
             ActiveIngredient(item["name"], item.get("concentration")) for item in ingredients
         ),
         crops=tuple(crops),
-        phi_days=values["phi_days"],
-        withdrawal_days=values["withdrawal_days"],
-        dose_unit=values["dose_unit"],
-        n_pct=_decimal(values["n_pct"]),
-        p_pct=_decimal(values["p_pct"]),
-        k_pct=_decimal(values["k_pct"]),
-        active=bool(values["active"]),
-        version=values["version"],
+        phi_days=values.get("phi_days"),
+        withdrawal_days=values.get("withdrawal_days"),
+        dose_unit=values.get("dose_unit"),
+        n_pct=_decimal(values.get("n_pct")),
+        p_pct=_decimal(values.get("p_pct")),
+        k_pct=_decimal(values.get("k_pct")),
+        active=bool(values.get("active", True)),
+        version=values.get("version", 0),
     )
 
 
