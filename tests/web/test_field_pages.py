@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import browser as browser_support
 from tests.support.apps import PASSWORD, create_accounts
 from tests.support.browser import (
     PHONE,
@@ -189,3 +190,18 @@ def test_the_check_fails_a_page_that_breaks_each_rule(browser: Any) -> None:
         assert field_problems(page) == []
     finally:
         page.close()
+
+
+@pytest.mark.parametrize(("in_ci", "outcome"), [(False, "skip"), (True, "fail")])
+def test_a_missing_browser_skips_except_under_ci(
+    monkeypatch: pytest.MonkeyPatch, in_ci: bool, outcome: str
+) -> None:
+    """As with PostgreSQL: a developer without Chromium is told what to install, CI fails."""
+    monkeypatch.setattr(browser_support, "IN_CI", in_ci)
+    monkeypatch.setattr(browser_support, "CHROMIUM", "/nonexistent/chromium")
+    expected = pytest.fail.Exception if outcome == "fail" else pytest.skip.Exception
+    with (
+        pytest.raises(expected, match="no Chromium at /nonexistent/chromium"),
+        browser_support.chromium(),
+    ):
+        pass
