@@ -101,14 +101,17 @@ def test_every_message_has_a_vietnamese_translation() -> None:
         assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(translated)), msgid
 
 
-def test_vendored_code_matches_its_recorded_hash() -> None:
-    vendor = ROOT / "web" / "static" / "vendor"
+@pytest.mark.parametrize("folder", ["web/static/vendor", "tests/support/vendor"])
+def test_vendored_code_matches_its_recorded_hash(folder: str) -> None:
+    """The browsers' libraries (served by the app) and the tests' (axe-core) alike."""
+    vendor = ROOT / folder
     recorded = dict(
         re.findall(
             r"\| `([^`]+\.js)` \|.*\| `([0-9a-f]{64})` \|", (vendor / "README.md").read_text()
         )
     )
     assert recorded, "the vendor README lists no file"
+    assert {path.name for path in vendor.glob("*.js")} == set(recorded), "every file is listed"
     for name, digest in recorded.items():
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
 
