@@ -53,6 +53,10 @@ def test_a_farmer_lands_on_todays_work_with_the_farms_plots_flocks_and_forms(
     assert 'href="/field/records"' in page
     assert 'action="/sign-out"' in page
     assert 'href="/field/record/receive"' not in page
+    assert 'href="/field/record/harvest"' not in page  # a chicken farm has no plot to harvest
+    orchard = signed_in(field_app, "an").get("/field/").get_data(as_text=True)
+    assert 'href="/field/record/harvest"' in orchard
+    assert 'href="/field/record/placement"' not in orchard  # nor an orchard a chicken house
 
 
 def test_a_distributor_sees_what_comes_in_and_no_farm_form(field_app: Flask) -> None:
