@@ -221,3 +221,16 @@ def test_the_interval_keeps_what_started_it(world: World) -> None:
         ["Abamectin 36 g/l"],
     )
     world.advance(days=7)
+
+
+def test_a_correction_may_not_contradict_the_product_the_spray_names(world: World) -> None:
+    sprayed = world.record(FARMER_A, "farm_input.pesticide", spray_of(ABAMECTIN, PLOT_A))
+    fix = {
+        "corrects": sprayed.index,
+        "corrected_type": "farm_input.pesticide",
+        "reason": "Ghi nhầm",
+    }
+    error = refusal(world, FARMER_A, "correction", {**fix, "changes": {"registration_no": "VN-1"}})
+    assert set(error.errors) == {"changes.registration_no"}
+    world.record(FARMER_A, "correction", {**fix, "changes": {"dose": "20"}})
+    world.advance(days=7)

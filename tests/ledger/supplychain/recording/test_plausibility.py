@@ -158,3 +158,34 @@ def test_a_slaughter_of_carcasses_heavier_than_the_bound_needs_a_reason(world: W
             "carcass_kg": "130",
         },
     )
+
+
+def correction(index: int, type_: str, **changes: Any) -> dict[str, Any]:
+    return {"corrects": index, "corrected_type": type_, "reason": "Cân lại", "changes": changes}
+
+
+def test_a_correction_is_held_to_the_same_bound(world: World) -> None:
+    data = harvest_data("1000", world)
+    original = world.record(FARMER_A, "harvest", data)
+    error = refused(
+        world, FARMER_A, "correction", correction(original.index, "harvest", quantity="20001")
+    )
+    assert set(error.errors) == {"changes.quantity"}
+    world.record(
+        FARMER_A,
+        "correction",
+        correction(
+            original.index, "harvest", quantity="20001", plausibility_reason="Gộp hai lần cân"
+        ),
+    )
+    # Its reason stays with the harvest: a later correction beyond the bound needs no other.
+    world.record(FARMER_A, "correction", correction(original.index, "harvest", quantity="20002"))
+    flock = place_flock(world)
+    weighed = world.record(CHICKEN_FARMER, "flock.weighing", weighing(flock, "2.1"))
+    error = refused(
+        world,
+        CHICKEN_FARMER,
+        "correction",
+        correction(weighed.index, "flock.weighing", mean_kg="21"),
+    )
+    assert set(error.errors) == {"changes.mean_kg"}
