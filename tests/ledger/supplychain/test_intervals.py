@@ -17,6 +17,7 @@ from tests.support.world import (
     CARCASS,
     CHICKEN_FARM,
     CHICKEN_FARMER,
+    COOPERATIVE,
     FARM_A,
     FARM_B,
     FARMER_A,
@@ -134,6 +135,8 @@ def test_a_farms_list_holds_every_plot_and_the_earliest_end_first(
     spray(world, plot=PLOT_A, who=FARMER_A, days=4)
     listed = intervals.running_intervals_of_organisation(FARM_A)
     assert [i.days for i in listed] == [4, 10]
+    # The cooperative records for its members: it sees their plots too.
+    assert intervals.running_intervals_of_organisation(COOPERATIVE) == listed
     # For the plot itself the one ending last comes first: it says when harvest is allowed.
     assert [i.days for i in intervals.running_intervals(plot=PLOT_A)] == [10, 4]
     world.advance(days=10)
