@@ -123,7 +123,7 @@ def _check_registered_for(
                 "Plot {plot} has no crop in master data, so the registration of {product} for "
                 "it cannot be checked; an administrator records the plot's crop."
             ),
-            plot=ctx.data["plot"],
+            plot=f"plot:{ctx.data['plot']}",
             product=name,
         )
     if crop not in crops:
@@ -139,7 +139,7 @@ def _check_registered_for(
 def farm_input(ctx: RecordingContext) -> None:
     plot = ctx.own_location("plot", ("farm_plot",))
     subject = location_subject(plot.kind, plot.gln)
-    if ctx.command.type != "farm_input.irrigation":
+    if ctx.command.type in INPUT_CATEGORY_OF_EVENT:
         check_input_product(ctx, plot.crop)
     ctx.subject(subject, "observed")
     if ctx.command.type == "farm_input.pesticide":
