@@ -293,3 +293,5 @@ def test_the_api_describes_the_photo_operations(client: FlaskClient) -> None:
     fetched = spec["paths"]["/api/v1/photos/{sha256}"]["get"]
     assert "image/jpeg" in fetched["responses"]["200"]["content"]
     assert "put" in spec["paths"]["/api/v1/photos/{sha256}/public"]
+    assert {} in fetched["security"]  # anyone may ask; only public photos are found then
+    assert "security" not in operation  # an upload needs the API's credentials
