@@ -14,6 +14,7 @@ from web.services import services
 
 PAGE = """<!doctype html>
 <html lang="{{ current_language }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="{{ url_for('static', filename='style.css') }}"></head>
 <body><main>
 {% from "photo_input.html" import photo_input %}
