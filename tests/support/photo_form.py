@@ -36,8 +36,8 @@ def add_photo_form(app: Flask) -> None:
         kept = None
         status = 200
         if request.method == "POST":
-            allow_photo_upload()
             try:
+                allow_photo_upload("photo")
                 files = uploaded_files("photo")
                 if files:
                     sha = save_uploaded_photo(files[0], FARMER_A, field="photo")

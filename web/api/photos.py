@@ -92,7 +92,7 @@ def upload() -> tuple[dict[str, Any], int]:
                 "file": [Message(N_("Send the photo as multipart/form-data in the field file."))]
             }
         )
-    allow_photo_upload()
+    allow_photo_upload("file")
     files = uploaded_files("file")
     if len(files) != 1:
         raise InvalidInputError(
