@@ -45,6 +45,7 @@ Each viewport's full-page screenshot is kept under ``TEST_ARTIFACTS``/screenshot
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
@@ -170,21 +171,26 @@ def check_field_page(
 ) -> None:
     """Fail unless the page, as it is now, meets the field conditions (the module's docstring)
     at each viewport; the failure lists every problem, viewport by viewport, with the rule, the
-    element and what was measured. Screenshots are kept either way. The viewport is left at the
-    last one."""
+    element and what was measured. Screenshots are kept either way. The page is given back at
+    the viewport it had."""
     report: list[str] = []
     before: list[str] = []
-    for label, viewport in viewports.items():
-        page.set_viewport_size(dict(viewport))
-        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
-        problems = field_problems(page)
-        shot = screenshot(page, f"{name}-{label}")
-        if problems and problems == before:
-            report.append(f"at {label}: the same {len(problems)} as above (screenshot {shot})")
-        elif problems:
-            report.append(f"at {label}, {len(problems)} (screenshot {shot}):")
-            report.extend(f"  {problem}" for problem in problems)
-        before = problems
+    original = page.viewport_size
+    try:
+        for label, viewport in viewports.items():
+            page.set_viewport_size(dict(viewport))
+            page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+            problems = field_problems(page)
+            shot = screenshot(page, f"{name}-{label}")
+            if problems and problems == before:
+                report.append(f"at {label}: the same {len(problems)} as above (screenshot {shot})")
+            elif problems:
+                report.append(f"at {label}, {len(problems)} (screenshot {shot}):")
+                report.extend(f"  {problem}" for problem in problems)
+            before = problems
+    finally:
+        if original:
+            page.set_viewport_size(original)
     if report:
         raise AssertionError(
             f"the page {name!r} ({page.url}) fails the field conditions\n" + "\n".join(report)
@@ -196,7 +202,7 @@ def field_problems(page: Any) -> list[str]:
     ``[rule] target: summary``."""
     lines = [f"[axe {v['impact']} {v['id']}] {n}" for v in axe_violations(page) for n in v["nodes"]]
     minimum = {"target": MIN_TARGET_PX, "text": MIN_TEXT_PX}
-    measured = page.evaluate(FIELD_CHECK.read_text(), minimum)
+    measured = page.evaluate(_field_check_source(), minimum)
     lines += [f"[{p['rule']}] {p['target']}: {p['summary']}" for p in measured]
     lines += [f"[hover-only] {listener}" for listener in hover_listeners(page)]
     return lines
@@ -204,29 +210,48 @@ def field_problems(page: Any) -> list[str]:
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations, ``color-contrast-enhanced`` on, each with
-    its nodes as ``target: summary`` lines.
+    its nodes as ``target: summary`` lines; and the text whose contrast axe could not measure
+    (over an image, a gradient, behind another element), as impact ``unmeasured``: a contrast
+    that is not shown to be 7:1 fails too. A symbol alone (the verdict's check mark, whose words
+    follow it) is not text and is left out.
 
     axe is put into the page through the DevTools protocol (``page.evaluate``), which the
     page's Content-Security-Policy does not govern: the page is checked under its real policy."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE.read_text())
+        page.evaluate(_axe_source())
     violations: list[dict[str, Any]] = page.evaluate(
         """async (impacts) => {
           const result = await axe.run(document, {
             rules: { 'color-contrast-enhanced': { enabled: true } },
-            resultTypes: ['violations'],
+            resultTypes: ['violations', 'incomplete'],
           });
-          return result.violations
-            .filter((v) => impacts.includes(v.impact))
-            .map((v) => ({
-              id: v.id, impact: v.impact, help: v.help,
-              nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${v.help}. `
-                + n.failureSummary.replace(/\\s+/g, ' ').trim()),
-            }));
+          const lines = (v) => v.nodes.map((n) => `${n.target.join(' ')}: ${v.help}. `
+            + (n.failureSummary || '').replace(/\\s+/g, ' ').trim());
+          const contrast = ['color-contrast', 'color-contrast-enhanced'];
+          // A symbol alone ("✓" beside its words) is not text (WCAG 1.4.11, 3:1, not 7:1).
+          const symbolOnly = (check) => (check.data || {}).messageKey === 'nonBmp';
+          return [
+            ...result.violations.filter((v) => impacts.includes(v.impact))
+              .map((v) => ({ id: v.id, impact: v.impact, nodes: lines(v) })),
+            ...result.incomplete.filter((v) => contrast.includes(v.id))
+              .map((v) => ({ ...v, nodes: v.nodes.filter((n) => !n.any.every(symbolOnly)) }))
+              .filter((v) => v.nodes.length)
+              .map((v) => ({ id: v.id, impact: 'unmeasured', nodes: lines(v) })),
+          ];
         }""",
         list(FAILING_IMPACTS),
     )
     return violations
+
+
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _field_check_source() -> str:
+    return FIELD_CHECK.read_text(encoding="utf-8")
 
 
 def hover_listeners(page: Any) -> list[str]:

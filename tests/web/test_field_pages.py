@@ -61,6 +61,7 @@ def test_the_public_pages_meet_the_field_conditions(
     violations = watch_policy(phone)
     phone.goto(base + "/")
     check_field_page(phone, "home")
+    assert phone.viewport_size == PHONE, "given back at the phone's size"
     phone.goto(labels["good"][0])
     assert "Nhãn thật" in phone.inner_text("#verdict")
     check_field_page(phone, "label-genuine")
@@ -126,6 +127,7 @@ BROKEN = """<!doctype html><html lang="en"><head><title>Broken on purpose</title
   .small-text { font-size: 14px; }
   .grey { color: #767676; }
   .wide { width: 500px; height: 10px; background: #000; }
+  .gradient { color: #000; background: linear-gradient(90deg, #fff, #777); }
   .menu .more { display: none; }
   .menu:hover .more { display: block; }
 </style></head><body><main>
@@ -134,6 +136,7 @@ BROKEN = """<!doctype html><html lang="en"><head><title>Broken on purpose</title
   <p class="small-text">Fourteen pixels</p>
   <p class="grey">Four and a half to one</p>
   <div class="wide"></div>
+  <p class="gradient">Over a gradient</p>
   <div class="menu"><p>Menu</p><p class="more">More</p></div>
   <p><abbr title="kilogram">kg</abbr></p>
   <p><a href="#alone">A link alone in its paragraph</a></p>
@@ -157,7 +160,8 @@ PASSING = """<!doctype html><html lang="en"><head><title>Fit for the field</titl
 
 
 def test_the_check_fails_a_page_that_breaks_each_rule(browser: Any) -> None:
-    """A 30 px button, 14 px text, text of 4.5:1, a 500 px element on a 360 px phone, a menu
+    """A 30 px button, 14 px text, text of 4.5:1, text over a gradient (its contrast not
+    measured), a 500 px element on a 360 px phone, a menu
     that opens on hover, a tooltip, a hover listener, a link alone and a bare checkbox under
     44 px: each named in the failure. A page that keeps the rules passes, running-text link,
     labelled checkbox and a colour-only hover included."""
@@ -175,6 +179,7 @@ def test_the_check_fails_a_page_that_breaks_each_rule(browser: Any) -> None:
             '[text-size-16] main > p.small-text "Fourteen pixels": text of 14 px, less than 16 px',
             "[axe serious color-contrast-enhanced] .grey:",
             "contrast of 4.54",
+            "[axe unmeasured color-contrast] .gradient: Elements must meet minimum color contrast",
             "[horizontal-scroll] main > div.wide: the page scrolls sideways",
             "500 px wide",
             "[hover-only] .menu:hover .more (inline style): on hover only, sets display",
