@@ -204,3 +204,16 @@ def test_an_implausible_harvest_asks_for_a_reason_and_then_records(field_app: Fl
     )
     assert confirmed.status_code == 303
     assert ledger_size(field_app) == before + 1
+
+
+def test_a_photo_too_large_to_read_is_said_on_the_photo_field(field_app: Flask) -> None:
+    client = signed_in(field_app, "an")
+    page = client.get("/field/record/harvest").get_data(as_text=True)
+    limit = field_app.config.get("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+    data = {**form_values(page), "photo": (io.BytesIO(b"\xff" * (limit + 300_000)), "to.jpg")}
+    before = ledger_size(field_app)
+    refused = client.post("/field/record/harvest", data=data, content_type="multipart/form-data")
+    assert refused.status_code == 413
+    assert ledger_size(field_app) == before
+    assert 'data-name="photo"' in refused.get_data(as_text=True)
+    assert "MB" in refused.get_data(as_text=True).split('data-name="photo"')[1]
