@@ -4,7 +4,7 @@ and a refusal reads back as the same messages, in either language later."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -104,5 +104,6 @@ def test_messages_keep_their_parameters_types_through_json() -> None:
     assert isinstance(message, Message)
     assert isinstance(message.params["kind"], Message)
     assert message.params["safe_from"].tzinfo is not None
+    assert message_from_json(message_json(date(2026, 7, 12))) == date(2026, 7, 12)
     assert message_from_json(message_json(Decimal("1.50"))) == Decimal("1.50")
     assert str(message_from_json(message_json(Decimal("1.50")))) == "1.50"

@@ -125,6 +125,11 @@ def test_my_records_say_what_was_refused_and_the_form_comes_back_to_fix(
     assert "Bị từ chối" in records
     assert "Vườn nhãn An 2" in records  # the plot by its name, not its GLN
     assert SPRAYED_PLOT not in records
+    english = client.get("/field/records?lang=en").get_data(as_text=True)
+    assert "Refused:" in english
+    assert "Vườn nhãn An 2" in english
+    assert "pre-harvest interval" in english
+    records = client.get("/field/records?lang=vi").get_data(as_text=True)
     [mine] = [item for item in records.split("<li ") if "IN-PHI" in item]
     again = re.search(r'href="(/field/record/harvest\?resend=[^"]+)"', mine)
     assert again is not None
