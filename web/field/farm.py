@@ -174,7 +174,7 @@ def inputs(event_type: str) -> Any:
 
     def listed(ctx: FormContext) -> list[Option]:
         products = ctx.extra["services"].input_products.for_event(event_type)
-        return [Option(p.code, input_label(p)) for p in products]
+        return [Option(p.code, input_label(p), "dose", p.dose_unit) for p in products]
 
     return listed
 
@@ -229,7 +229,9 @@ def input_form(
 
 PLOT = choice("plot", N_("Plot"), own_plots)
 FLOCK = choice("flock", N_("Flock"), own_lots(FLOCK_KINDS))
-DOSE = number("dose", N_("Dose"), unit="dose", help=N_("In the unit the product's label gives."))
+DOSE = number(
+    "dose", N_("Dose"), unit_from="input_product", help=N_("In the unit the product's label gives.")
+)
 LABEL_PHOTO = photo(label=N_("Photo of the product label"))
 
 FERTILISER = input_form(

@@ -77,8 +77,10 @@ class Option:
 
     value: str
     label: str
-    #: The unit of what the option names (a lot's), for the quantity beside it.
+    #: The unit of what the option names (a lot's), for the quantity beside it, and what to
+    #: call it when the unit's own name says too little (a product's "ml/bình 16 l" doses).
     unit: str | None = None
+    unit_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -326,6 +328,17 @@ def parse(form: EventForm, posted: Mapping[str, str], ctx: FormContext) -> Parse
     return parsed
 
 
+def chosen_option(
+    form: EventForm, item: Field, chosen: Mapping[str, str], ctx: FormContext
+) -> Option | None:
+    """The option chosen in a number field's ``unit_from`` select, if any."""
+    source = form.field_named(item.unit_from) if item.unit_from else None
+    if source is None or source.options is None:
+        return None
+    picked = str(chosen.get(source.name, ""))
+    return next((o for o in source.options(ctx) if o.value == picked), None)
+
+
 def unit_of(
     form: EventForm, item: Field, chosen: Mapping[str, str], ctx: FormContext
 ) -> Unit | None:
@@ -333,12 +346,8 @@ def unit_of(
     ``unit_from`` select (None while none is chosen)."""
     if item.unit or item.unit_from is None:
         return item.measurement
-    source = form.field_named(item.unit_from)
-    if source is None or source.options is None:
-        return None
-    picked = str(chosen.get(item.unit_from, ""))
-    unit = next((o.unit for o in source.options(ctx) if o.value == picked), None)
-    return MEASUREMENT_UNITS.get(unit or "")
+    option = chosen_option(form, item, chosen, ctx)
+    return MEASUREMENT_UNITS.get(option.unit or "") if option is not None else None
 
 
 def _read(item: Field, raw: str, ctx: FormContext, unit: Unit | None) -> Any:

@@ -4,6 +4,7 @@ number is typed, taken from the same catalogue (never a second copy kept by hand
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -23,6 +24,7 @@ from web.field.forms import (
     FormContext,
     Option,
     Parsed,
+    chosen_option,
     unit_of,
 )
 from web.i18n import format_quantity, translate
@@ -50,9 +52,8 @@ class FieldView:
     def kind(self) -> str:
         return self.field.kind
 
-    @property
-    def unit_name(self) -> str:
-        return str(gettext(self.unit.name)) if self.unit is not None else ""
+    #: What the unit is called on this form (the option's own name for it, if it has one).
+    unit_name: str = ""
 
 
 def unit_name(code: str | None) -> str:
@@ -63,12 +64,21 @@ def unit_name(code: str | None) -> str:
     return str(gettext(unit.name)) if unit is not None else code
 
 
-def understood(canonical: Any, unit: Unit | None) -> str:
+def understood(canonical: Any, unit_label: str) -> str:
     """A parsed number as the form says it understood it: "1,5 kg"."""
     if canonical in (None, ""):
         return ""
-    shown = format_quantity(str(canonical))
-    return f"{shown} {gettext(unit.name)}" if unit is not None else str(shown)
+    return f"{format_quantity(str(canonical))} {unit_label}".strip()
+
+
+def unit_label(form: EventForm, item: Field, chosen: Mapping[str, str], ctx: FormContext) -> str:
+    """What a number field's unit is called: the chosen option's name for it, else the
+    unit's own name in the reader's language."""
+    option = chosen_option(form, item, chosen, ctx)
+    if option is not None and option.unit_name:
+        return option.unit_name
+    unit = unit_of(form, item, chosen, ctx)
+    return str(gettext(unit.name)) if unit is not None else ""
 
 
 #: Above a form whose every problem is on a field.
@@ -108,17 +118,20 @@ def form_view(
             canonical = parsed.understood.get(item.name, parsed.values.get(item.name))
         options = item.options(ctx) if item.options is not None else []
         chosen = parsed.typed if parsed is not None else {}
-        unit = unit_of(form, item, chosen, ctx) if item.kind in (NUMBER, COUNT) else None
+        numeric = item.kind in (NUMBER, COUNT)
+        unit = unit_of(form, item, chosen, ctx) if numeric else None
+        label = unit_label(form, item, chosen, ctx) if numeric else ""
         views.append(
             FieldView(
                 item,
                 value,
                 errors,
-                understood(canonical, unit) if unit is not None and not errors else "",
+                understood(canonical, label) if unit is not None and not errors else "",
                 options,
                 hidden=item.on_demand and not value and not errors,
                 unit=unit,
                 kept=tuple(_kept(item.name, parsed)),
+                unit_name=label,
             )
         )
     typed = parsed.typed if parsed is not None else {v.name: v.value for v in views}

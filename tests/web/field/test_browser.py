@@ -57,7 +57,7 @@ def test_a_spray_then_the_harvest_form_refusing_that_plot(farmer: Any, base: str
     understood = page.locator("#f-dose-understood")
     assert "1.500 có thể hiểu là 1,5 hoặc 1500" in understood.inner_text()
     dose.fill("15")
-    assert understood.inner_text() == "Hiểu là: 15 đơn vị liều"
+    assert understood.inner_text() == "Hiểu là: 15 ml/bình 16 l"
     page.fill("input[name=area_ha]", "0,8")
     assert page.locator("#f-area_ha-understood").inner_text() == "Hiểu là: 0,8 ha"
     check_field_page(page, "field-spray")

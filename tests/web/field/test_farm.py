@@ -253,3 +253,14 @@ def test_the_hand_over_offers_processors_and_traders_not_farms(field_app: Flask)
     page = open_form(browser(field_app, "an"), "hand-over")
     assert COLLECTOR in page
     assert f'value="{FARM_A}"' not in page
+
+
+def test_a_dose_is_understood_in_the_unit_of_the_product_chosen(field_app: Flask) -> None:
+    def change(values: dict[str, str], page: str) -> None:
+        values["operator"] = "Nguyễn Văn An"  # a name, not a code: refused, the rest re-shown
+
+    answer, added = send(field_app, "spray", change)
+    page = answer.get_data(as_text=True)
+    assert added == 0
+    assert "Hiểu là: 15 ml/bình 16 l" in page
+    assert 'data-unit-name="ml/bình 16 l"' in page
