@@ -4,32 +4,39 @@ A form is an :class:`EventForm`: the event type it records and its fields, each 
 :class:`Field` made by one of the constructors below. Declaring one is all a page needs::
 
     from ledger.common.messages import N_
-    from web.field.forms import EventForm, choice, number, text, own_lots
+    from web.field.farm import own_lots            # the lists a farm's forms choose from
+    from web.field.forms import EventForm, choice, number, register, text
 
     LOSS = EventForm(
         slug="loss",                      # the form is at /field/record/loss
         event_type="loss",                # what it records; who may use it comes from the type
         title=N_("Record a loss"),
         fields=(
-            choice("lot", N_("Lot"), own_lots()),           # options from the user's own data
-            number("quantity", N_("Quantity"), unit="kg"),  # typed as people type, unit named
-            text("reason", N_("Why"), required=True),
+            choice("lot", N_("Lot"), own_lots()),              # options: the user's own lots
+            number("quantity", N_("Quantity"), unit_from="lot"),  # in the chosen lot's unit
+            text("reason", N_("Why")),
         ),
     )
     register(LOSS)                        # web.field.pages serves every registered form
+
+A page of its own (a lot card) shows and records a form with
+:func:`web.field.pages.handle_form` (``form.fixed`` holds data the person does not choose,
+such as the card's lot), and draws it with the ``event_form`` macro of
+``templates/field/_fields.html``.
 
 Every form gets the time of the event (``when``, now in Hưng Yên by default), a hidden
 submission id (a form posted twice records once) and the CSRF token. :func:`parse` reads the
 posted fields into ``{type, event_time, data}``: numbers through
 :func:`schemas.typed_numbers.typed_decimal` (``1,5`` and ``1.5``; ``1.500`` refused as
 ambiguous), counts as whole numbers, local times with the +07:00 offset, checkboxes as true
-or false. A field's ``target`` is its dotted place in ``data`` (``temperature.min``); a field
-with ``target=""`` is read but left for the form's ``assemble`` hook, which builds what needs
-several fields (a lot id from a product and a lot code) or copies master-data facts (a spray's
-registration number). ``errors_to`` sends a schema or ledger error of a data path to the field
-that should show it. :func:`web.field.pages.handle_form` does the rest: the one service call,
-the errors mapped back onto the fields, the values re-shown as typed beside the value
-understood ("1,5 kg").
+or false, photos by hash (:func:`photo`). A field's ``target`` is its dotted place in ``data``
+(``temperature.min``); a field with ``target=""`` is read but left for the form's ``assemble``
+hook, which builds what needs several fields (a lot id from a product and a lot code) or copies
+master-data facts (a spray's registration number). ``errors_to`` sends a schema or ledger error
+of a data path to the field that should show it; ``notices`` says before sending what the
+ledger will say (an interval still running). :func:`web.field.pages.handle_form` does the rest:
+the one service call, the errors mapped back onto the fields, the values re-shown as typed
+beside the value understood ("1,5 kg").
 """
 
 from __future__ import annotations
