@@ -117,6 +117,8 @@ def form_view(
             errors = [str(translate(m)) for m in parsed.errors.get(item.name, [])]
             canonical = parsed.understood.get(item.name, parsed.values.get(item.name))
         options = item.options(ctx) if item.options is not None else []
+        if parsed is None and not value and item.required and len(options) == 1:
+            value = options[0].value  # the farm's one plot, its one flock: nothing to choose
         chosen = parsed.typed if parsed is not None else {}
         numeric = item.kind in (NUMBER, COUNT)
         unit = unit_of(form, item, chosen, ctx) if numeric else None

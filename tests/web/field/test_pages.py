@@ -25,6 +25,7 @@ from tests.support.world import (
     COLLECTOR,
     FARMER_A,
     FRESH_LONGAN,
+    HOUSE,
     PLOT_A,
     PLOT_B,
     World,
@@ -222,3 +223,8 @@ def test_a_photo_too_large_to_read_is_said_on_the_photo_field(field_app: Flask) 
     assert ledger_size(field_app) == before
     assert 'data-name="photo"' in refused.get_data(as_text=True)
     assert "MB" in refused.get_data(as_text=True).split('data-name="photo"')[1]
+
+
+def test_a_list_of_one_is_chosen_already(field_app: Flask) -> None:
+    page = signed_in(field_app, "trai-ga").get("/field/record/placement").get_data(as_text=True)
+    assert f'<option value="{HOUSE}" selected>' in page  # the farm's one chicken house
