@@ -101,6 +101,11 @@ def handle_form(
         if resend is not None and resend.status != RECORDED and resend.form == form.slug:
             typed = {name: str(value) for name, value in resend.values.items()}
             shown = Parsed(typed)
+            if resend.refusal is not None:  # what was refused, on its fields again
+                place_errors(form, shown, resend.refusal.errors)
+                placed = [message for messages in shown.errors.values() for message in messages]
+                if resend.refusal.message not in placed:
+                    shown.general.insert(0, resend.refusal.message)
             return render_template(
                 template, **form_view(form, ctx, shown, resend.id), **extra, resending=True
             )

@@ -136,6 +136,7 @@ def test_my_records_say_what_was_refused_and_the_form_comes_back_to_fix(
     assert again is not None
     form = client.get(again.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert 'value="80,5"' in form
+    assert "cách ly" in form.split('data-name="plot"')[1].split("</div>")[0]
     assert 'value="IN-PHI"' in form
     before = ledger_size(field_app)
     fixed = post_form(client, "/field/record/harvest", {"plot": PLOT_B}, page=form)
