@@ -253,7 +253,7 @@ def test_signing_in_never_sends_the_browser_to_another_site(labels_app: Flask, t
         data={"username": "dong-goi", "password": PASSWORD, "csrf_token": token.group(1)},
     )
     assert answer.status_code == 303
-    assert answer.headers["Location"] == "/"
+    assert answer.headers["Location"] == "/field/"  # a processor's own home, on this site
 
 
 def test_an_organisation_has_at_most_three_print_jobs_under_way(
