@@ -19,9 +19,10 @@ from tests.support.field import (
     sign_in,
     signed_in,
 )
-from tests.support.inputs import ABAMECTIN, spray_of
+from tests.support.inputs import ABAMECTIN, ENROFLOXACIN, spray_of
 from tests.support.photos import renamed_pdf, small_jpeg
 from tests.support.world import (
+    CHICKEN_FARMER,
     COLLECTOR,
     FARMER_A,
     FRESH_LONGAN,
@@ -229,3 +230,24 @@ def test_a_photo_too_large_to_read_is_said_on_the_photo_field(field_app: Flask) 
 def test_a_list_of_one_is_chosen_already(field_app: Flask) -> None:
     page = signed_in(field_app, "trai-ga").get("/field/record/placement").get_data(as_text=True)
     assert f'<option value="{HOUSE}" selected>' in page  # the farm's one chicken house
+
+
+def test_the_hand_over_says_which_treatment_still_runs_on_the_flock(field_app: Flask) -> None:
+    with field_app.app_context():
+        World(services().log).record(
+            CHICKEN_FARMER,
+            "flock.treatment",
+            {
+                "flock": FLOCK,
+                "input_product": ENROFLOXACIN,
+                "product": "Enrofloxacin 10%",
+                "active_substance": "Enrofloxacin 10%",
+                "dose": "1",
+                "dose_unit": "ml/l nước",
+                "withdrawal_days": 7,
+                "vet": "tv-012",
+            },
+        )
+    page = signed_in(field_app, "trai-ga").get("/field/record/hand-over").get_data(as_text=True)
+    notices = re.findall(r'<p class="notice">([^<]+)</p>', page)
+    assert any("FLOCK-1" in text and "Enrofloxacin" in text for text in notices), notices
