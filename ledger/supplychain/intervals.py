@@ -60,7 +60,7 @@ class RunningInterval:
     applied_at: datetime
     #: When harvest or slaughter is allowed again (aware, in Vietnam's time).
     ends_at: datetime
-    #: Local days until then, counting a part of a day as a day (0 once it has ended).
+    #: Days of 24 hours until then, a part of one counted whole (0 once it has ended).
     days_left: int
 
     @property

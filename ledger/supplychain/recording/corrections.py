@@ -172,7 +172,7 @@ def _held_to_the_same_rules(
     if original_type == "flock.weighing" and "mean_kg" in changes:
         product = ctx.product(corrected["flock"], "changes.mean_kg")
         checked = Checked("changes.mean_kg", corrected["flock"], reason)
-        check_per_head(ctx, product.max_live_kg_per_head, Decimal(changes["mean_kg"]), checked)
+        check_per_head(ctx, original_type, product, Decimal(changes["mean_kg"]), checked)
     code = corrected.get("input_product")
     row = ctx.state.master("input_product", code) if code else None
     if row is not None and original_type in INPUT_CATEGORY_OF_EVENT:

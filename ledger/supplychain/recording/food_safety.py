@@ -168,7 +168,7 @@ def flock_observation(ctx: RecordingContext) -> None:
         check_input_product(ctx)
     if ctx.command.type == "flock.weighing":
         mean = Decimal(ctx.data["mean_kg"])
-        check_per_head(ctx, live.max_live_kg_per_head, mean, in_event(ctx, "mean_kg", flock.id))
+        check_per_head(ctx, "flock.weighing", live, mean, in_event(ctx, "mean_kg", flock.id))
     ctx.subject(flock.id, "observed")
     days = ctx.data.get("withdrawal_days")
     if days:

@@ -82,7 +82,8 @@ def slaughter(ctx: RecordingContext) -> None:
     carcass_product = ctx.product(ctx.data["lot"], "lot", ("chicken_carcass",))
     check_per_head(
         ctx,
-        carcass_product.max_carcass_kg_per_head,
+        "slaughter",
+        carcass_product,
         carcass / heads,
         in_event(ctx, "carcass_kg", ctx.data["lot"]),
     )

@@ -6,11 +6,13 @@ hectare of the plot, the live weight of a bird at a weighing, the carcass weight
 slaughter. Beyond its bound an event is refused, naming the field, the value and the bound,
 unless its data carries ``plausibility_reason``; then it is recorded, with the reason and the
 bound it went beyond in its entry. A product without a bound, or a plot without an area, is not
-checked.
+checked. :func:`harvest_limit` and :func:`per_head_limit` say the bound before anything is
+sent, so a form can ask for the reason first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -29,6 +31,30 @@ def _shown(value: Decimal) -> Decimal:
     return value.quantize(_SHOWN) if isinstance(exponent, int) and exponent < -2 else value
 
 
+def _decimal_of(record: Any, name: str) -> Decimal | None:
+    """A decimal of a master-data row, or of a record as the API reads it, if it has one."""
+    value = record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
+    return Decimal(value) if value not in (None, "") else None
+
+
+def harvest_limit(plot: Any, product: Any) -> Decimal | None:
+    """The most kilograms one harvest of ``product`` from ``plot`` records without a reason:
+    the product's ``max_harvest_kg_per_ha`` times the plot's ``area_ha``; None if either is
+    unknown."""
+    bound = _decimal_of(product, "max_harvest_kg_per_ha")
+    area = _decimal_of(plot, "area_ha")
+    if bound is None or area is None or area <= 0:
+        return None
+    return bound * area
+
+
+def per_head_limit(product: Any, event_type: str) -> Decimal | None:
+    """The most kilograms per bird a weighing (live weight; ``product`` is the flock's) or a
+    slaughter (carcass weight; the carcass lot's) records without a reason."""
+    name = "max_live_kg_per_head" if event_type == "flock.weighing" else "max_carcass_kg_per_head"
+    return _decimal_of(product, name)
+
+
 @dataclass(frozen=True)
 class Checked:
     """Where the checked value is: the field an error names (``changes.quantity`` in a
@@ -37,6 +63,11 @@ class Checked:
     field: str
     lot: str
     reason: bool
+
+
+def in_event(ctx: RecordingContext, field_name: str, lot: str) -> Checked:
+    """The value of the event's own ``field_name``, with the event's reason."""
+    return Checked(field_name, lot, bool(ctx.data.get("plausibility_reason")))
 
 
 def _beyond(
@@ -50,21 +81,15 @@ def _beyond(
     raise error
 
 
-def in_event(ctx: RecordingContext, field_name: str, lot: str) -> Checked:
-    """The value of the event's own ``field_name``, with the event's reason."""
-    return Checked(field_name, lot, bool(ctx.data.get("plausibility_reason")))
-
-
 def check_harvest(
     ctx: RecordingContext, plot: Any, product: Any, quantity: Decimal, checked: Checked
 ) -> None:
-    """At most the product's ``max_harvest_kg_per_ha`` times the plot's area."""
-    if not product.max_harvest_kg_per_ha or not plot.area_ha or Decimal(plot.area_ha) <= 0:
+    """At most :func:`harvest_limit`."""
+    limit = harvest_limit(plot, product)
+    if limit is None or quantity <= limit:
         return
     bound = Decimal(product.max_harvest_kg_per_ha)
     area = Decimal(plot.area_ha)
-    if quantity <= bound * area:
-        return
     _beyond(
         ctx,
         checked,
@@ -80,19 +105,17 @@ def check_harvest(
         plot=f"plot:{plot.gln}",
         ratio=_shown(quantity / area),
         bound=bound,
-        at_most=bound * area,
+        at_most=limit,
     )
 
 
 def check_per_head(
-    ctx: RecordingContext, bound_text: str | None, per_head: Decimal, checked: Checked
+    ctx: RecordingContext, event_type: str, product: Any, per_head: Decimal, checked: Checked
 ) -> None:
-    """A weighing's mean live weight, a slaughter's carcass weight per bird, at most the bound
-    its product gives (``max_live_kg_per_head``, ``max_carcass_kg_per_head``)."""
-    if not bound_text:
-        return
-    bound = Decimal(bound_text)
-    if per_head <= bound:
+    """A weighing's mean live weight, a slaughter's carcass weight per bird, at most
+    :func:`per_head_limit`."""
+    bound = per_head_limit(product, event_type)
+    if bound is None or per_head <= bound:
         return
     _beyond(
         ctx,

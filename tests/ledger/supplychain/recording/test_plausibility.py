@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from ledger.supplychain.errors import ImplausibleQuantityError, RuleViolationError
 from ledger.supplychain.masterdata import MasterData
+from ledger.supplychain.recording.plausibility import harvest_limit, per_head_limit
 from tests.ledger.supplychain.recording.helpers import entry, place_flock
 from tests.support.inputs import setup_inputs
 from tests.support.world import (
@@ -189,3 +191,15 @@ def test_a_correction_is_held_to_the_same_bound(world: World) -> None:
         correction(weighed.index, "flock.weighing", mean_kg="21"),
     )
     assert set(error.errors) == {"changes.mean_kg"}
+
+
+def test_a_form_reads_the_same_limits_from_the_records_it_shows() -> None:
+    plot = {"gln": PLOT_A, "area_ha": "0.8"}
+    longan = {"kind": "fresh_longan", "max_harvest_kg_per_ha": "25000"}
+    assert harvest_limit(plot, longan) == Decimal("20000.0")
+    assert harvest_limit({"area_ha": None}, longan) is None
+    assert harvest_limit({"area_ha": "0"}, longan) is None
+    assert harvest_limit(plot, {"max_harvest_kg_per_ha": None}) is None
+    chicken = {"max_live_kg_per_head": "3.5", "max_carcass_kg_per_head": None}
+    assert per_head_limit(chicken, "flock.weighing") == Decimal("3.5")
+    assert per_head_limit(chicken, "slaughter") is None
