@@ -203,7 +203,13 @@ def _from_elements(log: Log, elements: dict[str, str]) -> ScannedCode:
 
 
 def _known_lot(
-    log: Log, kind: str, gtin: str, lot_code: str, *, serial: str | None = None, signed: bool = False
+    log: Log,
+    kind: str,
+    gtin: str,
+    lot_code: str,
+    *,
+    serial: str | None = None,
+    signed: bool = False,
 ) -> ScannedCode:
     lot_id = f"lot:{gtin}/{lot_code}"
     with log.engine.connect() as connection:

@@ -1,0 +1,91 @@
+"""A loading dock for the scan and lot card tests: labelled lots, a shipment on its way to the
+collector with a pallet SSCC, and an account per role."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from labels.printing import issued_labels
+from tests.support.apps import PASSWORD, create_accounts
+from tests.support.labels import issue_labels
+from tests.support.world import (
+    AUTHORITY,
+    COLLECTOR,
+    FARM_A,
+    PACKER,
+    PACKHOUSE,
+    RETAILER,
+    SLAUGHTERHOUSE,
+    World,
+    with_check_digit,
+)
+from web.services import services
+
+PALLET = with_check_digit("38930000000000777")
+#: Username, role, organisation.
+ACCOUNTS = (
+    ("dong-goi", "processor", PACKHOUSE),
+    ("thu-gom", "distributor", COLLECTOR),
+    ("nong-dan", "farmer", FARM_A),
+    ("kiem-tra", "auditor", AUTHORITY),
+    ("sieu-thi", "retailer", RETAILER),
+    ("lo-mo", "processor", SLAUGHTERHOUSE),
+)
+
+
+@dataclass(frozen=True)
+class Dock:
+    """What the tests scan: label URLs by lot state, the lot in transit and its labels."""
+
+    labels: dict[str, list[str]]
+    good_lot: str
+    recalled_lot: str
+    shipped_lot: str
+    shipped_labels: list[str]
+
+
+def lot_of(url: str) -> str:
+    found = re.search(r"/01/([0-9]{14})/10/([^/]+)/21/", url)
+    assert found is not None
+    return f"lot:{found.group(1)}/{found.group(2)}"
+
+
+def build_dock(app: Flask, base: str = "http://localhost") -> Dock:
+    """Labels in every state, four labelled boxes shipped by the packhouse to the collector on
+    pallet :data:`PALLET`, and the accounts of :data:`ACCOUNTS`."""
+    labels = issue_labels(app, base)
+    create_accounts(app, ACCOUNTS)
+    with app.app_context():
+        log = services().log
+        world = World(log)
+        world._codes = itertools.count(500)  # after the lots issue_labels made
+        shipped = world.packed_lot(units=4)
+        world.record(PACKER, "label.issue", {"lot": shipped, "count": 4})
+        shipped_labels = [label.url for label in issued_labels(log, shipped, base)]
+        world.ship(PACKER, shipped, "4", COLLECTOR, sscc=PALLET)
+    return Dock(
+        labels=labels,
+        good_lot=lot_of(labels["good"][0]),
+        recalled_lot=lot_of(labels["recalled"][0]),
+        shipped_lot=shipped,
+        shipped_labels=shipped_labels,
+    )
+
+
+def signed_in(app: Flask, username: str) -> FlaskClient:
+    """A browser signed in as ``username`` (through the session API, as the pages' script
+    would)."""
+    client = app.test_client()
+    answer = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return client
+
+
+def csrf_of(client: FlaskClient) -> str:
+    with client.session_transaction() as session:
+        return str(session["csrf"])
