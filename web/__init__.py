@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         pages,
         printing_pages,
         resolver,
+        script_strings,
         security,
         services,
     )
@@ -50,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.json = StrictJSONProvider(app)
 
     i18n.init_app(app)
+    script_strings.init_app(app)
     errors.init_app(app)
     services.init_app(app, clock)
     auth.init_app(app)

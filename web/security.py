@@ -4,10 +4,11 @@ Every response (pages, API JSON, errors, static files, the API docs) gets:
 
 * ``Content-Security-Policy``: everything from this origin, nothing from any other, no plugins,
   no ``<base>``, forms only to this origin, and no framing (``frame-ancestors 'none'``). The
-  pages need no more: their one script is ``static/verify.js`` (a module, which imports the
-  vendored noble-ed25519 and fetches ``/ledger/…`` on this origin), the label page's
-  ``<script type="application/json">`` is data the browser never runs, and no template has an
-  inline script, an inline style or a ``data:`` image. Swagger UI's page (``/api/docs``,
+  pages need no more: their one script is ``static/verify.js`` (a module, which imports
+  ``static/strings.js`` and the vendored noble-ed25519 and fetches ``/ledger/…`` on this
+  origin), the ``<script type="application/json">`` blocks of :mod:`web.script_strings` are
+  data the browser never runs, and no template has an inline script, an inline style or a
+  ``data:`` image. Swagger UI's page (``/api/docs``,
   rendered by flask-smorest) has one inline script; its policy allows that script by its
   SHA-256 and ``data:`` images for the icons swagger-ui.css draws, and no other page gets either.
   The scan page (:data:`WASM_ENDPOINTS`) reads barcodes with the vendored ZXing-C++

@@ -155,6 +155,66 @@ def test_a_phone_reads_the_journey_switches_language_and_verifies_on_device(
     assert violations == []
 
 
+def test_a_failed_check_on_the_device_says_why_in_the_pages_language(
+    phone: Any, server: tuple[str, dict[str, list[str]]]
+) -> None:
+    """The script's words come from the server's catalogs: a proof that leads elsewhere and a
+    server that does not answer, each told in Vietnamese, then in English."""
+    _, labels = server
+    violations = watch_policy(phone)
+
+    def wrong_proof(route: Any) -> None:
+        answer = route.fetch()
+        proof = answer.json()
+        proof["hashes"][0] = ("0" if proof["hashes"][0][0] != "0" else "1") + proof["hashes"][0][1:]
+        route.fulfill(response=answer, json=proof)
+
+    cases = [
+        (
+            "**/ledger/proof/inclusion*",
+            wrong_proof,
+            "bad_proof",
+            "vi",
+            "Kiểm tra không đạt: bằng chứng không dẫn tới checkpoint đã được ký.",
+        ),
+        (
+            "**/ledger/checkpoint",
+            lambda route: route.fulfill(status=503, body="busy"),
+            "unavailable",
+            "vi",
+            "Kiểm tra không đạt: máy chủ không trả lời. Hãy thử lại sau.",
+        ),
+        (
+            "**/ledger/checkpoint",
+            lambda route: route.fulfill(status=503, body="busy"),
+            "unavailable",
+            "en",
+            "Check failed: the server did not answer. Try again later.",
+        ),
+    ]
+    for pattern, handler, verdict, language, sentence in cases:
+        phone.route(pattern, handler)
+        phone.goto(labels["good"][1] + f"&lang={language}")
+        phone.click("#on-device button")
+        phone.wait_for_selector("#on-device[data-result]")
+        assert phone.get_attribute("#on-device", "data-result") == verdict
+        assert phone.inner_text("#on-device ol li.bad") == sentence
+        assert phone.get_attribute("#on-device", "data-detail"), "the technical detail is kept"
+        phone.unroute(pattern)
+    screenshot(phone, "label-en-check-failed")
+    filled = phone.evaluate(
+        """async () => {
+          const s = await import('/static/strings.js');
+          let missing = 'found';
+          try { s.scriptStrings('nothing-here'); } catch (e) { missing = 'refused'; }
+          return [s.fill('{a} và {b}', {a: 1, b: 'hai'}), s.fill('{a} {missing}', {a: 'x'}),
+                  s.scriptStrings('share-area-strings').refused, missing];
+        }"""
+    )
+    assert filled == ["1 và hai", "x {missing}", "Your area was not recorded: {reason}", "refused"]
+    assert violations == []
+
+
 def test_the_buttons_are_real_buttons_and_sharing_the_area_says_what_happened(
     browser: Any, server: tuple[str, dict[str, list[str]]]
 ) -> None:

@@ -6,6 +6,8 @@
 // where the browser has it, else in the vendored noble-ed25519 (static/vendor/README.md).
 // Every check throws a LabelCheckError whose `verdict` matches the committed test vectors.
 
+import { fill, scriptStrings } from "./strings.js";
+
 const encoder = new TextEncoder();
 export const LABEL_CONTEXT = "hyt-label/v1\n";
 export const SIGNATURE_CHARACTERS = 91; // base64url of 4 + 64 bytes, unpadded
@@ -407,6 +409,14 @@ export function signerName(words, gln) {
   return Object.keys(signers).length === 0 && words.unnamed_signer ? words.unnamed_signer : gln;
 }
 
+/** What the shopper reads when a check fails: the verdict in the page's language. A verdict
+ * the page has no sentence for (or an error that is not a LabelCheckError) gets the general one. */
+export function failureText(words, error) {
+  const verdicts = words.verdicts || {};
+  const verdict = error && Object.hasOwn(verdicts, error.verdict) ? error.verdict : "error";
+  return fill(words.failed, { reason: verdicts[verdict] });
+}
+
 function start() {
   const panel = document.getElementById("on-device");
   if (!panel) return;
@@ -422,15 +432,16 @@ function start() {
       item.textContent = text;
       list.append(item);
     };
-    const words = JSON.parse(panel.querySelector("script[type='application/json']").textContent);
+    const words = scriptStrings("on-device-strings");
     try {
       const shown = (step, detail) => (step === "signature" ? signerName(words, detail) : detail);
       const result = await verifyOnDevice(panel, (step, ok, detail) => say(`${words[step]} ${shown(step, detail)}`, ok));
-      say(words.done.replace("{size}", result.size), true);
+      say(fill(words.done, { size: result.size }), true);
       panel.dataset.result = "ok";
     } catch (error) {
-      say(`${words.failed} ${error.verdict || ""}: ${error.message}`, false);
+      say(failureText(words, error), false);
       panel.dataset.result = error.verdict || "error";
+      panel.dataset.detail = error.message; // the technical detail, for whoever debugs the page
     } finally {
       button.disabled = false;
     }
@@ -458,7 +469,7 @@ function shareArea() {
   panel.hidden = false;
   const button = panel.querySelector("button");
   const result = panel.querySelector(".result");
-  const words = JSON.parse(panel.querySelector("script[type='application/json']").textContent);
+  const words = scriptStrings("share-area-strings");
   const say = (outcome, text) => {
     result.textContent = text;
     panel.dataset.result = outcome;
@@ -486,7 +497,7 @@ function shareArea() {
             say("not_recorded", words.not_recorded);
           } else {
             const reason = firstSentence(answer.errors) || answer.message || response.status;
-            say("refused", `${words.refused} ${reason}`);
+            say("refused", fill(words.refused, { reason }));
             button.disabled = false;
           }
         } catch (error) {
