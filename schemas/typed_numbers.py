@@ -24,6 +24,24 @@ _TYPED = re.compile(r"(?P<whole>[0-9]+)(?:(?P<separator>[.,])(?P<fraction>[0-9]+
 #: Digits grouped in threes by points, commas or blanks, as in ``1.500.000`` or ``1 500,5``.
 _GROUPED = re.compile(r"[0-9]{1,3}(?:[., ][0-9]{3})+(?:[.,][0-9]+)?")
 
+#: The messages of :func:`typed_decimal`, by the kind of problem: a page's script shows the
+#: same ones, translated, as a number is typed (``web/static/field.js``).
+TYPED_MESSAGES = {
+    "empty": N_("Enter a number, such as 1,5."),
+    "grouped": N_("Write {value} without a thousands separator, such as {plain}."),
+    "not_number": N_(
+        "{value} is not a number: type digits with at most one decimal comma or point, such as 1,5."
+    ),
+    "ambiguous_comma": N_(
+        "{value} could mean {small} or {large}: type {large} without a separator, "
+        "or {small} with a decimal comma."
+    ),
+    "ambiguous_point": N_(
+        "{value} could mean {small} or {large}: type {large} without a "
+        "separator, or {small} with a decimal point."
+    ),
+}
+
 
 def typed_decimal(text: str, unit: Unit | None = None, *, decimal_sign: str = ",") -> str:
     """The canonical decimal string for ``text`` as typed on a form, checked against ``unit``.
@@ -40,41 +58,25 @@ def typed_decimal(text: str, unit: Unit | None = None, *, decimal_sign: str = ",
     """
     value = unicodedata.normalize("NFC", text).strip()
     if not value:
-        raise ValidationError(Message(N_("Enter a number, such as 1,5.")))
+        raise ValidationError(Message(TYPED_MESSAGES["empty"]))
     match = _TYPED.fullmatch(value)
     if match is None:
         if _GROUPED.fullmatch(value):
             raise ValidationError(
                 Message(
-                    N_("Write {value} without a thousands separator, such as {plain}."),
+                    TYPED_MESSAGES["grouped"],
                     value=value,
                     plain=excerpt(re.sub(r"[., ](?=[0-9]{3}(?:$|[., ]))", "", value)),
                 )
             )
-        raise ValidationError(
-            Message(
-                N_(
-                    "{value} is not a number: type digits with at most one decimal comma or "
-                    "point, such as 1,5."
-                ),
-                value=value,
-            )
-        )
+        raise ValidationError(Message(TYPED_MESSAGES["not_number"], value=value))
     whole = match["whole"].lstrip("0") or "0"
     fraction = match["fraction"]
     if _may_be_grouping(match, decimal_sign):
         small = f"{whole}{decimal_sign}{fraction.rstrip('0') or '0'}"
         raise ValidationError(
             Message(
-                N_(
-                    "{value} could mean {small} or {large}: type {large} without a separator, "
-                    "or {small} with a decimal comma."
-                )
-                if decimal_sign == ","
-                else N_(
-                    "{value} could mean {small} or {large}: type {large} without a "
-                    "separator, or {small} with a decimal point."
-                ),
+                TYPED_MESSAGES["ambiguous_comma" if decimal_sign == "," else "ambiguous_point"],
                 value=value,
                 small=excerpt(small),
                 large=excerpt(whole + fraction),

@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         auth,
         cli,
         errors,
+        field,
         i18n,
         pages,
         printing_pages,
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.register_blueprint(resolver.bp)
     app.register_blueprint(printing_pages.bp)
     app.register_blueprint(account_pages.bp)
+    field.init_app(app)
     app.register_blueprint(field_scan.bp)
     app.register_blueprint(field_lot_pages.bp)
     cli.init_app(app)

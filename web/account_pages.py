@@ -77,6 +77,11 @@ def sign_in_page() -> Any:
             error, status = translate(refused.message), 401
         else:
             sign_in(principal)
+            if urlsplit(target).path == url_for("pages.home"):
+                # Nowhere in particular: a person at work starts at the day's work.
+                from web.field.home import home_url
+
+                target = home_url(principal)
             return redirect(target, 303)
     session.setdefault("sign_in_csrf", secrets.token_urlsafe(32))
     return (

@@ -23,9 +23,11 @@ from labels.scans import SHARED_MEMORY, ScanLog, ScanSettings
 from ledger.common.clock import Clock
 from ledger.supplychain.accounts import Accounts
 from ledger.supplychain.custody import VIETNAM
+from ledger.supplychain.fieldwork import FieldWork
 from ledger.supplychain.masterdata import MasterData
 from ledger.supplychain.recording.recorder import Recorder
 from ledger.supplychain.recording.settings import DomainSettings
+from ledger.supplychain.submissions import Submissions
 from ledger.tlog.bootstrap import open_log
 from web.config import ledger_settings
 
@@ -83,6 +85,8 @@ class Services:
         self.recorder = Recorder(log, domain_settings(app.config))
         self.accounts = Accounts(log.engine, log.clock)
         self.masterdata = MasterData(log.engine, log.clock)
+        self.fieldwork = FieldWork(log.engine)
+        self.submissions = Submissions(log.engine, log.clock)
         self.scans = ScanLog(
             log.engine,
             scan_settings(app.config),

@@ -355,6 +355,32 @@ class LabelScanDay(Base):
     areas: Mapped[str] = mapped_column(Text)
 
 
+class FormSubmission(Base):
+    """A form a person sent, kept off the ledger: the values as typed (private, never public),
+    whether the ledger recorded it (at which entry) or refused it, and the refusal as a
+    structured message that reads in either language. Its id is the form's own UUID, so a form
+    sent twice is one row and one entry."""
+
+    __tablename__ = "form_submission"
+    __table_args__ = (Index("ix_form_submission_account_created_at", "account", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    organisation: Mapped[str] = mapped_column(String(13))
+    #: The form it came from, and the event type it records.
+    form: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    #: JSON: the fields as typed.
+    values: Mapped[str] = mapped_column(Text)
+    #: "recorded" or "refused".
+    status: Mapped[str] = mapped_column(String(16))
+    entry_idx: Mapped[int | None] = mapped_column(BigInteger)
+    #: JSON: the refusal's message and field errors, templates with their parameters.
+    refusal: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[str] = mapped_column(String(32))
+
+
 ORGANISATION = table_of(Organisation)
 LOCATION = table_of(Location)
 PRODUCT = table_of(Product)
@@ -372,6 +398,7 @@ LOT_BLOCK = table_of(LotBlock)
 LABEL_ISSUE = table_of(LabelIssue)
 LABEL_SCAN = table_of(LabelScan)
 LABEL_SCAN_DAY = table_of(LabelScanDay)
+FORM_SUBMISSION = table_of(FormSubmission)
 
 #: Tables of the supply chain whose rows may never change or disappear.
 APPEND_ONLY_TABLES = (

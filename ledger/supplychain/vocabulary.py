@@ -144,20 +144,31 @@ assert all(
 ), "the schemas' check of a lot quantity must let every product unit through"
 
 
+#: The messages of :func:`amount_problem`, by the kind of problem (a form's script shows them
+#: as a number is typed).
+AMOUNT_MESSAGES = {
+    "too_large": N_("Quantities in {unit} are at most {limit} {unit}."),
+    "whole": N_("Quantities in {unit} are whole numbers."),
+    "too_fine": N_(
+        "Quantities in {unit} are recorded to {step} {unit} at most ({places} decimals)."
+    ),
+}
+
+
 def amount_problem(number: Decimal, unit: Unit) -> Message | None:
     """What is wrong with ``number`` as an amount in ``unit``, or None: beyond its largest
     value, or finer than its step. Both are read exactly, so ``1E-9999`` costs nothing."""
     if abs(number) > unit.maximum:
         return Message(
-            N_("Quantities in {unit} are at most {limit} {unit}."),
+            AMOUNT_MESSAGES["too_large"],
             unit=unit.name,
             limit=unit.maximum,
         )
     if decimal_places(number) > unit.places:
         if unit.places == 0:
-            return Message(N_("Quantities in {unit} are whole numbers."), unit=unit.name)
+            return Message(AMOUNT_MESSAGES["whole"], unit=unit.name)
         return Message(
-            N_("Quantities in {unit} are recorded to {step} {unit} at most ({places} decimals)."),
+            AMOUNT_MESSAGES["too_fine"],
             unit=unit.name,
             step=unit.step,
             places=unit.places,

@@ -1,0 +1,182 @@
+"""The field pages: every registered event form, "my records", and :func:`handle_form`, which
+any page with an event form calls (see :mod:`web.field.forms` for declaring one).
+
+A form is a plain HTML form: it works without JavaScript, posts to itself, and on a problem
+comes back with the values as typed, each problem on its field in the reader's language, and
+the value understood ("1,5 kg"). A form that recorded redirects to its record (so a reload
+does not post again); a form posted twice finds its submission recorded and records nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
+
+from ledger.common.errors import LedgerError
+from ledger.common.messages import N_, Message
+from ledger.supplychain.accounts import Principal
+from ledger.supplychain.submissions import RECORDED, Refusal, Submission
+from schemas.events import load_command
+from web.account_pages import form_csrf_ok
+from web.auth import current_principal
+from web.field.forms import (
+    REGISTRY,
+    EventForm,
+    FormContext,
+    Parsed,
+    new_submission_id,
+    parse,
+    place_errors,
+    request_of,
+    submission_id,
+)
+from web.field.rendering import form_view
+from web.services import services
+
+bp = Blueprint("field", __name__, url_prefix="/field")
+
+#: What stops a form before the ledger sees it.
+EXPIRED = N_("The form has expired; open the page again.")
+
+
+def signed_in_principal() -> Principal | BaseResponse:
+    """The signed-in person, or the redirect to the sign-in page and back here."""
+    principal = current_principal()
+    if principal is None:
+        return redirect(url_for("account.sign_in_page", next=request.full_path.rstrip("?")), 303)
+    return principal
+
+
+def form_context(principal: Principal) -> FormContext:
+    found = services()
+    return FormContext(
+        principal=principal,
+        language=str(get_locale() or "vi"),
+        now=found.log.clock.now(),
+        fieldwork=found.fieldwork,
+        extra={"services": found},
+    )
+
+
+def lot_path(lot: str) -> str:
+    """Where a lot's card is (a lot id holds ``/`` and ``:``, so it is one escaped segment)."""
+    return f"/field/lots/{quote(lot, safe='')}"
+
+
+def handle_form(
+    form: EventForm,
+    *,
+    template: str = "field/form.html",
+    page: Mapping[str, Any] | None = None,
+) -> Any:
+    """Show ``form`` (GET) or record what was posted (POST): the one view of every event form.
+
+    ``page`` adds variables to the template (a lot card's lot, say); ``form.fixed`` data the
+    person does not choose. Refuses a role the event type does not allow with 403."""
+    principal = signed_in_principal()
+    if not isinstance(principal, Principal):
+        return principal
+    if principal.role not in form.roles or principal.organisation is None:
+        abort(403)
+    ctx = form_context(principal)
+    extra = dict(page or {})
+    if request.method != "POST":
+        resend = services().submissions.get(request.args.get("resend", "")[:64], principal)
+        if resend is not None and resend.status != RECORDED and resend.form == form.slug:
+            typed = {name: str(value) for name, value in resend.values.items()}
+            shown = Parsed(typed)
+            return render_template(
+                template, **form_view(form, ctx, shown, resend.id), **extra, resending=True
+            )
+        return render_template(template, **form_view(form, ctx, None, new_submission_id()), **extra)
+    key = submission_id(request.form.get("submission", ""))
+    parsed = parse(form, request.form, ctx)
+    if not form_csrf_ok() or key is None or services().submissions.taken(key, principal):
+        parsed.general.append(Message(EXPIRED))
+        view = form_view(form, ctx, parsed, key or new_submission_id())
+        return render_template(template, **view, **extra), 403
+    earlier = services().submissions.get(key, principal)
+    if earlier is not None and earlier.status == RECORDED:
+        return redirect(url_for("field.record_page", submission=key), 303)
+    if not parsed.errors:
+        outcome = _record(form, parsed, ctx, key, principal)
+        if outcome is not None:
+            return redirect(url_for("field.record_page", submission=key), 303)
+    view = form_view(form, ctx, parsed, key)
+    return render_template(template, **view, **extra), 422
+
+
+def _record(
+    form: EventForm, parsed: Parsed, ctx: FormContext, key: str, principal: Principal
+) -> Submission | None:
+    """Record the parsed form through the one service; on a refusal, its problems go onto
+    the form (and into the submission when the ledger refused it) and None is returned."""
+    raw = request_of(form, parsed, ctx, key)
+    if parsed.errors:
+        return None
+    try:
+        command = load_command(raw)
+    except ValidationError as error:
+        place_errors(form, parsed, error.messages)
+        return None
+    submissions = services().submissions
+    try:
+        recorded = services().recorder.record(principal, command)
+    except LedgerError as error:
+        place_errors(form, parsed, error.errors)
+        if error.message not in parsed.general:
+            parsed.general.insert(0, error.message)
+        submissions.save(
+            key,
+            principal,
+            form=form.slug,
+            event_type=form.event_type,
+            values=parsed.typed,
+            refusal=Refusal(error.message, error.errors),
+        )
+        return None
+    return submissions.save(
+        key,
+        principal,
+        form=form.slug,
+        event_type=form.event_type,
+        values=parsed.typed,
+        entry_idx=recorded.index,
+    )
+
+
+@bp.route("/record/<slug>", methods=["GET", "POST"])
+def record_form(slug: str) -> Any:
+    form = REGISTRY.get(slug)
+    if form is None:
+        abort(404)
+    return handle_form(form)
+
+
+@bp.get("/records")
+def records_page() -> Any:
+    """What I recorded and what the ledger refused, newest first."""
+    principal = signed_in_principal()
+    if not isinstance(principal, Principal):
+        return principal
+    found = services().submissions.recent(principal)
+    return render_template("field/records.html", submissions=found, forms=REGISTRY)
+
+
+@bp.get("/records/<submission>")
+def record_page(submission: str) -> Any:
+    """One submission: the entry it made, or why it was refused and how to send it again."""
+    principal = signed_in_principal()
+    if not isinstance(principal, Principal):
+        return principal
+    key = submission_id(submission)
+    found = services().submissions.get(key, principal) if key else None
+    if found is None:
+        abort(404)
+    return render_template("field/record.html", submission=found, forms=REGISTRY)
