@@ -13,16 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ledger.common.errors import NotFoundError
 from ledger.common.messages import N_
-from ledger.supplychain.accounts import Principal
 from ledger.supplychain.custody import IN_TRANSIT
 from ledger.supplychain.label_issues import lot_label_issues
-from ledger.supplychain.lots import LotQuery, search
-from ledger.supplychain.masterdata import is_household, reads_household
-from ledger.supplychain.tables import LOCATION, LOT, ORGANISATION, PRODUCT
+from ledger.supplychain.tables import LOT, PRODUCT
 from ledger.supplychain.trace import lineage, lot_summary
 from ledger.tlog.canonical import envelope_of
 from ledger.tlog.log import Log
@@ -158,7 +155,7 @@ def lot_card(log: Log, lot_id: str, today: str, recent: int = RECENT_EVENTS) -> 
     )
 
 
-def _quantity_per_unit(connection: Any, family: list[str]) -> Decimal | None:
+def _quantity_per_unit(connection: Connection, family: list[str]) -> Decimal | None:
     """How much one labelled unit holds: from the nearest lot of the family that counts units
     (a shipped part of a packed lot carries the quantity but not the count)."""
     rows = connection.execute(
@@ -169,7 +166,8 @@ def _quantity_per_unit(connection: Any, family: list[str]) -> Decimal | None:
     by_id = {r.id: r for r in rows}
     for lot_id in family:
         if lot_id in by_id:
-            return Decimal(by_id[lot_id].created_quantity) / by_id[lot_id].units
+            row = by_id[lot_id]
+            return Decimal(row.created_quantity) / Decimal(row.units)
     return None
 
 
@@ -192,54 +190,3 @@ def serial_ranges(engine: Engine, lot_ids: list[str]) -> list[tuple[int, int]]:
             for lot_id in lot_ids
             for issue in lot_label_issues(connection, lot_id)
         ]
-
-
-def held_lots(engine: Engine, organisation: str, gtin: str, today: str) -> list[dict[str, Any]]:
-    """The organisation's other lots of a product that may join a merge (active ones)."""
-    found, _ = search(
-        engine, LotQuery(gtin=gtin, holder=organisation, status="active", limit=200, today=today)
-    )
-    return found
-
-
-def organisations(engine: Engine, viewer: Principal) -> list[tuple[str, str | None]]:
-    """Every active organisation as ``(GLN, name)``: a household's name only for those who may
-    read it (None otherwise), so a shipping form names receivers without exposing households."""
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(ORGANISATION)
-            .where(ORGANISATION.c.active.is_(True))
-            .order_by(ORGANISATION.c.name)
-        ).all()
-    return [
-        (row.gln, row.name if not is_household(row) or reads_household(viewer, row) else None)
-        for row in rows
-    ]
-
-
-def own_sites(
-    engine: Engine, organisation: str, kinds: tuple[str, ...] = STORAGE_KINDS
-) -> list[tuple[str, str, str]]:
-    """The organisation's active sites of those kinds as ``(GLN, name, kind)``."""
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(LOCATION.c.gln, LOCATION.c.name, LOCATION.c.kind)
-            .where(
-                LOCATION.c.organisation == organisation,
-                LOCATION.c.active.is_(True),
-                LOCATION.c.kind.in_(kinds),
-            )
-            .order_by(LOCATION.c.name)
-        ).all()
-    return [(row.gln, row.name, row.kind) for row in rows]
-
-
-def products(engine: Engine) -> list[tuple[str, str, str, str]]:
-    """Every active product as ``(GTIN, Vietnamese name, English name, kind)``."""
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(PRODUCT.c.gtin, PRODUCT.c.name_vi, PRODUCT.c.name_en, PRODUCT.c.kind)
-            .where(PRODUCT.c.active.is_(True))
-            .order_by(PRODUCT.c.name_vi)
-        ).all()
-    return [(row.gtin, row.name_vi, row.name_en, row.kind) for row in rows]

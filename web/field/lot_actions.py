@@ -1,24 +1,26 @@
-"""The actions a lot card offers, each a form that becomes one ledger command.
+"""The actions a lot card offers, each an event form (:mod:`web.field.forms`) of that lot.
 
 An action is offered only when the signed-in role may record its event type
 (:data:`ledger.supplychain.vocabulary.EVENT_TYPES`) and the lot is in a state the recording
-rules accept from that organisation: its holder ships, packs, merges, stores, sells or loses
-it; the receiver named by a shipment receives it; a processor slaughters a flock it holds. The
-recording service checks all of it again: the card only leaves out what would be refused.
+rules accept from that organisation: its holder ships, packs, merges, stores, cools, sells or
+loses it and issues its labels; the receiver named by a shipment receives it; a processor
+slaughters a flock it holds. The recording service checks all of it again: the card only
+leaves out what would be refused.
 
-Each form's fields are named by the path of the ``data`` value they fill, so a refusal of the
-schema or of the recording rules lands on the field it names. Numbers are read as people type
-them (:func:`schemas.typed_numbers.typed_decimal`), choices come from the ledger's own lists.
+:func:`card_forms` makes the forms of one card: the lot is fixed, the choices come from the
+organisation's own sites and lots and the products of the lot's kind, and the defaults from
+the lot (the whole quantity; after a count of the cartons, what the count says arrived).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from flask_babel import gettext
 from marshmallow import ValidationError
 
 from ledger.common.messages import N_, Message
@@ -26,67 +28,77 @@ from ledger.supplychain.accounts import Principal
 from ledger.supplychain.custody import ACTIVE, IN_TRANSIT, ON_HOLD, RECALLED
 from ledger.supplychain.lot_card import STORAGE_KINDS, LotCard
 from ledger.supplychain.vocabulary import EVENT_TYPES, MEASUREMENT_UNITS, VEHICLE_CLASSES
+from schemas.typed_numbers import typed_decimal
+from web.field.farm import VEHICLE_NAMES, lot_label, new_lot_code
+from web.field.forms import (
+    EventForm,
+    FormContext,
+    Option,
+    Parsed,
+    checkbox,
+    choice,
+    count,
+    day,
+    number,
+    text,
+)
 
-#: One reading or several, separated by semicolons or spaces: ``4,5; 5; 3,8``.
+#: Readings separated by semicolons or blanks: ``4,5; 5; 3,8``.
 _READINGS = re.compile(r"[;\s]+")
 MAX_READINGS = 500
-
-
-@dataclass(frozen=True)
-class Field:
-    """One input of an action's form."""
-
-    name: str
-    label: str
-    #: text, textarea, number (a decimal in ``unit``), count (a whole number), select, radio,
-    #: checkbox, readings (temperatures), date.
-    kind: str = "text"
-    unit: str | None = None
-    required: bool = False
-    choices: tuple[tuple[str, str], ...] = ()
-    default: str = ""
-    hint: str | None = None
+#: Who a lot is shipped to: the chain after the farm.
+SHIP_TO_ROLES = ("processor", "distributor", "collector", "retailer")
+RECEIVE_OUTCOMES = {
+    "all": N_("All of it arrived"),
+    "shortfall": N_("Less arrived than was shipped"),
+    "refused": N_("Refuse the goods"),
+}
+STORE_DIRECTIONS = {"in": N_("Into the store"), "out": N_("Out of the store")}
+LOSS_STAGES = {
+    "storage": N_("In storage"),
+    "transport": N_("In transport"),
+    "processing": N_("In processing"),
+    "retail": N_("In the shop"),
+    "farm": N_("On the farm"),
+}
+READINGS_HELP = N_("One reading, or several separated by semicolons: 4,5; 5; 3,8")
+CODE_HELP = N_("Up to 20 letters, digits or - . /")
 
 
 @dataclass(frozen=True)
 class Situation:
-    """What an action's availability and choices depend on."""
+    """What an action's availability depends on: who, and the lot as it stands."""
 
     principal: Principal
     card: LotCard
-    organisations: list[tuple[str, str]] = field(default_factory=list)
-    #: The organisation's sites: ``(GLN, name, kind)``.
-    sites: list[tuple[str, str, str]] = field(default_factory=list)
-    #: Every product: ``(GTIN, name, kind)``.
-    products: list[tuple[str, str, str]] = field(default_factory=list)
-    #: Other lots of the product held here: ``(lot id, name, quantity)``.
-    mergeable: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def lot(self) -> dict[str, Any]:
         return self.card.lot
 
-    def products_of(self, kind: str | None) -> tuple[tuple[str, str], ...]:
-        return tuple((gtin, name) for gtin, name, of in self.products if of == kind)
-
-    def sites_of(self, *kinds: str) -> tuple[tuple[str, str], ...]:
-        return tuple((gln, name) for gln, name, of in self.sites if of in kinds)
+    @property
+    def kind(self) -> str | None:
+        kind: str | None = self.card.product.get("kind")
+        return kind
 
     @property
     def holds(self) -> bool:
-        return self.lot["holder"] == self.principal.organisation
+        return bool(self.lot["holder"] == self.principal.organisation)
+
+    @property
+    def here(self) -> bool:
+        """Held here and not on its way or used up (it may be blocked)."""
+        return self.holds and self.lot["custody"] == ACTIVE
 
     @property
     def movable(self) -> bool:
-        """Held here, not on its way, not used up, neither recalled nor on hold."""
+        """Held here, neither recalled nor on hold: it may change hands or become other lots."""
+        return self.here and self.lot["status"] not in (RECALLED, ON_HOLD)
+
+    def may(self, event_type: str) -> bool:
         return (
-            self.holds
-            and self.lot["custody"] == ACTIVE
-            and self.lot["status"]
-            not in (
-                RECALLED,
-                ON_HOLD,
-            )
+            self.principal.organisation is not None
+            and self.principal.role in EVENT_TYPES[event_type].roles
         )
 
 
@@ -96,313 +108,6 @@ class Action:
     event_type: str
     title: str
     offered: Callable[[Situation], bool]
-    fields: Callable[[Situation], list[Field]]
-    #: The form's values (numbers already canonical) as the event's ``data``.
-    build: Callable[[Situation, dict[str, Any]], dict[str, Any]]
-
-
-def _may(situation: Situation, event_type: str) -> bool:
-    return (
-        situation.principal.organisation is not None
-        and situation.principal.role in EVENT_TYPES[event_type].roles
-    )
-
-
-def _temperature(values: dict[str, Any], name: str = "temperature") -> dict[str, Any]:
-    readings: list[Decimal] | None = values.get(name)
-    if not readings:
-        return {}
-    mean = (sum(readings, Decimal(0)) / len(readings)).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
-    return {
-        "temperature": {
-            "min": str(min(readings)),
-            "max": str(max(readings)),
-            "mean": format(mean.normalize(), "f"),
-            "count": len(readings),
-        }
-    }
-
-
-def _lot_in(situation: Situation, code: str) -> str:
-    return f"lot:{situation.card.product['gtin']}/{code}"
-
-
-def _present(values: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {name: values[name] for name in names if values.get(name) not in (None, "")}
-
-
-# --- the forms ---------------------------------------------------------------------------------
-
-_CODE_HINT = N_("Up to 20 letters, digits or - . /")
-_TEMPERATURE = Field(
-    "temperature",
-    N_("Temperature (°C)"),
-    "readings",
-    hint=N_("One reading, or several separated by semicolons: 4,5; 5; 3,8"),
-)
-
-
-def _ship_fields(situation: Situation) -> list[Field]:
-    return [
-        Field(
-            "receiver",
-            N_("Receiver"),
-            "select",
-            required=True,
-            choices=tuple(situation.organisations),
-        ),
-        Field(
-            "quantity",
-            N_("Quantity"),
-            "number",
-            situation.lot["unit"],
-            True,
-            default=str(situation.lot["quantity"]),
-        ),
-        Field(
-            "vehicle_class",
-            N_("Vehicle"),
-            "select",
-            required=True,
-            choices=tuple((v, VEHICLE_NAMES[v]) for v in VEHICLE_CLASSES),
-        ),
-        Field("transport_document", N_("Waybill or number plate"), required=True),
-        Field("distance_km", N_("Distance"), "number", "km", True),
-        Field("refrigerated", N_("Refrigerated"), "checkbox"),
-        Field(
-            "sscc",
-            N_("Pallet SSCC (18 digits)"),
-            hint=N_("Leave empty when the goods travel without a pallet label."),
-        ),
-        _TEMPERATURE,
-    ]
-
-
-def _ship(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "lot": situation.lot["id"],
-        **_present(
-            values,
-            "receiver",
-            "quantity",
-            "vehicle_class",
-            "transport_document",
-            "distance_km",
-            "sscc",
-        ),
-        "refrigerated": bool(values.get("refrigerated")),
-        "data_source": "measured",
-        **_temperature(values),
-    }
-
-
-RECEIVE_OUTCOMES = (
-    ("all", N_("All of it arrived")),
-    ("shortfall", N_("Less arrived than was shipped")),
-    ("refused", N_("Refuse the goods")),
-)
-
-
-def _receive_fields(situation: Situation) -> list[Field]:
-    return [
-        Field(
-            "outcome",
-            N_("What arrived"),
-            "radio",
-            required=True,
-            choices=RECEIVE_OUTCOMES,
-            default="all",
-        ),
-        Field(
-            "quantity",
-            N_("Quantity received"),
-            "number",
-            situation.lot["unit"],
-            hint=N_("Only for a shortfall."),
-        ),
-        Field("shortfall_reason", N_("Reason for the shortfall"), "textarea"),
-        Field("refusal_reason", N_("Reason for refusing"), "textarea"),
-        _TEMPERATURE,
-    ]
-
-
-def _receive(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {"lot": situation.lot["id"], **_temperature(values)}
-    outcome = values.get("outcome")
-    if outcome == "refused":
-        return {**data, "refused": True, **_present(values, "refusal_reason")}
-    if outcome == "shortfall":
-        return {**data, **_present(values, "quantity", "shortfall_reason")}
-    return {**data, "quantity": str(situation.lot["quantity"])}
-
-
-def _pack_fields(situation: Situation) -> list[Field]:
-    return [
-        Field(
-            "output_gtin",
-            N_("Packed product"),
-            "select",
-            required=True,
-            choices=situation.products_of(_kind(situation)),
-        ),
-        Field("output_code", N_("Code of the packed lot"), required=True, hint=_CODE_HINT),
-        Field("outputs.0.quantity", N_("Quantity packed"), "number", situation.lot["unit"], True),
-        Field("outputs.0.units", N_("Number of boxes"), "count"),
-        Field("outputs.0.best_before", N_("Best before"), "date"),
-        Field("waste", N_("Waste"), "number", situation.lot["unit"]),
-        Field("issue_labels", N_("Issue a label for each box"), "checkbox", default="on"),
-    ]
-
-
-def _pack(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    output = {
-        "lot": f"lot:{values.get('output_gtin', '')}/{values.get('output_code', '')}",
-        **{
-            key.removeprefix("outputs.0."): value
-            for key, value in _present(
-                values, "outputs.0.quantity", "outputs.0.units", "outputs.0.best_before"
-            ).items()
-        },
-    }
-    return {"input": situation.lot["id"], "outputs": [output], **_present(values, "waste")}
-
-
-def _merge_fields(situation: Situation) -> list[Field]:
-    return [
-        Field(
-            "with",
-            N_("Merge with"),
-            "select",
-            required=True,
-            choices=tuple((lot, name) for lot, name, _ in situation.mergeable),
-        ),
-        Field("output_code", N_("Code of the merged lot"), required=True, hint=_CODE_HINT),
-    ]
-
-
-def _merge(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    other = values.get("with", "")
-    quantities = {lot: quantity for lot, _, quantity in situation.mergeable}
-    return {
-        "inputs": [
-            {"lot": situation.lot["id"], "quantity": str(situation.lot["quantity"])},
-            # A lot not on the list is refused by the schema or the rules, on this field.
-            {"lot": other, "quantity": quantities.get(other, "0")},
-        ],
-        "output": _lot_in(situation, values.get("output_code", "")),
-    }
-
-
-def _slaughter_fields(situation: Situation) -> list[Field]:
-    return [
-        Field("head_count", N_("Birds slaughtered"), "count", required=True),
-        Field(
-            "carcass_gtin",
-            N_("Carcass product"),
-            "select",
-            required=True,
-            choices=situation.products_of("chicken_carcass"),
-        ),
-        Field("output_code", N_("Code of the carcass lot"), required=True, hint=_CODE_HINT),
-        Field("carcass_kg", N_("Carcass weight"), "number", "kg", True),
-        Field("site", N_("Slaughterhouse"), "select", choices=situation.sites_of("slaughterhouse")),
-    ]
-
-
-def _slaughter(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "flock": situation.lot["id"],
-        "lot": f"lot:{values.get('carcass_gtin', '')}/{values.get('output_code', '')}",
-        **_present(values, "head_count", "carcass_kg", "site"),
-    }
-
-
-STORE_DIRECTIONS = (("in", N_("Into the store")), ("out", N_("Out of the store")))
-
-
-def _store_fields(situation: Situation) -> list[Field]:
-    return [
-        Field(
-            "direction",
-            N_("Movement"),
-            "radio",
-            required=True,
-            choices=STORE_DIRECTIONS,
-            default="in",
-        ),
-        Field(
-            "site", N_("Store"), "select", required=True, choices=situation.sites_of(*STORAGE_KINDS)
-        ),
-        _TEMPERATURE,
-    ]
-
-
-def _store(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "lot": situation.lot["id"],
-        **_present(values, "direction", "site"),
-        **_temperature(values),
-    }
-
-
-def _cooling_fields(situation: Situation) -> list[Field]:
-    return [
-        Field("site", N_("Where"), "select", choices=situation.sites_of(*STORAGE_KINDS)),
-        Field(
-            "temperature",
-            N_("Temperature readings (°C)"),
-            "readings",
-            required=True,
-            hint=N_("One reading, or several separated by semicolons: 4,5; 5; 3,8"),
-        ),
-    ]
-
-
-def _cooling(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    return {"lot": situation.lot["id"], **_present(values, "site"), **_temperature(values)}
-
-
-def _sell_fields(situation: Situation) -> list[Field]:
-    return [Field("quantity", N_("Quantity sold"), "number", situation.lot["unit"], True)]
-
-
-def _sell(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    return {"lot": situation.lot["id"], **_present(values, "quantity")}
-
-
-LOSS_STAGES = (
-    ("storage", N_("In storage")),
-    ("transport", N_("In transport")),
-    ("processing", N_("In processing")),
-    ("retail", N_("In the shop")),
-    ("farm", N_("On the farm")),
-)
-
-
-def _loss_fields(situation: Situation) -> list[Field]:
-    return [
-        Field("quantity", N_("Quantity lost"), "number", situation.lot["unit"], True),
-        Field("stage", N_("Where it was lost"), "select", required=True, choices=LOSS_STAGES),
-        Field("reason", N_("What happened"), "textarea", required=True),
-    ]
-
-
-def _loss(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    return {"lot": situation.lot["id"], **_present(values, "quantity", "stage", "reason")}
-
-
-def _label_fields(situation: Situation) -> list[Field]:
-    units = situation.lot.get("units")
-    return [Field("count", N_("Labels to issue"), "count", required=True, default=str(units or ""))]
-
-
-def _labels(situation: Situation, values: dict[str, Any]) -> dict[str, Any]:
-    return {"lot": situation.lot["id"], **_present(values, "count")}
-
-
-def _kind(situation: Situation) -> str | None:
-    kind: str | None = situation.card.product.get("kind")
-    return kind
 
 
 ACTIONS: dict[str, Action] = {
@@ -413,87 +118,38 @@ ACTIONS: dict[str, Action] = {
             "receive",
             N_("Receive this shipment"),
             lambda s: (
-                _may(s, "receive")
+                s.may("receive")
                 and s.lot["custody"] == IN_TRANSIT
                 and s.lot["receiver"] == s.principal.organisation
             ),
-            _receive_fields,
-            _receive,
         ),
-        Action(
-            "ship", "ship", N_("Ship"), lambda s: _may(s, "ship") and s.movable, _ship_fields, _ship
-        ),
+        Action("ship", "ship", N_("Ship"), lambda s: s.may("ship") and s.movable),
         Action(
             "pack",
             "pack",
             N_("Pack"),
-            lambda s: _may(s, "pack") and s.movable and _kind(s) != "live_chicken",
-            _pack_fields,
-            _pack,
+            lambda s: s.may("pack") and s.movable and s.kind != "live_chicken",
         ),
         Action(
-            "merge",
-            "merge",
-            N_("Merge with another lot"),
-            lambda s: _may(s, "merge") and s.movable and bool(s.mergeable),
-            _merge_fields,
-            _merge,
+            "merge", "merge", N_("Merge with another lot"), lambda s: s.may("merge") and s.movable
         ),
         Action(
             "slaughter",
             "slaughter",
             N_("Slaughter"),
-            lambda s: _may(s, "slaughter") and s.movable and _kind(s) == "live_chicken",
-            _slaughter_fields,
-            _slaughter,
-        ),
-        Action(
-            "store",
-            "store",
-            N_("Into or out of store"),
-            lambda s: (
-                _may(s, "store")
-                and s.holds
-                and s.lot["custody"] == ACTIVE
-                and bool(s.sites_of(*STORAGE_KINDS))
-            ),
-            _store_fields,
-            _store,
-        ),
-        Action(
-            "cooling",
-            "cooling",
-            N_("Cooling readings"),
-            lambda s: _may(s, "cooling") and s.holds and s.lot["custody"] == ACTIVE,
-            _cooling_fields,
-            _cooling,
-        ),
-        Action(
-            "sell", "sell", N_("Sell"), lambda s: _may(s, "sell") and s.movable, _sell_fields, _sell
-        ),
-        Action(
-            "loss",
-            "loss",
-            N_("Record a loss"),
-            lambda s: _may(s, "loss") and s.holds and s.lot["custody"] == ACTIVE,
-            _loss_fields,
-            _loss,
+            lambda s: s.may("slaughter") and s.movable and s.kind == "live_chicken",
         ),
         Action(
             "labels",
             "label.issue",
             N_("Issue labels"),
-            lambda s: _may(s, "label.issue") and s.movable and bool(s.lot.get("units")),
-            _label_fields,
-            _labels,
+            lambda s: s.may("label.issue") and s.movable and bool(s.lot.get("units")),
         ),
+        Action("store", "store", N_("Into or out of store"), lambda s: s.may("store") and s.here),
+        Action("cooling", "cooling", N_("Cooling readings"), lambda s: s.may("cooling") and s.here),
+        Action("sell", "sell", N_("Sell"), lambda s: s.may("sell") and s.movable),
+        Action("loss", "loss", N_("Record a loss"), lambda s: s.may("loss") and s.here),
     )
-}
-VEHICLE_NAMES = {
-    "motorbike": N_("Motorbike"),
-    "van": N_("Van"),
-    "rigid_truck": N_("Truck"),
-    "refrigerated_truck": N_("Refrigerated truck"),
 }
 
 
@@ -502,74 +158,346 @@ def offered(situation: Situation) -> list[Action]:
     return [action for action in ACTIONS.values() if action.offered(situation)]
 
 
-# --- reading a submitted form ------------------------------------------------------------------
+# --- what several fields make together ---------------------------------------------------------
 
 
-def read_values(
-    fields_: list[Field], form: Any, decimal_sign: str
-) -> tuple[dict[str, Any], dict[str, list[Message]]]:
-    """The form's values by field, numbers and readings read as typed; the fields' errors."""
-    from schemas.typed_numbers import typed_decimal
-
-    values: dict[str, Any] = {}
-    errors: dict[str, list[Message]] = {}
-    for item in fields_:
-        raw = form.get(item.name, "")
-        if not isinstance(raw, str):
-            raw = ""
-        text = raw.strip()
-        try:
-            if item.kind == "checkbox":
-                values[item.name] = bool(text)
-            elif not text:
-                if item.required:
-                    raise ValidationError(Message(N_("Fill in this field.")))
-                values[item.name] = None
-            elif item.kind == "number":
-                values[item.name] = typed_decimal(
-                    text, MEASUREMENT_UNITS.get(item.unit or ""), decimal_sign=decimal_sign
-                )
-            elif item.kind == "count":
-                values[item.name] = _whole_number(text)
-            elif item.kind == "readings":
-                values[item.name] = _readings(text, decimal_sign)
-            elif item.choices and text not in {value for value, _ in item.choices}:
-                raise ValidationError(Message(N_("Choose one of the options.")))
-            else:
-                values[item.name] = raw
-        except ValidationError as error:
-            errors[item.name] = _messages(error)
-    return values, errors
-
-
-def _messages(error: ValidationError) -> list[Message]:
-    found = error.messages if isinstance(error.messages, list) else [error.messages]
-    return [m if isinstance(m, Message) else Message(str(m)) for m in found]
-
-
-def _whole_number(text: str) -> int:
-    if not re.fullmatch(r"[0-9]{1,9}", text):
-        raise ValidationError(
-            Message(N_("{value} is not a whole number: type digits only, such as 12."), value=text)
-        )
-    return int(text)
-
-
-def _readings(text: str, decimal_sign: str) -> list[Decimal]:
-    from schemas.typed_numbers import typed_decimal
-
-    parts = [part for part in _READINGS.split(text) if part]
+def readings(typed: str, decimal_sign: str) -> list[Decimal]:
+    """Temperatures as typed (``4,5; 5; -1``), each read as a number of °C."""
+    parts = [part for part in _READINGS.split(typed.strip()) if part]
     if len(parts) > MAX_READINGS:
         raise ValidationError(
             Message(N_("At most {limit} readings at a time."), limit=MAX_READINGS)
         )
-    readings = []
+    found = []
     for part in parts:
-        negative = part.startswith(("-", "−"))
-        number = Decimal(
+        negative = part[0] in "-−"
+        value = Decimal(
             typed_decimal(
-                part.lstrip("-−"), MEASUREMENT_UNITS["celsius"], decimal_sign=decimal_sign
+                part[1:] if negative else part,
+                MEASUREMENT_UNITS["celsius"],
+                decimal_sign=decimal_sign,
             )
         )
-        readings.append(-number if negative else number)
-    return readings
+        found.append(-value if negative else value)
+    return found
+
+
+def _temperature(form: EventForm, parsed: Parsed, ctx: FormContext, data: dict[str, Any]) -> None:
+    """``data.temperature``, the summary of the readings typed."""
+    typed = parsed.values.get("readings")
+    if not isinstance(typed, str) or not typed:
+        return
+    try:
+        found = readings(typed, ctx.decimal_sign)
+    except ValidationError as error:
+        for message in error.messages if isinstance(error.messages, list) else [error.messages]:
+            parsed.add(
+                "readings", message if isinstance(message, Message) else Message(str(message))
+            )
+        return
+    mean = (sum(found, Decimal(0)) / len(found)).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    data["temperature"] = {
+        "min": str(min(found)),
+        "max": str(max(found)),
+        "mean": format(mean.normalize(), "f"),
+        "count": len(found),
+    }
+
+
+def _readings(label: str = N_("Temperature (°C)"), required: bool = False) -> Any:
+    return text("readings", label, target="", required=required, help=READINGS_HELP)
+
+
+def _options(names: dict[str, str]) -> Callable[[FormContext], list[Option]]:
+    return lambda ctx: [Option(code, gettext(name)) for code, name in names.items()]
+
+
+def _sites(kinds: tuple[str, ...]) -> Callable[[FormContext], list[Option]]:
+    return lambda ctx: [Option(s.gln, s.name) for s in ctx.fieldwork.sites(ctx.organisation, kinds)]
+
+
+def _products(kind: str | None) -> Callable[[FormContext], list[Option]]:
+    return lambda ctx: [
+        Option(p.gtin, p.name(ctx.language), p.unit) for p in ctx.fieldwork.products((kind or "",))
+    ]
+
+
+def _as_typed(canonical: str) -> Callable[[FormContext], str]:
+    """A canonical decimal as a person of the form's language types it (``1,5`` in Vietnamese)."""
+    return lambda ctx: canonical.replace(".", ctx.decimal_sign)
+
+
+def _receivers(ctx: FormContext) -> list[Option]:
+    return [
+        Option(p.gln, p.name)
+        for p in ctx.fieldwork.parties(SHIP_TO_ROLES, exclude=ctx.organisation)
+    ]
+
+
+def _new_lot(source: str, code: str, into: str) -> Callable[..., None]:
+    """An assemble hook: ``data[into]`` is the lot of the product chosen in ``source`` (a
+    GTIN field) with the code typed in ``code``."""
+
+    def assemble(form: EventForm, parsed: Parsed, ctx: FormContext, data: dict[str, Any]) -> None:
+        gtin, typed = parsed.values.get(source), parsed.values.get(code)
+        if gtin and typed:
+            if into == "outputs":
+                data.setdefault("outputs", [{}])[0]["lot"] = f"lot:{gtin}/{typed}"
+            else:
+                data[into] = f"lot:{gtin}/{typed}"
+
+    return assemble
+
+
+def _all(*hooks: Callable[..., None]) -> Callable[..., None]:
+    def assemble(form: EventForm, parsed: Parsed, ctx: FormContext, data: dict[str, Any]) -> None:
+        for hook in hooks:
+            hook(form, parsed, ctx, data)
+
+    return assemble
+
+
+# --- the forms of one card ---------------------------------------------------------------------
+
+
+def card_forms(card: LotCard, counted: int | None = None) -> dict[str, EventForm]:
+    """Every action's form for ``card`` (the card shows those :func:`offered` allows).
+
+    ``counted``: the cartons a continuous scan counted; the receive form then defaults to what
+    they say arrived."""
+    lot = card.lot
+    lot_id, unit, quantity = lot["id"], lot["unit"], str(lot["quantity"])
+    gtin = card.product["gtin"]
+
+    def form(name: str, fields: tuple[Any, ...], **kwargs: Any) -> EventForm:
+        action = ACTIONS[name]
+        fixed = kwargs.pop("fixed", {"lot": lot_id})
+        return EventForm(
+            f"lot-{name}", action.event_type, action.title, fields, fixed=fixed, **kwargs
+        )
+
+    def mergeable(ctx: FormContext) -> list[Option]:
+        return [
+            Option(line.id, lot_label(line, ctx.language), line.unit)
+            for line in ctx.fieldwork.held_lots(ctx.organisation)
+            if line.gtin == gtin and line.id != lot_id and line.status == ACTIVE
+        ]
+
+    def merge_inputs(
+        form_: EventForm, parsed: Parsed, ctx: FormContext, data: dict[str, Any]
+    ) -> None:
+        other = parsed.values.get("with")
+        found = next(
+            (line for line in ctx.fieldwork.held_lots(ctx.organisation) if line.id == other), None
+        )
+        data["inputs"] = [{"lot": lot_id, "quantity": quantity}]
+        if found is not None:
+            data["inputs"].append({"lot": found.id, "quantity": found.quantity})
+        code = parsed.values.get("output_code")
+        if code:
+            data["output"] = f"lot:{gtin}/{code}"
+
+    outcome, received = _counted(card, counted)
+    return {
+        "receive": form(
+            "receive",
+            (
+                choice(
+                    "outcome",
+                    N_("What arrived"),
+                    _options(RECEIVE_OUTCOMES),
+                    target="",
+                    default=outcome,
+                ),
+                number(
+                    "quantity",
+                    N_("Quantity received"),
+                    unit=unit,
+                    required=False,
+                    default=_as_typed(received),
+                    help=N_("Only for a shortfall."),
+                ),
+                text(
+                    "shortfall_reason",
+                    N_("Reason for the shortfall"),
+                    multiline=True,
+                    required=False,
+                ),
+                text("refusal_reason", N_("Reason for refusing"), multiline=True, required=False),
+                _readings(),
+            ),
+            assemble=_all(_temperature, _receive_outcome(quantity)),
+            errors_to={"refused": "outcome"},
+        ),
+        "ship": form(
+            "ship",
+            (
+                choice("receiver", N_("Receiver"), _receivers),
+                number("quantity", N_("Quantity"), unit=unit, default=_as_typed(quantity)),
+                choice(
+                    "vehicle_class",
+                    N_("Vehicle"),
+                    _options({v: VEHICLE_NAMES[v] for v in VEHICLE_CLASSES}),
+                ),
+                text("transport_document", N_("Waybill or number plate")),
+                number("distance_km", N_("Distance"), unit="km"),
+                checkbox("refrigerated", N_("Refrigerated")),
+                text(
+                    "sscc",
+                    N_("Pallet SSCC (18 digits)"),
+                    required=False,
+                    help=N_("Leave empty when the goods travel without a pallet label."),
+                ),
+                _readings(),
+            ),
+            fixed={"lot": lot_id, "data_source": "measured"},
+            assemble=_temperature,
+            errors_to={"temperature": "readings"},
+        ),
+        "pack": form(
+            "pack",
+            (
+                choice(
+                    "output_gtin",
+                    N_("Packed product"),
+                    _products(card.product.get("kind")),
+                    target="",
+                ),
+                text(
+                    "output_code",
+                    N_("Code of the packed lot"),
+                    target="",
+                    default=new_lot_code,
+                    help=CODE_HELP,
+                ),
+                number("quantity", N_("Quantity packed"), unit=unit, target="outputs.0.quantity"),
+                count(
+                    "units",
+                    N_("Number of boxes"),
+                    unit="box",
+                    target="outputs.0.units",
+                    required=False,
+                ),
+                day(
+                    "best_before", N_("Best before"), target="outputs.0.best_before", required=False
+                ),
+                number("waste", N_("Waste"), unit=unit, required=False),
+            ),
+            fixed={"input": lot_id},
+            assemble=_new_lot("output_gtin", "output_code", "outputs"),
+            errors_to={
+                "outputs.0.lot": "output_code",
+                "outputs": "output_code",
+                "input": "quantity",
+            },
+        ),
+        "merge": form(
+            "merge",
+            (
+                choice("with", N_("Merge with"), mergeable, target=""),
+                text(
+                    "output_code",
+                    N_("Code of the merged lot"),
+                    target="",
+                    default=new_lot_code,
+                    help=CODE_HELP,
+                ),
+            ),
+            fixed={},
+            assemble=merge_inputs,
+            errors_to={"inputs": "with", "output": "output_code"},
+        ),
+        "slaughter": form(
+            "slaughter",
+            (
+                count("head_count", N_("Birds slaughtered")),
+                choice(
+                    "carcass_gtin", N_("Carcass product"), _products("chicken_carcass"), target=""
+                ),
+                text(
+                    "output_code",
+                    N_("Code of the carcass lot"),
+                    target="",
+                    default=new_lot_code,
+                    help=CODE_HELP,
+                ),
+                number("carcass_kg", N_("Carcass weight"), unit="kg"),
+                choice("site", N_("Slaughterhouse"), _sites(("slaughterhouse",)), required=False),
+            ),
+            fixed={"flock": lot_id},
+            assemble=_new_lot("carcass_gtin", "output_code", "lot"),
+            errors_to={"lot": "output_code", "flock": "head_count"},
+        ),
+        "labels": form(
+            "labels",
+            (
+                count(
+                    "count", N_("Labels to issue"), unit="box", default=str(lot.get("units") or "")
+                ),
+            ),
+        ),
+        "store": form(
+            "store",
+            (
+                choice("direction", N_("Movement"), _options(STORE_DIRECTIONS), default="in"),
+                choice("site", N_("Store"), _sites(STORAGE_KINDS)),
+                _readings(),
+            ),
+            assemble=_temperature,
+            errors_to={"temperature": "readings"},
+        ),
+        "cooling": form(
+            "cooling",
+            (
+                choice("site", N_("Where"), _sites(STORAGE_KINDS), required=False),
+                _readings(N_("Temperature readings (°C)"), True),
+            ),
+            assemble=_temperature,
+            errors_to={"temperature": "readings"},
+        ),
+        "sell": form("sell", (number("quantity", N_("Quantity sold"), unit=unit),)),
+        "loss": form(
+            "loss",
+            (
+                number("quantity", N_("Quantity lost"), unit=unit),
+                choice("stage", N_("Where it was lost"), _options(LOSS_STAGES)),
+                text("reason", N_("What happened"), multiline=True),
+            ),
+        ),
+    }
+
+
+def _receive_outcome(shipped: str) -> Callable[..., None]:
+    """All of it (the quantity shipped), a shortfall (the quantity typed and its reason), or a
+    refusal (no quantity, its reason): the three receipts the ledger takes."""
+
+    def assemble(form: EventForm, parsed: Parsed, ctx: FormContext, data: dict[str, Any]) -> None:
+        outcome = parsed.values.get("outcome")
+        if outcome == "refused":
+            data.pop("quantity", None)
+            data.pop("shortfall_reason", None)
+            data["refused"] = True
+        elif outcome == "shortfall":
+            data.pop("refusal_reason", None)
+            if "quantity" not in data:
+                parsed.add("quantity", Message(N_("Type the quantity that arrived.")))
+        else:
+            data.pop("refusal_reason", None)
+            data.pop("shortfall_reason", None)
+            data["quantity"] = shipped
+
+    return assemble
+
+
+def _counted(card: LotCard, counted: int | None) -> tuple[str, str]:
+    """The receive form's outcome and quantity after a count of the cartons: all of it when
+    every unit shipped was counted, else the share of the units counted (when exact)."""
+    shipment = card.shipment
+    if counted is None or shipment is None or not shipment.units:
+        return "all", ""
+    if counted >= shipment.units:
+        return "all", ""
+    received = shipment.quantity * counted / shipment.units
+    if received != received.quantize(Decimal("0.001")):
+        return "shortfall", ""
+    return "shortfall", format(received.normalize(), "f") if received else "0"

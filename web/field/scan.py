@@ -26,9 +26,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
-from werkzeug.wrappers import Response as BaseResponse
 
-from labels.handover import ScannedCode, read_code
+from labels.handover import read_code
 from ledger.common.errors import LedgerError
 from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
@@ -36,7 +35,7 @@ from ledger.supplychain.custody import IN_TRANSIT, VIETNAM
 from ledger.supplychain.errors import ForbiddenError
 from ledger.supplychain.lot_card import LotCard, lot_card, serial_ranges
 from web.account_pages import form_csrf_ok
-from web.auth import current_principal
+from web.field.pages import signed_in_principal
 from web.i18n import named, translate
 from web.services import services
 
@@ -52,25 +51,16 @@ def local_now() -> datetime:
     return services().log.clock.now().astimezone(VIETNAM)
 
 
-def signed_in() -> Principal | None:
-    """The signed-in person, if any (pages send the others to the sign-in form)."""
-    return current_principal()
-
-
-def sign_in_first() -> BaseResponse:
-    return redirect(url_for("account.sign_in_page", next=request.full_path), 303)
-
-
-def card_url(lot_id: str, **query: Any) -> str:
-    return url_for("field_lots.card", lot=lot_id, **query)
+def card_url(lot_id: str) -> str:
+    return url_for("field_lots.card", lot=lot_id)
 
 
 @bp.get("/scan")
 def scan() -> Any:
     """One code: read it and open its lot's card. With ``receive``: the continuous tally."""
-    principal = signed_in()
-    if principal is None:
-        return sign_in_first()
+    principal = signed_in_principal()
+    if not isinstance(principal, Principal):
+        return principal
     if "receive" in request.args:
         return _tally_page(principal, request.args.get("receive", ""), None)
     code = request.args.get("code")
@@ -82,23 +72,19 @@ def scan() -> Any:
         except LedgerError as refused:
             error, status = translate(refused.message), refused.status
         else:
-            return redirect(card_url(scanned.lot, **_unit_of(scanned)), 303)
+            return redirect(card_url(scanned.lot), 303)
     return render_template("field/scan.html", error=error, tally=None, **_camera()), status
 
 
 @bp.post("/scan")
 def scan_into_tally() -> Any:
     """One more carton of the shipment in continuous mode (the form, or the page's script)."""
-    principal = signed_in()
-    if principal is None:
-        return sign_in_first()
+    principal = signed_in_principal()
+    if not isinstance(principal, Principal):
+        return principal
     if not form_csrf_ok():
         raise ForbiddenError(N_("The form has expired; open the page again."))
     return _tally_page(principal, request.form.get("receive", ""), request.form)
-
-
-def _unit_of(scanned: ScannedCode) -> dict[str, str]:
-    return {"serial": scanned.serial} if scanned.serial and scanned.signed else {}
 
 
 def _camera() -> dict[str, Any]:

@@ -4,17 +4,21 @@
 // own BarcodeDetector where it reads QR codes; otherwise the vendored barcode-detector package
 // (ZXing-C++ compiled to WebAssembly, static/vendor/README.md) is imported then, and only then,
 // and told to load its .wasm from this site instead of the CDN it would use. Every word shown
-// comes from the page (the server's catalogues); the manual form works without this script.
+// comes from the page's script strings (the server's catalogues, web/script_strings.py); the
+// manual form works without this script.
 //
 // "open" mode sends the code to /field/scan, which opens the lot's card. "tally" mode posts
 // each code to the same form the page shows and updates the count in place, the camera still
 // running: the server says whether the carton counted, was counted already, or is of another lot.
 
+import { scriptStrings } from "./strings.js";
+
 const FORMATS = ["qr_code", "data_matrix", "code_128", "ean_13"];
 const SAME_CODE_PAUSE_MS = 2500;
 
 const root = document.getElementById("scanner");
-const text = (name) => root.dataset[`text${name}`] || "";
+const words = scriptStrings("scan-strings");
+const text = (name) => words[name] || "";
 const status = document.getElementById("scan-status");
 const video = document.getElementById("camera");
 const start = document.getElementById("camera-start");
@@ -73,7 +77,7 @@ function showTorch(track) {
     try {
       await track.applyConstraints({ advanced: [{ torch: on }] });
       torch.setAttribute("aria-pressed", String(on));
-      torch.textContent = on ? text("TorchOff") : text("TorchOn");
+      torch.textContent = on ? text("torchOff") : text("torchOn");
     } catch {
       torch.hidden = true;
     }
@@ -82,14 +86,14 @@ function showTorch(track) {
 
 async function openCamera() {
   start.hidden = true;
-  say(text("Starting"));
+  say(text("starting"));
   try {
     stream = await navigator.mediaDevices.getUserMedia({
       video: { facingMode: { ideal: "environment" } },
       audio: false,
     });
   } catch {
-    say(text("Denied"));
+    say(text("denied"));
     start.hidden = false;
     return;
   }
@@ -102,11 +106,11 @@ async function openCamera() {
   try {
     reader = await detector();
   } catch {
-    say(text("Unsupported"));
+    say(text("unsupported"));
     closeCamera();
     return;
   }
-  say(text("Looking"));
+  say(text("looking"));
   running = true;
   root.dataset.state = "scanning";
   scanLoop(reader);
@@ -188,7 +192,7 @@ async function countCarton(code) {
 
 if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
   document.getElementById("secure-note").hidden = window.isSecureContext;
-  if (window.isSecureContext) say(text("Unsupported"));
+  if (window.isSecureContext) say(text("unsupported"));
 } else {
   start.hidden = false;
   start.addEventListener("click", openCamera);
