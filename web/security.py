@@ -129,7 +129,11 @@ def content_security_policy(response: Response) -> str:
     """:data:`POLICY`; for the Swagger UI page also its own inline script and ``data:`` icons,
     for the scan page WebAssembly; no other page needs them, so no other page is allowed them."""
     directives = dict(POLICY)
-    if request.endpoint in WASM_ENDPOINTS and response.mimetype == "text/html":
+    if (
+        request.endpoint in WASM_ENDPOINTS
+        and response.mimetype == "text/html"
+        and not 300 <= response.status_code < 400
+    ):
         directives["script-src"] = ("'self'", "'wasm-unsafe-eval'")
     if request.endpoint == SWAGGER_UI_ENDPOINT and response.mimetype == "text/html":
         directives["script-src"] = ("'self'", *inline_script_hashes(response))

@@ -1,5 +1,6 @@
 """A loading dock for the scan and lot card tests: labelled lots, a shipment on its way to the
-collector with a pallet SSCC, and an account per role."""
+collector with a pallet SSCC, and an account per role (sign in with
+:func:`tests.support.field.sign_in`)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,24 @@ import re
 from dataclasses import dataclass
 
 from flask import Flask
-from flask.testing import FlaskClient
 
 from labels.printing import issued_labels
-from tests.support.apps import PASSWORD, create_accounts
+from tests.support.apps import create_accounts
 from tests.support.labels import issue_labels
 from tests.support.world import (
     AUTHORITY,
+    BUTCHER,
+    CHICKEN_FARMER,
     COLLECTOR,
     FARM_A,
+    HOUSE,
+    LIVE_CHICKEN,
     PACKER,
     PACKHOUSE,
     RETAILER,
     SLAUGHTERHOUSE,
     World,
+    lot,
     with_check_digit,
 )
 from web.services import services
@@ -47,6 +52,8 @@ class Dock:
     recalled_lot: str
     shipped_lot: str
     shipped_labels: list[str]
+    #: A flock of 100 birds the slaughterhouse received.
+    flock: str
 
 
 def lot_of(url: str) -> str:
@@ -68,24 +75,20 @@ def build_dock(app: Flask, base: str = "http://localhost") -> Dock:
         world.record(PACKER, "label.issue", {"lot": shipped, "count": 4})
         shipped_labels = [label.url for label in issued_labels(log, shipped, base)]
         world.ship(PACKER, shipped, "4", COLLECTOR, sscc=PALLET)
+        flock = lot(LIVE_CHICKEN, world.code("G"))
+        world.record(
+            CHICKEN_FARMER,
+            "flock.placement",
+            {"house": HOUSE, "lot": flock, "breed": "Gà Mía", "head_count": 100},
+            event_time=world.time(days_ago=60),
+        )
+        world.ship(CHICKEN_FARMER, flock, "100", SLAUGHTERHOUSE)
+        world.receive(BUTCHER, flock, "100")
     return Dock(
         labels=labels,
         good_lot=lot_of(labels["good"][0]),
         recalled_lot=lot_of(labels["recalled"][0]),
         shipped_lot=shipped,
         shipped_labels=shipped_labels,
+        flock=flock,
     )
-
-
-def signed_in(app: Flask, username: str) -> FlaskClient:
-    """A browser signed in as ``username`` (through the session API, as the pages' script
-    would)."""
-    client = app.test_client()
-    answer = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
-    assert answer.status_code == 200, answer.get_data(as_text=True)
-    return client
-
-
-def csrf_of(client: FlaskClient) -> str:
-    with client.session_transaction() as session:
-        return str(session["csrf"])

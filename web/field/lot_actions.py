@@ -26,6 +26,7 @@ from marshmallow import ValidationError
 from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.custody import ACTIVE, IN_TRANSIT, ON_HOLD, RECALLED
+from ledger.supplychain.fieldwork import FieldWork, LotLine
 from ledger.supplychain.lot_card import STORAGE_KINDS, LotCard
 from ledger.supplychain.vocabulary import EVENT_TYPES, MEASUREMENT_UNITS, VEHICLE_CLASSES
 from schemas.typed_numbers import typed_decimal
@@ -71,6 +72,8 @@ class Situation:
 
     principal: Principal
     card: LotCard
+    #: How many other lots of the product the organisation holds and may merge this one with.
+    companions: int = 0
 
     @property
     def lot(self) -> dict[str, Any]:
@@ -257,6 +260,15 @@ def _all(*hooks: Callable[..., None]) -> Callable[..., None]:
     return assemble
 
 
+def companions(fieldwork: FieldWork, organisation: str, card: LotCard) -> list[LotLine]:
+    """The organisation's other lots of the card's product, in stock: what it may merge with."""
+    return [
+        line
+        for line in fieldwork.held_lots(organisation)
+        if line.gtin == card.product["gtin"] and line.id != card.lot["id"] and line.status == ACTIVE
+    ]
+
+
 # --- the forms of one card ---------------------------------------------------------------------
 
 
@@ -279,8 +291,7 @@ def card_forms(card: LotCard, counted: int | None = None) -> dict[str, EventForm
     def mergeable(ctx: FormContext) -> list[Option]:
         return [
             Option(line.id, lot_label(line, ctx.language), line.unit)
-            for line in ctx.fieldwork.held_lots(ctx.organisation)
-            if line.gtin == gtin and line.id != lot_id and line.status == ACTIVE
+            for line in companions(ctx.fieldwork, ctx.organisation, card)
         ]
 
     def merge_inputs(

@@ -24,7 +24,7 @@ from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.lot_card import CardEvent, LotCard, lot_card
 from schemas.fields import check_subject_id
-from web.field.lot_actions import ACTIONS, Situation, card_forms, offered
+from web.field.lot_actions import ACTIONS, Situation, card_forms, companions, offered
 from web.field.pages import handle_form, signed_in_principal
 from web.field.rendering import unit_name
 from web.field.scan import local_now
@@ -67,7 +67,8 @@ def card(lot: str) -> Any:
         return principal
     lot_id = lot_id_of(lot)
     found = lot_card(services().log, lot_id, local_now().date().isoformat())
-    situation = Situation(principal, found)
+    others = companions(services().fieldwork, principal.organisation or "", found)
+    situation = Situation(principal, found, len(others))
     actions = offered(situation)
     page = _page(found, actions)
     name = request.args.get("action")
