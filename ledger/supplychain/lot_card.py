@@ -26,8 +26,6 @@ from ledger.tlog.log import Log
 from ledger.tlog.tables import ENTRY, SUBJECT_HEAD, SUBJECT_LINK
 
 RECENT_EVENTS = 8
-#: Where a lot may be stored or cooled: the sites of its holder that keep goods.
-STORAGE_KINDS = ("packhouse", "cold_store", "warehouse", "store", "ripening_chamber", "dryer")
 
 
 @dataclass(frozen=True)

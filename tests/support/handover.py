@@ -80,7 +80,7 @@ def build_dock(app: Flask, base: str = "http://localhost") -> Dock:
             CHICKEN_FARMER,
             "flock.placement",
             {"house": HOUSE, "lot": flock, "breed": "Gà Mía", "head_count": 100},
-            event_time=world.time(days_ago=60),
+            event_time=world.time(days_ago=20),
         )
         world.ship(CHICKEN_FARMER, flock, "100", SLAUGHTERHOUSE)
         world.receive(BUTCHER, flock, "100")

@@ -27,7 +27,7 @@ from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.custody import ACTIVE, IN_TRANSIT, ON_HOLD, RECALLED
 from ledger.supplychain.fieldwork import FieldWork, LotLine
-from ledger.supplychain.lot_card import STORAGE_KINDS, LotCard
+from ledger.supplychain.lot_card import LotCard
 from ledger.supplychain.vocabulary import EVENT_TYPES, MEASUREMENT_UNITS, VEHICLE_CLASSES
 from schemas.typed_numbers import typed_decimal
 from web.field.farm import VEHICLE_NAMES, lot_label, new_lot_code
@@ -134,7 +134,10 @@ ACTIONS: dict[str, Action] = {
             lambda s: s.may("pack") and s.movable and s.kind != "live_chicken",
         ),
         Action(
-            "merge", "merge", N_("Merge with another lot"), lambda s: s.may("merge") and s.movable
+            "merge",
+            "merge",
+            N_("Merge with another lot"),
+            lambda s: s.may("merge") and s.movable and s.companions > 0,
         ),
         Action(
             "slaughter",
@@ -243,11 +246,15 @@ def _new_lot(source: str, code: str, into: str) -> Callable[..., None]:
 
     def assemble(form: EventForm, parsed: Parsed, ctx: FormContext, data: dict[str, Any]) -> None:
         gtin, typed = parsed.values.get(source), parsed.values.get(code)
-        if gtin and typed:
-            if into == "outputs":
-                data.setdefault("outputs", [{}])[0]["lot"] = f"lot:{gtin}/{typed}"
-            else:
-                data[into] = f"lot:{gtin}/{typed}"
+        new = f"lot:{gtin}/{typed}" if gtin and typed else None
+        if into == "outputs":
+            # The fields fill ``outputs.0.…`` as an object; a pack's outputs are a list.
+            output = dict(data.pop("outputs", {}).get("0", {}))
+            if new:
+                output["lot"] = new
+            data["outputs"] = [output]
+        elif new:
+            data[into] = new
 
     return assemble
 
@@ -451,7 +458,7 @@ def card_forms(card: LotCard, counted: int | None = None) -> dict[str, EventForm
             "store",
             (
                 choice("direction", N_("Movement"), _options(STORE_DIRECTIONS), default="in"),
-                choice("site", N_("Store"), _sites(STORAGE_KINDS)),
+                choice("site", N_("Store"), _sites(())),
                 _readings(),
             ),
             assemble=_temperature,
@@ -460,7 +467,7 @@ def card_forms(card: LotCard, counted: int | None = None) -> dict[str, EventForm
         "cooling": form(
             "cooling",
             (
-                choice("site", N_("Where"), _sites(STORAGE_KINDS), required=False),
+                choice("site", N_("Where"), _sites(()), required=False),
                 _readings(N_("Temperature readings (°C)"), True),
             ),
             assemble=_temperature,
