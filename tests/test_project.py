@@ -104,26 +104,29 @@ def test_every_message_has_a_vietnamese_translation() -> None:
 VENDOR = ROOT / "web" / "static" / "vendor"
 
 
-def _vendored_hashes() -> dict[str, str]:
+def _vendored_hashes(vendor: Path = VENDOR) -> dict[str, str]:
     return dict(
         re.findall(
             r"\| `([^`]+\.(?:js|wasm))` \|.*\| `([0-9a-f]{64})` \|",
-            (VENDOR / "README.md").read_text(),
+            (vendor / "README.md").read_text(),
         )
     )
 
 
-def test_vendored_code_matches_its_recorded_hash() -> None:
-    recorded = _vendored_hashes()
+@pytest.mark.parametrize("folder", ["web/static/vendor", "tests/support/vendor"])
+def test_vendored_code_matches_its_recorded_hash(folder: str) -> None:
+    """The browsers' libraries (served by the app) and the tests' (axe-core) alike."""
+    vendor = ROOT / folder
+    recorded = _vendored_hashes(vendor)
     assert recorded, "the vendor README lists no file"
     for name, digest in recorded.items():
-        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
+        assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
     shipped = {
-        path.relative_to(VENDOR).as_posix()
-        for path in VENDOR.rglob("*")
+        path.relative_to(vendor).as_posix()
+        for path in vendor.rglob("*")
         if path.is_file() and path.suffix in (".js", ".mjs", ".wasm")
     }
-    assert shipped == set(recorded), "every vendored script and module is in the README's table"
+    assert shipped == set(recorded), "every vendored script, module and wasm is listed"
 
 
 def test_the_barcode_module_declares_the_vendored_wasm() -> None:

@@ -1,9 +1,10 @@
 """The holder's printing page: start printing a lot's labels, download when done.
 
-Plain forms, no JavaScript: the job page refreshes itself every few seconds until the zip is
-ready. Forms carry the session's CSRF token in a hidden field (a browser sends the session cookie
-with requests other sites start). The work is done by :class:`labels.jobs.PrintJobs`, the same
-as the API's.
+Plain forms, no JavaScript needed: the job page has a link to see the progress, and with
+JavaScript (``static/print_job.js``) it follows the job by itself until the zip is ready (no
+timed refresh, which moves a screen reader back to the top). Forms carry the session's CSRF
+token in a hidden field (a browser sends the session cookie with requests other sites start).
+The work is done by :class:`labels.jobs.PrintJobs`, the same as the API's.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def start(gtin: str, code: str) -> Any:
 
 @bp.get("/print-jobs/<job_id>")
 def job_page(job_id: str) -> Any:
-    """The job's progress; the page refreshes itself until the zip is ready."""
+    """The job's progress, followed by the page's script until the zip is ready."""
     principal = _signed_in_holder()
     if principal is None:
         return redirect(url_for("account.sign_in_page", next=request.full_path), 303)

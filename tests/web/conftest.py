@@ -1,8 +1,12 @@
-"""Fixtures for the web layer, in the Flask tutorial's shape. HTTP tests run on SQLite only."""
+"""Fixtures for the web layer, in the Flask tutorial's shape. HTTP tests run on SQLite only.
+
+``browser`` is one headless Chromium for the whole session (per worker under ``-n``): see
+:mod:`tests.support.browser` for serving an app to it and checking its pages."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -11,6 +15,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from ledger.common.clock import FakeClock
 from ledger.tlog.log import Log
 from tests.support.apps import app_config
+from tests.support.browser import PHONE, chromium
 from tests.support.databases import DatabaseFactory
 from web import create_app
 from web.services import services
@@ -39,3 +44,18 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright; skips without them (fails under CI)."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A page on a phone: 360 × 740, touch, Vietnamese first; its context closed after the test."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="vi-VN")
+    yield context.new_page()
+    context.close()

@@ -5,62 +5,39 @@ and Merkle vectors. One browser for the module; screenshots go to ``TEST_ARTIFAC
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-from ledger.common.clock import FakeClock
 from ledger.supplychain.custody import VIETNAM
 from ledger.tlog.canonical import utc_timestamp
-from tests.support.apps import app_config
+from tests.support.browser import PHONE, browser_app, live_server, screenshot, watch_policy
 from tests.support.databases import DatabaseFactory
 from tests.support.labels import issue_labels
 from tests.support.world import PACKHOUSE
-from web import create_app
 from web.services import services
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
-PHONE = {"width": 360, "height": 740}
 PHONE_AGENT = (
     "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Mobile Safari/537.36"
 )
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-pytestmark = [
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM} (Debian package chromium; make test installs it)",
-    ),
-    pytest.mark.timeout(120),
-]
+pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
 def server(
     databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, list[str]]]]:
-    directory = tmp_path_factory.mktemp("browser")
-    app: Flask = create_app(app_config(databases.sqlite(), directory), clock=FakeClock())
-    assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{http.server_port}"
-    labels = issue_labels(app, base)
-    _scan_from_many_phones(app, labels["good"][4])
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield base, labels
-    http.shutdown()
-    services(app).log.engine.dispose()
+    app = browser_app(databases, tmp_path_factory.mktemp("browser"))
+    with live_server(app) as base:
+        labels = issue_labels(app, base)
+        _scan_from_many_phones(app, labels["good"][4])
+        yield base, labels
 
 
 def _scan_from_many_phones(app: Flask, url: str) -> None:
@@ -82,45 +59,6 @@ def _scan_from_many_phones(app: Flask, url: str) -> None:
                 user_agent=PHONE_AGENT,
             )
         scans.flush()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="vi-VN")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def watch_policy(page: Any) -> list[str]:
-    """The Content Security Policy violations the page reports, as they come: Chromium logs
-    each to the console ("Refused to …"), and the document fires ``securitypolicyviolation``."""
-    violations: list[str] = []
-
-    def seen(message: Any) -> None:
-        text = str(message.text)
-        if "Content Security Policy" in text or text.startswith("csp-violation "):
-            violations.append(text)
-
-    page.on("console", seen)
-    page.add_init_script(
-        """document.addEventListener('securitypolicyviolation', (event) =>
-             console.error(`csp-violation ${event.effectiveDirective} ${event.blockedURI}`));"""
-    )
-    return violations
-
-
-def screenshot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_a_phone_reads_the_journey_switches_language_and_verifies_on_device(

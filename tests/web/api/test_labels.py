@@ -215,7 +215,9 @@ def test_the_holder_prints_from_the_web_page_and_downloads_when_done(
     assert started.status_code == 303
     job_page = started.headers["Location"]
     waiting = browser.get(job_page).get_data(as_text=True)
-    assert 'http-equiv="refresh"' in waiting
+    assert 'http-equiv="refresh"' not in waiting, "no timed refresh (WCAG 2.2.1)"
+    assert f'<a href="{job_page}">' in waiting, "without JavaScript, a link shows the progress"
+    assert "/static/print_job.js" in waiting
     runner.run_all()
     ready = browser.get(job_page).get_data(as_text=True)
     assert 'data-status="done"' in ready
