@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from demo.inputs import ENROFLOXACIN, GRAIN_FEED, NEWCASTLE, facts
 from demo.masterdata import (
     CHICKEN_CARCASS,
     LIVE_CHICKEN,
@@ -48,10 +49,8 @@ def _raise_flock(w: StepWriter, house: str, vet: str) -> tuple[str, int]:
         "flock.vaccination",
         {
             "flock": flock,
-            "product": "Vắc xin Newcastle Lasota",
-            "active_substance": "Newcastle disease virus, Lasota",
+            **facts(NEWCASTLE, "flock.vaccination"),
             "dose": "1",
-            "dose_unit": "liều/con",
             "vet": vet,
         },
         25,
@@ -62,7 +61,7 @@ def _raise_flock(w: StepWriter, house: str, vet: str) -> tuple[str, int]:
             "flock.feed",
             {
                 "flock": flock,
-                "feed_type": "Cám ngô và thóc",
+                **facts(GRAIN_FEED, "flock.feed"),
                 "quantity_kg": str(heads * 2),
                 "data_source": "measured",
             },
@@ -73,11 +72,8 @@ def _raise_flock(w: StepWriter, house: str, vet: str) -> tuple[str, int]:
         "flock.treatment",
         {
             "flock": flock,
-            "product": "Enrofloxacin 10%",
-            "active_substance": "Enrofloxacin",
+            **facts(ENROFLOXACIN, "flock.treatment"),
             "dose": "1",
-            "dose_unit": "ml/lít nước",
-            "withdrawal_days": 7,
             "vet": vet,
         },
         14,

@@ -45,6 +45,7 @@ def save_master_data(log: Log, season: Season) -> None:
         ("organisation", season.organisations),
         ("location", season.locations),
         ("product", season.products),
+        ("input_product", season.input_products),
     ):
         for key, values in records.items():
             masterdata.save(SEED_ACTOR, kind, key, values, reason)

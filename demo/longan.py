@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
+from demo.inputs import NPK, RADIANT, facts
 from demo.masterdata import (
     BOXED_LONGAN,
     COLD_STORE,
@@ -101,8 +102,7 @@ def record_longan(w: StepWriter, farms: list[Farm]) -> Lots:
 def _grow_and_harvest(w: StepWriter, farm: Farm, number: int) -> Harvest:
     """A farm's fertiliser, irrigation, spraying and energy, then its harvest."""
     username, plot = farm.username, farm.plot
-    npk = {"n_pct": "16", "p_pct": "16", "k_pct": "8"}
-    fertilise(w, username, plot, "NPK Lâm Thao 16-16-8", w.draw.quantity(20, 60), 22, **npk)
+    fertilise(w, username, plot, NPK, w.draw.quantity(20, 60), 22)
     w.step(
         username,
         "farm_input.irrigation",
@@ -114,13 +114,9 @@ def _grow_and_harvest(w: StepWriter, farm: Farm, number: int) -> Harvest:
         "farm_input.pesticide",
         {
             "plot": plot,
-            "product": "Radiant 60SC",
-            "registration_no": "VN-0451/22",
-            "active_ingredients": ["Spinetoram"],
+            **facts(RADIANT, "farm_input.pesticide"),
             "dose": "15",
-            "dose_unit": "ml/bình 16 l",
             "area_ha": farm.plot_record["area_ha"],
-            "phi_days": 7,
             "operator": f"op-{number + 1:04d}",
             "data_source": "measured",
         },

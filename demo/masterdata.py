@@ -196,9 +196,26 @@ def sites(organisations: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
     return found
 
 
+#: Plausibility bounds by kind of product: one harvest of a Hưng Yên longan orchard brings
+#: about 8 to 15 tonnes a hectare, a pink-banana field 40 to 60 tonnes a hectare a year; a hill
+#: chicken weighs 1.5 to 3 kg live and dresses at about 70 %. A quantity beyond needs a reason.
+BOUNDS = {
+    "fresh_longan": {"max_harvest_kg_per_ha": "20000"},
+    "pink_banana": {"max_harvest_kg_per_ha": "60000"},
+    "live_chicken": {"max_live_kg_per_head": "3.5"},
+    "chicken_carcass": {"max_carcass_kg_per_head": "2.6"},
+}
+
+
 def products() -> dict[str, dict[str, Any]]:
     return {
-        key: {"kind": kind, "unit": unit, "name_vi": name_vi, "name_en": name_en}
+        key: {
+            "kind": kind,
+            "unit": unit,
+            "name_vi": name_vi,
+            "name_en": name_en,
+            **BOUNDS.get(kind, {}),
+        }
         for key, (kind, unit, name_vi, name_en) in PRODUCTS.items()
     }
 
@@ -238,13 +255,32 @@ class _Members:
     username: str
     plot_name: str
     in_gi_area: bool
+    crop: str
 
 
 _LONGAN_MEMBERS = _Members(
-    LONGAN_COOP, TIEN_LU, LONGAN_COMMUNES, 12, 1000, 20000, "nhan", "Vườn nhãn", True
+    LONGAN_COOP,
+    TIEN_LU,
+    LONGAN_COMMUNES,
+    12,
+    1000,
+    20000,
+    "nhan",
+    "Vườn nhãn",
+    True,
+    "fresh_longan",
 )
 _BANANA_MEMBERS = _Members(
-    BANANA_COOP, KHOAI_CHAU, BANANA_COMMUNES, 8, 5000, 40000, "chuoi", "Ruộng chuối", False
+    BANANA_COOP,
+    KHOAI_CHAU,
+    BANANA_COMMUNES,
+    8,
+    5000,
+    40000,
+    "chuoi",
+    "Ruộng chuối",
+    False,
+    "pink_banana",
 )
 
 
@@ -292,6 +328,7 @@ def _family_farms(
             "district_code": members.district,
             "commune_code": commune,
             "in_gi_area": members.in_gi_area,
+            "crop": members.crop,
             **survey(n),
         }
         username = f"{members.username}-{n + 1:03d}"

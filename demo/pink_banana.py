@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from demo.inputs import ORGANIC
 from demo.masterdata import (
     BOXED_BANANA,
     COLLECTOR,
@@ -52,8 +53,7 @@ def record_pink_bananas(w: StepWriter, farms: list[Farm]) -> Lots:
 
 def _harvest_and_sell(w: StepWriter, farm: Farm) -> tuple[str, str]:
     """A farm's fertiliser and harvest, sold to the collector: ``(lot, kg)``."""
-    compost = "Phân hữu cơ vi sinh Sông Gianh"
-    fertilise(w, farm.username, farm.plot, compost, w.draw.quantity(80, 150), 20)
+    fertilise(w, farm.username, farm.plot, ORGANIC, w.draw.quantity(80, 150), 20)
     harvested = lot(PINK_BANANA, w.code("CH"))
     quantity = w.draw.quantity(400, 1200)
     w.step(

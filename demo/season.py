@@ -27,6 +27,7 @@ from typing import Any
 from demo import masterdata
 from demo.draws import Draws
 from demo.hill_chicken import record_hill_chickens
+from demo.inputs import INPUT_PRODUCTS, REASGANT, TASIEU, facts
 from demo.longan import record_longan
 from demo.masterdata import (
     AUTHORITY,
@@ -47,6 +48,8 @@ class Season:
     organisations: dict[str, dict[str, Any]] = field(default_factory=dict)
     locations: dict[str, dict[str, Any]] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Pesticides, fertilisers, vaccines, veterinary drugs and feeds, by code.
+    input_products: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: username → (role, organisation GLN or None, display name)
     accounts: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
@@ -80,6 +83,7 @@ def build_season(scale: int = 1, now: datetime | None = None, seed: int = 2026) 
         organisations=organisations,
         locations=masterdata.sites(organisations),
         products=masterdata.products(),
+        input_products=dict(INPUT_PRODUCTS),
         accounts=masterdata.accounts(draw),
         label_keys={PACKHOUSE: [COMPANY_PREFIX]},
     )
@@ -94,7 +98,29 @@ def build_season(scale: int = 1, now: datetime | None = None, seed: int = 2026) 
     season.add_lots(record_longan(w, longan_farms))
     season.add_lots(record_pink_bananas(w, banana_farms))
     season.add_lots(record_hill_chickens(w, list(houses)))
+    _sprayed_for_the_next_crop(w, longan_farms[0], banana_farms[0])
     return season
+
+
+def _sprayed_for_the_next_crop(w: StepWriter, orchard: Farm, field_: Farm) -> None:
+    """Sprays of the last days, after the harvests: their pre-harvest intervals still run, so
+    the farmers' pages have something to wait for (last of the season, so that every draw
+    before stays as it was)."""
+    for farm, product, days in ((orchard, REASGANT, 2), (field_, TASIEU, 3)):
+        w.step(
+            farm.username,
+            "farm_input.pesticide",
+            {
+                "plot": farm.plot,
+                **facts(product, "farm_input.pesticide"),
+                "dose": "12",
+                "area_ha": farm.plot_record["area_ha"],
+                "operator": f"op-{9001 + days:04d}",
+                "data_source": "measured",
+            },
+            days,
+            hour=16,
+        )
 
 
 def _certificates(w: StepWriter) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from demo.draws import Draws
+from demo.inputs import facts
 
 VIETNAM = timezone(timedelta(hours=7))
 
@@ -173,14 +174,12 @@ def cool(
     )
 
 
-def fertilise(
-    w: StepWriter, farm: str, plot: str, product: str, kg: str, days: float, **nutrients: str
-) -> Step:
-    """A measured fertiliser application; ``nutrients`` are the N, P and K percentages."""
+def fertilise(w: StepWriter, farm: str, plot: str, product: str, kg: str, days: float) -> Step:
+    """A measured application of the fertiliser ``product`` (an input product's code), with the
+    facts the form copies from it: its name and its N, P and K percentages."""
     data = {
         "plot": plot,
-        "product": product,
-        **nutrients,
+        **facts(product, "farm_input.fertiliser"),
         "quantity_kg": kg,
         "data_source": "measured",
     }

@@ -29,6 +29,7 @@ from ledger.supplychain import lots
 from ledger.supplychain.journey import journey, public_name
 from ledger.supplychain.label_issues import IssuedLabel, holder_at, issued_label
 from ledger.supplychain.masterdata import MasterData
+from ledger.supplychain.photos import StoredPhoto, public_photos
 from ledger.tlog import merkle
 from ledger.tlog.checkpoint import parse_checkpoint
 from ledger.tlog.key_registry import ROLE_LABEL
@@ -70,6 +71,8 @@ class LabelVerification:
     #: The log key whose fingerprint the page prints, to compare with the province's.
     log_key: str = ""
     log_key_fingerprint: str = ""
+    #: The public photos of each journey step, by the step's entry index.
+    photos: dict[int, list[StoredPhoto]] = field(default_factory=dict)
 
     @property
     def overall(self) -> str:
@@ -133,7 +136,22 @@ def verify_lot(
         product=product,
         journey=lot_journey,
         lot_status=_lot_status(lot, today),
+        photos=_public_photos(log, lot_journey),
     )
+
+
+def _public_photos(log: Log, lot_journey: dict[str, Any]) -> dict[int, list[StoredPhoto]]:
+    """The photos of the journey's steps that are public now. Read on every view, not
+    remembered with the journey: a photo is made public or private again without the ledger
+    growing."""
+    steps = [step for step in lot_journey["steps"] if step.get("photos")]
+    if not steps:
+        return {}
+    public = public_photos(log.engine, [sha for step in steps for sha in step["photos"]])
+    shown = {
+        step["entry"]: [public[sha] for sha in step["photos"] if sha in public] for step in steps
+    }
+    return {entry: photos for entry, photos in shown.items() if photos}
 
 
 def verify_label(

@@ -230,6 +230,7 @@ class LocationSchema(Schema):
     latitude = fields.String(allow_none=True, required=True)
     longitude = fields.String(allow_none=True, required=True)
     clients = fields.List(fields.String(), required=True)
+    crop = fields.String(allow_none=True, required=True)
     active = fields.Boolean(required=True)
     version = fields.Integer(required=True)
     restricted = fields.Boolean(required=True)
@@ -241,13 +242,42 @@ class ProductSchema(Schema):
     unit = fields.String(required=True)
     name_vi = fields.String(required=True)
     name_en = fields.String(required=True)
+    max_harvest_kg_per_ha = fields.String(allow_none=True, required=True)
+    max_live_kg_per_head = fields.String(allow_none=True, required=True)
+    max_carcass_kg_per_head = fields.String(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    restricted = fields.Boolean(required=True)
+
+
+class ActiveIngredientSchema(Schema):
+    name = fields.String(required=True)
+    concentration = fields.String(allow_none=True, required=True)
+
+
+class InputProductSchema(Schema):
+    """A farm input as registered: public product facts."""
+
+    code = fields.String(required=True)
+    category = fields.String(required=True)
+    name = fields.String(required=True)
+    registration_no = fields.String(allow_none=True, required=True)
+    active_ingredients = fields.List(fields.Nested(ActiveIngredientSchema), required=True)
+    crops = fields.List(fields.String(), required=True)
+    phi_days = fields.Integer(allow_none=True, required=True)
+    withdrawal_days = fields.Integer(allow_none=True, required=True)
+    dose_unit = fields.String(allow_none=True, required=True)
+    n_pct = fields.String(allow_none=True, required=True)
+    p_pct = fields.String(allow_none=True, required=True)
+    k_pct = fields.String(allow_none=True, required=True)
     active = fields.Boolean(required=True)
     version = fields.Integer(required=True)
     restricted = fields.Boolean(required=True)
 
 
 class MasterPageQuery(Query):
-    after = Text(max_length=14)
+    #: The last key of the page before: a GLN, a GTIN or an input product's code.
+    after = Text(max_length=64)
     limit = fields.Integer(load_default=100, validate=between(1, 500))
 
 

@@ -32,6 +32,7 @@ from schemas.event_fields import (
     Choice,
     Date,
     Gln,
+    InputProductCode,
     LotCode,
     LotId,
     Pseudonym,
@@ -42,6 +43,7 @@ from schemas.event_fields import (
     item_count,
     measure,
     percent,
+    photo_hashes,
     quantity,
     years_after,
 )
@@ -119,18 +121,31 @@ def _distinct_lots(items: list[str], name: str) -> None:
 # --- the event types ---------------------------------------------------------------------------
 
 
+#: Why a quantity beyond its product's plausibility bound is right (see
+#: ``ledger.supplychain.recording.plausibility``).
+PLAUSIBILITY_REASON_LENGTH = 500
+
+
+def _plausibility_reason() -> Text:
+    return Text(max_length=PLAUSIBILITY_REASON_LENGTH)
+
+
 class FertiliserData(StrictSchema):
     plot = Gln(required=True)
+    #: The input product chosen from master data; the facts below are copied from it.
+    input_product = InputProductCode()
     product = Text(max_length=200, required=True)
     n_pct = percent()
     p_pct = percent()
     k_pct = percent()
     quantity_kg = quantity("kg", required=True)
     data_source = data_source()
+    photos = photo_hashes()
 
 
 class PesticideData(StrictSchema):
     plot = Gln(required=True)
+    input_product = InputProductCode()
     product = Text(max_length=200, required=True)
     registration_no = Text(max_length=64, required=True)
     active_ingredients = _text_list(required=True)
@@ -140,6 +155,7 @@ class PesticideData(StrictSchema):
     phi_days = count(low=0, high=365, required=True)
     operator = Pseudonym(required=True)
     data_source = data_source()
+    photos = photo_hashes()
 
 
 class IrrigationData(StrictSchema):
@@ -180,10 +196,12 @@ class PlacementData(StrictSchema):
     lot = LotId(required=True)
     breed = Text(max_length=100, required=True)
     head_count = count(required=True)
+    photos = photo_hashes()
 
 
 class FeedData(StrictSchema):
     flock = LotId(required=True)
+    input_product = InputProductCode()
     feed_type = Text(max_length=200, required=True)
     quantity_kg = quantity("kg", required=True)
     data_source = data_source()
@@ -191,12 +209,14 @@ class FeedData(StrictSchema):
 
 class VaccinationData(StrictSchema):
     flock = LotId(required=True)
+    input_product = InputProductCode()
     product = Text(max_length=200, required=True)
     active_substance = Text(max_length=200, required=True)
     dose = quantity("dose", required=True)
     dose_unit = Text(max_length=32, required=True)
     withdrawal_days = count(low=0, high=365, load_default=0)
     vet = Pseudonym(required=True)
+    photos = photo_hashes()
 
 
 class TreatmentData(VaccinationData):
@@ -208,6 +228,7 @@ class FlockLossData(StrictSchema):
     count = count(required=True)
     cause = Choice(LOSS_CAUSES, required=True)
     reason = Text(max_length=500)
+    photos = photo_hashes()
 
 
 class WeighingData(StrictSchema):
@@ -215,6 +236,8 @@ class WeighingData(StrictSchema):
     mean_kg = quantity("kg", required=True)
     sample_size = count(required=True)
     data_source = data_source()
+    photos = photo_hashes()
+    plausibility_reason = _plausibility_reason()
 
 
 class HarvestData(StrictSchema):
@@ -222,6 +245,8 @@ class HarvestData(StrictSchema):
     lot = LotId(required=True)
     quantity = quantity(required=True)
     data_source = data_source()
+    photos = photo_hashes()
+    plausibility_reason = _plausibility_reason()
 
 
 class SlaughterData(StrictSchema):
@@ -231,6 +256,7 @@ class SlaughterData(StrictSchema):
     carcass_kg = quantity("kg", required=True)
     site = Gln()
     supervisor_reason = Text(max_length=500)
+    plausibility_reason = _plausibility_reason()
 
 
 class PackData(StrictSchema):

@@ -21,6 +21,7 @@ from marshmallow import ValidationError, fields
 
 from ledger.common.messages import N_, Message
 from ledger.supplychain.custody import VIETNAM
+from ledger.supplychain.photos import MAX_PHOTOS_PER_EVENT
 from ledger.supplychain.vocabulary import (
     DATA_SOURCES,
     DATE_WINDOWS,
@@ -256,16 +257,30 @@ def check_date_windows(data: Mapping[str, Any], event_time: str) -> None:
             )
 
 
-class Pseudonym(Text):
-    """A pseudonymous id of a person (operator, vet, inspector): never a name."""
+class _Code(Text):
+    """An id people type: letters, digits, ``.``, ``_`` and ``-``, at most 64 characters."""
+
+    hint: str
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             max_length=64,
             pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*",
-            pattern_hint="op-0042",
+            pattern_hint=self.hint,
             **kwargs,
         )
+
+
+class Pseudonym(_Code):
+    """A pseudonymous id of a person (operator, vet, inspector): never a name."""
+
+    hint = "op-0042"
+
+
+class InputProductCode(_Code):
+    """The code of an input product (master data)."""
+
+    hint = "abamectin-18ec"
 
 
 class Sscc(fields.String):
@@ -286,3 +301,24 @@ class Sscc(fields.String):
 
 def data_source() -> Choice:
     return Choice(DATA_SOURCES, required=True)
+
+
+def photo_hashes() -> fields.List[str]:
+    """The photos an entry attaches, by the SHA-256 (lowercase hex) of the bytes kept off the
+    ledger (``POST /api/v1/photos`` answers it); optional, a few at most, each once."""
+    counted = item_count(1, MAX_PHOTOS_PER_EVENT)
+
+    def validate(hashes: list[str]) -> None:
+        counted(hashes)
+        seen: set[str] = set()
+        for position, sha in enumerate(hashes):
+            if sha in seen:
+                raise ValidationError(
+                    {position: [Message(N_("Photo {photo} is listed twice."), photo=sha)]}
+                )
+            seen.add(sha)
+
+    return fields.List(
+        Text(max_length=64, pattern=r"[0-9a-f]{64}", pattern_hint="SHA-256, lowercase hex"),
+        validate=Rule(validate, counted.openapi),
+    )

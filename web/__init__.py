@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         field,
         i18n,
         pages,
+        photos,
         printing_pages,
         resolver,
         script_strings,
@@ -56,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     errors.init_app(app)
     services.init_app(app, clock)
     auth.init_app(app)
+    photos.init_app(app)  # before the API: both take the sha256 converter
     api.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(resolver.bp)

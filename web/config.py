@@ -60,6 +60,8 @@ def from_environment(
         "SCAN_AREA_LIMIT": env.get("SCAN_AREA_LIMIT", "10 per minute"),
         "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0")),
         "LABEL_PRINT_DIR": env.get("LABEL_PRINT_DIR") or str(instance / "label-prints"),
+        "PHOTO_MAX_BYTES": int(env.get("PHOTO_MAX_BYTES", str(10 * 1024 * 1024))),
+        "PHOTO_DIR": env.get("PHOTO_DIR") or None,
         "PUBLIC_BASE_URL": public,
         "LABEL_BASE_URL": env.get("LABEL_BASE_URL")
         or public

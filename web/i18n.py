@@ -126,6 +126,8 @@ def _parameter(key: str, value: Any, *, names: bool) -> Any:
         return format_quantity(value)
     if isinstance(value, datetime):
         return format_moment(value)
+    if isinstance(value, date):
+        return format_day(value)
     if key in UNIT_PARAMETERS and isinstance(value, str):
         # A unit's code (``head``) or its English name (``heads``), in the reader's language.
         unit = MEASUREMENT_UNITS.get(value)

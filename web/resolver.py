@@ -49,6 +49,7 @@ from ledger.tlog.canonical import utc_timestamp
 from schemas.api import AreaSchema
 from web.auth import current_limit, limiter
 from web.i18n import format_moment, select_locale, translate
+from web.photos import public_links
 from web.services import services
 
 bp = Blueprint("resolver", __name__)
@@ -161,6 +162,11 @@ def _as_json(page: LabelVerification) -> dict[str, Any]:
             "warning": translate(page.scan_warning) if page.scan_warning else None,
         },
         "journey": page.journey,
+        #: The public photos of the journey's steps, by the step's entry.
+        "photos": {
+            str(entry): [public_links(photo.sha256) for photo in photos]
+            for entry, photos in page.photos.items()
+        },
     }
 
 

@@ -24,7 +24,10 @@ from ledger.common.clock import Clock
 from ledger.supplychain.accounts import Accounts
 from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.fieldwork import FieldWork
+from ledger.supplychain.input_products import InputProducts
+from ledger.supplychain.intervals import Intervals
 from ledger.supplychain.masterdata import MasterData
+from ledger.supplychain.photos import PhotoStore
 from ledger.supplychain.recording.recorder import Recorder
 from ledger.supplychain.recording.settings import DomainSettings
 from ledger.supplychain.submissions import Submissions
@@ -87,11 +90,17 @@ class Services:
         self.masterdata = MasterData(log.engine, log.clock)
         self.fieldwork = FieldWork(log.engine)
         self.submissions = Submissions(log.engine, log.clock)
+        #: The farm inputs the forms offer, and the intervals still running on plots and flocks
+        #: (what the recorder would refuse a harvest or slaughter for).
+        self.input_products = InputProducts(log.engine)
+        self.intervals = Intervals(log.engine, log.clock)
         self.scans = ScanLog(
             log.engine,
             scan_settings(app.config),
             lambda: log.clock.now().astimezone(VIETNAM).date(),
         )
+        photo_dir = app.config.get("PHOTO_DIR")
+        self.photos = PhotoStore(log.engine, log.clock, Path(photo_dir) if photo_dir else None)
         self.print_jobs = PrintJobs(
             log,
             Path(app.config.get("LABEL_PRINT_DIR") or Path(app.instance_path) / "label-prints"),

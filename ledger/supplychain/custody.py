@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from ledger.common.db import insert_rows, select_where_in, update_rows
 from ledger.supplychain.tables import (
     CERTIFICATE,
+    INPUT_PRODUCT,
     LABEL_ISSUE,
     LOCATION,
     LOT,
@@ -40,14 +41,24 @@ from ledger.tlog.canonical import canonical_decimal, parse_time, utc_timestamp
 
 _T = TypeVar("_T")
 
-_MASTER_TABLES = {"organisation": ORGANISATION, "location": LOCATION, "product": PRODUCT}
+_MASTER_TABLES = {
+    "organisation": ORGANISATION,
+    "location": LOCATION,
+    "product": PRODUCT,
+    "input_product": INPUT_PRODUCT,
+}
+#: The key column of each kind of master data.
+_MASTER_KEYS = {
+    "organisation": "gln",
+    "location": "gln",
+    "product": "gtin",
+    "input_product": "code",
+}
 
 #: Statements built once: building a SELECT of a wide table costs more than running it.
 _LOT_BY_ID = sa.select(LOT).where(LOT.c.id == sa.bindparam("id"))
 _MASTER_BY_KEY = {
-    kind: sa.select(table).where(
-        (table.c.gtin if kind == "product" else table.c.gln) == sa.bindparam("key")
-    )
+    kind: sa.select(table).where(table.c[_MASTER_KEYS[kind]] == sa.bindparam("key"))
     for kind, table in _MASTER_TABLES.items()
 }
 
@@ -254,7 +265,8 @@ class CustodyState:
     # --- master data, read once per transaction -----------------------------------------------
 
     def master(self, kind: str, key: str) -> Any:
-        """A master-data row (organisation, location or product), or None; cached."""
+        """A master-data row (organisation, location, product or input product), or None;
+        cached."""
         cache_key = (kind, key)
         if cache_key not in self._masters:
             self._masters[cache_key] = self.connection.execute(
@@ -439,7 +451,7 @@ class CustodyState:
         """Read master-data rows straight through the driver (booleans may come back as 0 and
         1, which the rules only ever test for truth)."""
         missing = sorted(k for k in keys if (kind, k) not in self._masters)
-        column = "gtin" if kind == "product" else "gln"
+        column = _MASTER_KEYS[kind]
         for row in select_where_in(self.connection, _MASTER_TABLES[kind], column, missing):
             self._masters[(kind, getattr(row, column))] = row
         self._masters.update({(kind, k): None for k in missing if (kind, k) not in self._masters})

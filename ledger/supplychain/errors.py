@@ -39,11 +39,18 @@ class InsufficientQuantityError(RuleViolationError):
 
 
 class FoodSafetyIntervalError(RuleViolationError):
+    """A harvest or slaughter while a spray's or treatment's interval runs; ``interval`` is the
+    sentence :func:`ledger.supplychain.intervals.interval_message` makes of it."""
+
     code = "food_safety_interval"
-    template = N_(
-        "{subject} cannot be harvested or slaughtered before {safe_from}: {what} (entry {index}) "
-        "has a {kind} of {days} days."
-    )
+    template = N_("{subject}: {interval} See entry {index}.")
+
+
+class ImplausibleQuantityError(RuleViolationError):
+    """A quantity beyond its product's plausibility bound, sent without a reason."""
+
+    code = "implausible_quantity"
+    template = N_("The quantity is beyond what is plausible; give plausibility_reason.")
 
 
 class LotBlockedError(RuleViolationError):

@@ -150,6 +150,8 @@ def journey(log: Log, lot_id: str) -> dict[str, Any]:
                 "temperature": _temperature(payload),
                 "refrigerated": payload.get("refrigerated"),
                 "count": payload.get("count") if step == "labelling" else None,
+                #: The hashes the entry commits to; the page shows those made public.
+                "photos": list(payload.get("photos") or []),
             }
         )
     origins = _origins(log, origin_facts, names)

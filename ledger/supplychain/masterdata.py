@@ -1,4 +1,4 @@
-"""Master data: organisations, locations and products, mutable and versioned.
+"""Master data: organisations, locations, products and farm inputs, mutable and versioned.
 
 Master data is not ledger history: a farm renames itself, a plot is re-measured. Every change is
 kept, though: the record's new state goes into the append-only ``master_version`` table with who
@@ -10,7 +10,9 @@ Values arrive validated and normalised by :mod:`schemas.masterdata`; this module
 needs the database or the divisions' data: that referenced organisations exist, that a product's
 unit fits its kind, and that a place's codes exist in the edition of the divisions it names
 (:mod:`ledger.supplychain.places`; new records are of the 2025 edition, a record keeps its edition
-unless the change names another).
+unless the change names another). Farm inputs (:mod:`ledger.supplychain.input_products`) are
+public product facts: a registration number, active ingredients, the crops a pesticide is
+registered for, its pre-harvest interval or withdrawal period.
 """
 
 from __future__ import annotations
@@ -31,7 +33,14 @@ from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.errors import ForbiddenError
 from ledger.supplychain.places import DIVISIONS_2025, check
-from ledger.supplychain.tables import CERTIFICATE, LOCATION, MASTER_VERSION, ORGANISATION, PRODUCT
+from ledger.supplychain.tables import (
+    CERTIFICATE,
+    INPUT_PRODUCT,
+    LOCATION,
+    MASTER_VERSION,
+    ORGANISATION,
+    PRODUCT,
+)
 from ledger.supplychain.vocabulary import PRODUCT_KINDS
 from ledger.tlog.admin_actions import record_admin_action
 from ledger.tlog.canonical import utc_timestamp
@@ -59,9 +68,33 @@ LOCATION_FIELDS = (
     "latitude",
     "longitude",
     "clients",
+    "crop",
     "active",
 )
-PRODUCT_FIELDS = ("kind", "unit", "name_vi", "name_en", "active")
+PRODUCT_FIELDS = (
+    "kind",
+    "unit",
+    "name_vi",
+    "name_en",
+    "max_harvest_kg_per_ha",
+    "max_live_kg_per_head",
+    "max_carcass_kg_per_head",
+    "active",
+)
+INPUT_PRODUCT_FIELDS = (
+    "category",
+    "name",
+    "registration_no",
+    "active_ingredients",
+    "crops",
+    "phi_days",
+    "withdrawal_days",
+    "dose_unit",
+    "n_pct",
+    "p_pct",
+    "k_pct",
+    "active",
+)
 
 
 @dataclass(frozen=True)
@@ -75,12 +108,16 @@ class _Kind:
 ORGANISATIONS = _Kind("organisation", ORGANISATION, "gln", ORGANISATION_FIELDS)
 LOCATIONS = _Kind("location", LOCATION, "gln", LOCATION_FIELDS)
 PRODUCTS = _Kind("product", PRODUCT, "gtin", PRODUCT_FIELDS)
-KINDS = {kind.name: kind for kind in (ORGANISATIONS, LOCATIONS, PRODUCTS)}
+INPUT_PRODUCTS = _Kind("input_product", INPUT_PRODUCT, "code", INPUT_PRODUCT_FIELDS)
+KINDS = {kind.name: kind for kind in (ORGANISATIONS, LOCATIONS, PRODUCTS, INPUT_PRODUCTS)}
 KIND_NAMES = {
     "organisation": N_("organisation"),
     "location": N_("location"),
     "product": N_("product"),
+    "input_product": N_("input product"),
 }
+#: Kinds of master data that are product facts, the same for every reader.
+_PUBLIC_KINDS = frozenset({"product", "input_product"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +134,16 @@ def _as_stored(kind: _Kind, values: Mapping[str, Any]) -> dict[str, Any]:
         stored["roles"] = " ".join(sorted(set(values.get("roles") or ())))
     if kind is LOCATIONS:
         stored["clients"] = " ".join(sorted(set(values.get("clients") or ())))
+    if kind is INPUT_PRODUCTS:
+        stored["crops"] = " ".join(sorted(set(values.get("crops") or ())))
+        stored["active_ingredients"] = json.dumps(
+            [
+                {"name": item["name"], "concentration": item.get("concentration")}
+                for item in values.get("active_ingredients") or ()
+            ],
+            ensure_ascii=False,
+            sort_keys=True,
+        )
     if stored.get("active") is None:
         stored["active"] = True
     if kind is LOCATIONS and stored.get("in_gi_area") is None:
@@ -114,6 +161,9 @@ def as_record(kind_name: str, row: Any) -> dict[str, Any]:
         record["roles"] = row.roles.split() if row.roles else []
     if kind is LOCATIONS:
         record["clients"] = row.clients.split() if row.clients else []
+    if kind is INPUT_PRODUCTS:
+        record["crops"] = row.crops.split() if row.crops else []
+        record["active_ingredients"] = json.loads(row.active_ingredients or "[]")
     record["version"] = row.version
     record["restricted"] = False
     return record
@@ -205,7 +255,7 @@ class MasterData:
         with write_transaction(self.engine) as connection:
             key_column = kind.table.c[kind.key]
             current = connection.execute(sa.select(kind.table).where(key_column == key)).first()
-            if kind is not PRODUCTS:
+            if kind in (ORGANISATIONS, LOCATIONS):
                 stored.update(_places(kind, stored, current))
             self._check_references(connection, kind, stored)
             if expected_version is not None and expected_version != (
@@ -242,7 +292,7 @@ class MasterData:
                     kind=kind.name,
                     key=key,
                     version=version,
-                    data=json.dumps(stored, ensure_ascii=False, sort_keys=True),
+                    data=json.dumps(_as_version(kind, stored), ensure_ascii=False, sort_keys=True),
                     changed_by=principal.username,
                     changed_at=now,
                     reason=reason,
@@ -365,7 +415,7 @@ class MasterData:
             held = _certificates_of(connection, [r["gln"] for r in records], rows)
             for record in records:
                 record["certificates"] = held.get(record["gln"], [])
-        if full or kind_name == "product":
+        if full or kind_name in _PUBLIC_KINDS:
             return records
         owners: dict[str, Any] = {}
         if kind_name == "organisation":
@@ -392,7 +442,7 @@ class MasterData:
     @staticmethod
     def _household_of(connection: Connection, kind_name: str, key: str) -> Any:
         """The household a record is about (itself, or the owner of a plot), or None."""
-        if kind_name == "product":
+        if kind_name in _PUBLIC_KINDS:
             return None
         gln: str | None = key
         if kind_name == "location":
@@ -471,6 +521,15 @@ def _places(kind: _Kind, stored: Mapping[str, Any], current: Any) -> dict[str, A
     return canonical
 
 
+def _as_version(kind: _Kind, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """What a version keeps of a record: as stored, but an input product's ingredients as the
+    list they are (not JSON inside JSON)."""
+    version = dict(stored)
+    if kind is INPUT_PRODUCTS:
+        version["active_ingredients"] = json.loads(stored["active_ingredients"])
+    return version
+
+
 def _unchanged(current: Any, stored: Mapping[str, Any]) -> bool:
     """Whether a stored row already holds these values (booleans may come back as 0 and 1)."""
     for name, value in stored.items():
@@ -496,3 +555,7 @@ def location(connection: Connection, gln: str) -> Any:
 
 def product(connection: Connection, gtin: str) -> Any:
     return connection.execute(sa.select(PRODUCT).where(PRODUCT.c.gtin == gtin)).first()
+
+
+def input_product(connection: Connection, code: str) -> Any:
+    return connection.execute(sa.select(INPUT_PRODUCT).where(INPUT_PRODUCT.c.code == code)).first()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -64,6 +65,9 @@ class Location(Base):
     #: GLNs of the organisations the owner lets act here (a cold store's or a packhouse's
     #: clients), space-separated; versioned with the rest of the location.
     clients: Mapped[str] = mapped_column(Text, server_default="")
+    #: What a farm plot grows: a kind of product harvested there (``CROP_KINDS``); a pesticide
+    #: sprayed on it must be registered for that crop.
+    crop: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer)
 
@@ -78,6 +82,37 @@ class Product(Base):
     unit: Mapped[str] = mapped_column(String(8))
     name_vi: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str] = mapped_column(Text)
+    #: Plausibility bounds, canonical decimals as text: a harvest of more per hectare of its
+    #: plot, a weighing of heavier birds, a slaughter of heavier carcasses needs a reason.
+    max_harvest_kg_per_ha: Mapped[str | None] = mapped_column(String(40))
+    max_live_kg_per_head: Mapped[str | None] = mapped_column(String(40))
+    max_carcass_kg_per_head: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class InputProduct(Base):
+    """A farm input as registered for use: a pesticide, fertiliser, veterinary drug, vaccine or
+    feed, known by a code of our own. Public product facts, versioned like other master data."""
+
+    __tablename__ = "input_product"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(Text)
+    #: Vietnam's registration of a plant-protection product or veterinary drug.
+    registration_no: Mapped[str | None] = mapped_column(String(64))
+    #: JSON: a list of ``{"name", "concentration"}``.
+    active_ingredients: Mapped[str] = mapped_column(Text, server_default="[]")
+    #: The crops (product kinds) it is registered for, space-separated.
+    crops: Mapped[str] = mapped_column(Text, server_default="")
+    phi_days: Mapped[int | None] = mapped_column(Integer)
+    withdrawal_days: Mapped[int | None] = mapped_column(Integer)
+    dose_unit: Mapped[str | None] = mapped_column(String(32))
+    #: A fertiliser's nutrients, canonical decimals as text.
+    n_pct: Mapped[str | None] = mapped_column(String(40))
+    p_pct: Mapped[str | None] = mapped_column(String(40))
+    k_pct: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer)
 
@@ -249,6 +284,11 @@ class SafetyInterval(Base):
     days: Mapped[int] = mapped_column(Integer)
     applied_at_utc: Mapped[str] = mapped_column(String(32))
     safe_from_utc: Mapped[str] = mapped_column(String(32))
+    #: What started it, for pages that show it: the event type, the input product's code and
+    #: its active ingredients (JSON list); empty on intervals recorded before they were kept.
+    event_type: Mapped[str | None] = mapped_column(String(64))
+    input_product: Mapped[str | None] = mapped_column(String(64))
+    active_ingredients: Mapped[str | None] = mapped_column(Text)
 
 
 class LotBlock(Base):
@@ -381,9 +421,60 @@ class FormSubmission(Base):
     updated_at: Mapped[str] = mapped_column(String(32))
 
 
+class Photo(Base):
+    """A photo a farmer attached, re-encoded without its metadata, kept off the ledger under the
+    SHA-256 of its stored bytes (which the entries that attach it commit to).
+
+    The bytes live here unless the service is given a directory (``PHOTO_DIR``); then these
+    columns are empty and the files are named by the hash. Private until a lot's holder or
+    producer marks it public for the label page."""
+
+    __tablename__ = "photo"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    thumbnail_width: Mapped[int] = mapped_column(Integer)
+    thumbnail_height: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[str] = mapped_column(String(32))
+    public: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    #: Who last marked it public or private again, and when.
+    public_by: Mapped[str | None] = mapped_column(String(13))
+    public_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class PhotoUpload(Base):
+    """Who uploaded a photo: the same bytes uploaded by two organisations are one photo that
+    both may read and attach."""
+
+    __tablename__ = "photo_upload"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("photo.sha256"), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(13), primary_key=True)
+    account: Mapped[int | None] = mapped_column(Integer)
+    uploaded_at: Mapped[str] = mapped_column(String(32))
+
+
+class PhotoUse(Base):
+    """A photo attached to the entry ``entry_idx``, and the lot (or flock) that entry concerns:
+    who may make it public is read from that lot."""
+
+    __tablename__ = "photo_use"
+    __table_args__ = (Index("ix_photo_use_entry_idx", "entry_idx"),)
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("photo.sha256"), primary_key=True)
+    entry_idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_type: Mapped[str] = mapped_column(String(64))
+    lot: Mapped[str | None] = mapped_column(String(256))
+
+
 ORGANISATION = table_of(Organisation)
 LOCATION = table_of(Location)
 PRODUCT = table_of(Product)
+INPUT_PRODUCT = table_of(InputProduct)
 CERTIFICATE = table_of(Certificate)
 MASTER_VERSION = table_of(MasterVersion)
 ACCOUNT = table_of(Account)
@@ -399,6 +490,9 @@ LABEL_ISSUE = table_of(LabelIssue)
 LABEL_SCAN = table_of(LabelScan)
 LABEL_SCAN_DAY = table_of(LabelScanDay)
 FORM_SUBMISSION = table_of(FormSubmission)
+PHOTO = table_of(Photo)
+PHOTO_UPLOAD = table_of(PhotoUpload)
+PHOTO_USE = table_of(PhotoUse)
 
 #: Tables of the supply chain whose rows may never change or disappear.
 APPEND_ONLY_TABLES = (

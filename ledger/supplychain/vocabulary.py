@@ -54,6 +54,20 @@ PRODUCT_KINDS = {
     "live_chicken": "head",
     "chicken_carcass": "kg",
 }
+#: Kinds of product harvested from a plot: a plot's crop is one of them, and a pesticide is
+#: registered for some of them.
+CROP_KINDS = ("fresh_longan", "pink_banana")
+CROP_NAMES = {"fresh_longan": N_("longan"), "pink_banana": N_("pink banana")}
+#: Kinds of farm input (the master data ``input_product``), and which of them each event type
+#: takes: a spray a pesticide, a vaccination a vaccine, a treatment a veterinary drug.
+INPUT_CATEGORIES = ("pesticide", "fertiliser", "veterinary", "vaccine", "feed")
+INPUT_CATEGORY_OF_EVENT = {
+    "farm_input.pesticide": "pesticide",
+    "farm_input.fertiliser": "fertiliser",
+    "flock.vaccination": "vaccine",
+    "flock.treatment": "veterinary",
+    "flock.feed": "feed",
+}
 #: How many days after packing a product may be best before: fresh longan keeps three to four
 #: weeks in cold storage, pink bananas about three weeks from harvest (ripened a few days), a
 #: chilled chicken carcass two weeks, dried longan a year. Live animals have no best-before.

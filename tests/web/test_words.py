@@ -135,17 +135,17 @@ def test_a_refused_harvest_names_the_plot_and_the_local_time_and_keeps_the_ids(
     vi = api(client, tokens["nong-ho-b"], "vi", request)
     assert vi.status_code == 422
     assert vi.json["message"].startswith(
-        "Vườn nhãn Bình (Xã Lệ Xá, Huyện Tiên Lữ) chưa được thu hoạch hoặc giết mổ trước "
-        "07:30 22/7/2026: "
+        "Vườn nhãn Bình (Xã Lệ Xá, Huyện Tiên Lữ): Lần phun Regent 800WG ngày 15/7/2026 còn 7 "
+        "ngày cách ly; được thu hoạch từ 07:30 22/7/2026. Xem mục "
     )
     assert f"plot:{PLOT_B}" not in vi.json["message"]
     assert "T00:30" not in vi.json["message"]
-    assert f"plot:{PLOT_B}" in vi.json["errors"]["$"][0]
+    assert f"plot:{PLOT_B}" in vi.json["errors"]["plot"][0]
     en = api(client, tokens["nong-ho-b"], "en", request)
     assert en.json["message"].startswith(
-        "Vườn nhãn Bình (Lệ Xá Commune, Tiên Lữ District) cannot be harvested or slaughtered "
-        "before "
-        "7/22/2026, 7:30\u202fAM: "  # CLDR: a narrow no-break space before AM
+        "Vườn nhãn Bình (Lệ Xá Commune, Tiên Lữ District): The spray of Regent 800WG on "
+        "7/15/2026 is in its pre-harvest interval for 7 more days; harvest is allowed from "
+        "7/22/2026, 7:30\u202fAM. See entry "  # CLDR: a narrow no-break space before AM
     )
 
 

@@ -41,7 +41,17 @@ class LedgerApi(Api):  # type: ignore[misc]
 
 
 def init_app(app: Flask) -> None:
-    from web.api import events, labels, ledger, lots, masterdata, openapi, recalls, session
+    from web.api import (
+        events,
+        labels,
+        ledger,
+        lots,
+        masterdata,
+        openapi,
+        photos,
+        recalls,
+        session,
+    )
 
     # Plain Flask, outside the OpenAPI document: it serves the log's own formats (signed notes,
     # tiles, proofs) to auditors, with its own CORS and cache headers.
@@ -67,7 +77,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["lotcode"] = openapi.LotCodeConverter
     api = LedgerApi(app, spec_kwargs=spec_kwargs)
     openapi.init_api(api)
-    for module in (session, events, lots, labels, masterdata, recalls):
+    for module in (session, events, lots, labels, masterdata, recalls, photos):
         api.register_blueprint(module.bp)
     openapi.describe_events(api)
     app.register_blueprint(swagger_assets)

@@ -118,6 +118,10 @@ class ApiBlueprint(Blueprint):  # type: ignore[misc]
         decorate: Callable[[View], View] = super().response(status, schema, **options)
         return decorate
 
+    def doc(self, **options: Any) -> Callable[[View], View]:
+        decorate: Callable[[View], View] = super().doc(**options)
+        return decorate
+
     def alt_response(self, status: int, **options: Any) -> Callable[[View], View]:
         decorate: Callable[[View], View] = super().alt_response(status, **options)
         return decorate

@@ -1,6 +1,8 @@
-"""Master data: organisations, locations and products. Admins write; everyone signed in reads,
-but a household's name, plots and history only the household, its cooperative, auditors and
-admins (others read its kind, commune and certificates). A site's owner sets its clients."""
+"""Master data: organisations, locations, products and input products. Admins write; everyone
+signed in reads, but a household's name, plots and history only the household, its cooperative,
+auditors and admins (others read its kind, commune and certificates). A site's owner sets its
+clients. Input products (pesticides, fertilisers, veterinary drugs, vaccines, feeds) are public
+product facts."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from ledger.common.errors import InvalidInputError
 from ledger.common.messages import N_, Message
 from schemas.api import (
     GtinField,
+    InputProductSchema,
     LocationSchema,
     MasterPageQuery,
     OrganisationSchema,
@@ -19,10 +22,17 @@ from schemas.api import (
     VersionSchema,
 )
 from schemas.event_fields import Gln
-from schemas.masterdata import ClientsInput, LocationInput, OrganisationInput, ProductInput
+from schemas.masterdata import (
+    ClientsInput,
+    InputProductInput,
+    LocationInput,
+    OrganisationInput,
+    ProductInput,
+    load_code,
+)
 from web.api import API_PREFIX
 from web.api.common import ApiBlueprint, documented_errors
-from web.api.openapi import GLN, GTIN, path_parameter
+from web.api.openapi import GLN, GTIN, INPUT_PRODUCT_CODE, path_parameter
 from web.auth import require_principal
 from web.services import services
 
@@ -30,25 +40,38 @@ bp = ApiBlueprint(
     "masterdata",
     __name__,
     url_prefix=API_PREFIX,
-    description="Organisations, locations and products, with their version history.",
+    description=(
+        "Organisations, locations, products and input products, with their version history."
+    ),
 )
+
+#: Each kind's key: its name in a body, and its form in an address.
+_KEYS = {
+    "organisation": ("gln", GLN),
+    "location": ("gln", GLN),
+    "product": ("gtin", GTIN),
+    "input_product": ("code", INPUT_PRODUCT_CODE),
+}
 
 
 def _key(kind: str, value: str) -> str:
-    field = GtinField() if kind == "product" else Gln()
     try:
+        if kind == "input_product":
+            return load_code(value)
+        field = GtinField() if kind == "product" else Gln()
         return str(field.deserialize(value))
     except ValidationError as error:
-        raise InvalidInputError(
-            errors={"gtin" if kind == "product" else "gln": error.messages}
-        ) from None
+        messages = error.messages
+        if isinstance(messages, dict):  # load_code names its field already
+            raise InvalidInputError(errors=messages) from None
+        raise InvalidInputError(errors={_KEYS[kind][0]: messages}) from None
 
 
 def _routes(
     kind: str, plural: str, key: str, input_schema: type[Schema], output: type[Schema]
 ) -> None:
-    key_field = "gtin" if kind == "product" else "gln"
-    in_path = [path_parameter(key, GTIN if kind == "product" else GLN)]
+    key_field, key_schema = _KEYS[kind]
+    in_path = [path_parameter(key, key_schema)]
 
     def listing(query: dict[str, Any]) -> list[dict[str, Any]]:
         return services().masterdata.page(
@@ -90,7 +113,7 @@ def _routes(
     read.__doc__ = f"One {kind}"
     save.__doc__ = f"Create or replace a {kind} (administrators)"
     versions.__doc__ = f"Every version of a {kind}: what, who, when, why"
-    bp.route(f"/{plural}", methods=["GET"], endpoint=f"list_{plural}")(
+    bp.route(f"/{plural}", methods=["GET"], endpoint=f"list_{plural.replace('-', '_')}")(
         documented_errors(bp, 400)(
             bp.response(200, output(many=True))(
                 bp.arguments(MasterPageQuery, location="query")(listing)
@@ -130,3 +153,4 @@ def put_clients(values: dict[str, Any], value: str) -> dict[str, Any]:
 _routes("organisation", "organisations", "value", OrganisationInput, OrganisationSchema)
 _routes("location", "locations", "value", LocationInput, LocationSchema)
 _routes("product", "products", "value", ProductInput, ProductSchema)
+_routes("input_product", "input-products", "value", InputProductInput, InputProductSchema)

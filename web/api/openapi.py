@@ -26,6 +26,7 @@ from schemas.fields import CanonicalTime, OrganisationId, SubjectId, Text
 
 GTIN = {"type": "string", "pattern": "^[0-9]{14}$", "format": "gtin"}
 GLN = {"type": "string", "pattern": "^[0-9]{13}$", "format": "gln"}
+INPUT_PRODUCT_CODE = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}
 #: A lot code as a path segment: GS1 character set 82 without '/' (a path cannot carry it) and
 #: '%' (percent-escapes are decoded).
 LOT_CODE = {"type": "string", "pattern": "^[!\"&'()*+,\\-.0-9:;<=>?A-Z_a-z]{1,20}$"}

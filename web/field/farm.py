@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from ledger.common.messages import N_
+from ledger.common.messages import N_, Message
+from ledger.supplychain.intervals import RunningInterval, interval_message
 from ledger.supplychain.vocabulary import DATA_SOURCES, ENERGY_SOURCES, LOSS_CAUSES, VEHICLE_CLASSES
 from web.field.forms import (
     EventForm,
@@ -21,11 +22,12 @@ from web.field.forms import (
     count,
     day,
     number,
+    photo,
     register,
     text,
 )
 from web.field.rendering import unit_name
-from web.i18n import format_quantity
+from web.i18n import format_quantity, translate
 
 PLANT_KINDS = ("fresh_longan", "pink_banana")
 FLOCK_KINDS = ("live_chicken",)
@@ -96,6 +98,38 @@ def new_lot_code(ctx: FormContext) -> str:
     return f"{ctx.today:%y%m%d}-{secrets.token_hex(2).upper()}"
 
 
+def _confirmation() -> Any:
+    """The reason a quantity beyond its product's plausible bound is right: asked for only
+    when the ledger finds it beyond (see :func:`web.field.pages.handle_form`)."""
+    return text(
+        "plausibility_reason", N_("Why this quantity is right"), on_demand=True, multiline=True
+    )
+
+
+def running_on(kind: str) -> Any:
+    """The notices of a harvest (``plot``) or hand-over (``flock``) form: every interval still
+    running on the farm's plots or flocks, in the words of the ledger's refusal."""
+
+    def notices(form: EventForm, typed: Any, ctx: FormContext) -> list[Message]:
+        intervals = ctx.extra["services"].intervals.running_intervals_of_organisation(
+            ctx.organisation, ctx.now
+        )
+        return [
+            interval_notice(i)
+            for i in intervals
+            if (i.plot if kind == "plot" else i.flock) is not None
+        ]
+
+    return notices
+
+
+def interval_notice(interval: RunningInterval) -> Message:
+    """A running interval with the plot or flock it runs on, by name."""
+    return Message(
+        N_("{subject}: {interval}"), subject=interval.about, interval=interval_message(interval)
+    )
+
+
 def _data_source() -> Any:
     return choice(
         "data_source",
@@ -112,12 +146,63 @@ def _new_lot(form: EventForm, parsed: Parsed, ctx: FormContext, data: dict[str, 
         data["lot"] = f"lot:{product}/{code}"
 
 
-def _active_ingredients(
+#: The facts an event copies from its input product, shown on the product's field when the
+#: ledger finds one wrong.
+FACT_FIELDS = dict.fromkeys(
+    (
+        "input_product",
+        "product",
+        "registration_no",
+        "active_ingredients",
+        "active_substance",
+        "phi_days",
+        "withdrawal_days",
+        "dose_unit",
+        "feed_type",
+        "n_pct",
+        "p_pct",
+        "k_pct",
+    ),
+    "input_product",
+)
+
+
+def inputs(event_type: str) -> Any:
+    """The input products a form of ``event_type`` offers, each with what it is and its
+    interval, so the person sees what they choose."""
+
+    def listed(ctx: FormContext) -> list[Option]:
+        products = ctx.extra["services"].input_products.for_event(event_type)
+        return [Option(p.code, input_label(p)) for p in products]
+
+    return listed
+
+
+def input_label(product: Any) -> str:
+    parts = [product.name]
+    if product.active_substance:
+        parts.append(product.active_substance)
+    days = product.phi_days or product.withdrawal_days
+    if days:
+        parts.append(str(translate(Message(N_("{days} days' interval"), days=days))))
+    if product.dose_unit:
+        parts.append(product.dose_unit)
+    return " · ".join(parts)
+
+
+def copy_input_facts(
     form: EventForm, parsed: Parsed, ctx: FormContext, data: dict[str, Any]
 ) -> None:
-    typed = parsed.values.get("active_ingredients")
-    if isinstance(typed, str):
-        data["active_ingredients"] = [part.strip() for part in typed.split(",") if part.strip()]
+    """The chosen input product's facts, copied into the event as master data gives them
+    today (the entry keeps them whatever master data says later)."""
+    code = parsed.values.get("input_product")
+    if not isinstance(code, str):
+        return
+    product = ctx.extra["services"].input_products.get(code)
+    if product is None:
+        parsed.add("input_product", Message(N_("Choose one of the list.")))
+        return
+    data.update(product.event_facts(form.event_type))
 
 
 def _operator(ctx: FormContext) -> str:
@@ -132,13 +217,30 @@ FERTILISER = EventForm(
     title=N_("Fertiliser"),
     fields=(
         choice("plot", N_("Plot"), own_plots),
-        text("product", N_("Fertiliser")),
-        number("n_pct", N_("Nitrogen (N)"), unit="percent", required=False),
-        number("p_pct", N_("Phosphorus (P₂O₅)"), unit="percent", required=False),
-        number("k_pct", N_("Potassium (K₂O)"), unit="percent", required=False),
+        choice("input_product", N_("Fertiliser"), inputs("farm_input.fertiliser"), target=""),
         number("quantity_kg", N_("Quantity"), unit="kg"),
         _data_source(),
+        photo(label=N_("Photo of the bag")),
     ),
+    assemble=copy_input_facts,
+    errors_to=FACT_FIELDS,
+)
+
+SPRAY = EventForm(
+    slug="spray",
+    event_type="farm_input.pesticide",
+    title=N_("Pesticide spray"),
+    fields=(
+        choice("plot", N_("Plot"), own_plots),
+        choice("input_product", N_("Pesticide"), inputs("farm_input.pesticide"), target=""),
+        number("dose", N_("Dose"), unit="dose", help=N_("In the unit the product's label gives.")),
+        number("area_ha", N_("Area sprayed"), unit="ha"),
+        text("operator", N_("Sprayed by"), default=_operator, help=N_("A code, such as op-0042.")),
+        _data_source(),
+        photo(label=N_("Photo of the product label")),
+    ),
+    assemble=copy_input_facts,
+    errors_to=FACT_FIELDS,
 )
 
 IRRIGATION = EventForm(
@@ -183,6 +285,7 @@ PLACEMENT = EventForm(
         text("lot_code", N_("Flock code"), target="", default=new_lot_code),
         text("breed", N_("Breed")),
         count("head_count", N_("Birds")),
+        photo(label=N_("Photo of the flock")),
     ),
     assemble=_new_lot,
     errors_to={"lot": "lot_code"},
@@ -194,11 +297,38 @@ FEED = EventForm(
     title=N_("Feed"),
     fields=(
         choice("flock", N_("Flock"), own_lots(FLOCK_KINDS)),
-        text("feed_type", N_("Feed")),
+        choice("input_product", N_("Feed"), inputs("flock.feed"), target=""),
         number("quantity_kg", N_("Quantity"), unit="kg"),
         _data_source(),
     ),
+    assemble=copy_input_facts,
+    errors_to=FACT_FIELDS,
 )
+
+
+def _flock_care(slug: str, event_type: str, title: str, product_label: str) -> EventForm:
+    """A vaccination or a treatment: the flock, the product from master data (its active
+    substance and withdrawal period copied), the dose and the vet."""
+    return EventForm(
+        slug=slug,
+        event_type=event_type,
+        title=title,
+        fields=(
+            choice("flock", N_("Flock"), own_lots(FLOCK_KINDS)),
+            choice("input_product", product_label, inputs(event_type), target=""),
+            number(
+                "dose", N_("Dose"), unit="dose", help=N_("In the unit the product's label gives.")
+            ),
+            text("vet", N_("Vet"), help=N_("The vet's code, such as tv-012.")),
+            photo(label=N_("Photo of the product label")),
+        ),
+        assemble=copy_input_facts,
+        errors_to=FACT_FIELDS,
+    )
+
+
+VACCINATION = _flock_care("vaccination", "flock.vaccination", N_("Vaccination"), N_("Vaccine"))
+TREATMENT = _flock_care("treatment", "flock.treatment", N_("Treatment"), N_("Medicine"))
 
 FLOCK_LOSS = EventForm(
     slug="flock-loss",
@@ -209,6 +339,7 @@ FLOCK_LOSS = EventForm(
         count("count", N_("Birds")),
         choice("cause", N_("Cause"), _named(LOSS_CAUSE_NAMES, LOSS_CAUSES)),
         text("reason", N_("What happened"), required=False, multiline=True),
+        photo(label=N_("Photo")),
     ),
 )
 
@@ -221,6 +352,7 @@ WEIGHING = EventForm(
         number("mean_kg", N_("Mean weight of a bird"), unit="kg"),
         count("sample_size", N_("Birds weighed")),
         _data_source(),
+        _confirmation(),
     ),
 )
 
@@ -234,8 +366,11 @@ HARVEST = EventForm(
         text("lot_code", N_("Lot code"), target="", default=new_lot_code),
         number("quantity", N_("Quantity"), unit="kg"),
         _data_source(),
+        _confirmation(),
+        photo(label=N_("Photo of the harvest")),
     ),
     assemble=_new_lot,
+    notices=running_on("plot"),
     errors_to={"lot": "lot_code"},
 )
 
@@ -253,9 +388,22 @@ HAND_OVER = EventForm(
         text("transport_document", N_("Delivery note number")),
         _data_source(),
     ),
+    notices=running_on("flock"),
     only_roles=frozenset({"farmer"}),
 )
 
-for _form in (FERTILISER, IRRIGATION, ENERGY, PLACEMENT, FEED, FLOCK_LOSS, WEIGHING, HARVEST):
+for _form in (
+    SPRAY,
+    FERTILISER,
+    IRRIGATION,
+    ENERGY,
+    HARVEST,
+    PLACEMENT,
+    FEED,
+    VACCINATION,
+    TREATMENT,
+    FLOCK_LOSS,
+    WEIGHING,
+    HAND_OVER,
+):
     register(_form)
-register(HAND_OVER)

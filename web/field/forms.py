@@ -176,7 +176,9 @@ def checkbox(name: str, label: str, **kwargs: Any) -> Field:
 
 
 def photo(name: str = "photo", label: str = N_("Photo"), **kwargs: Any) -> Field:
-    return Field(name, label, PHOTO, required=False, **kwargs)
+    """Photos taken with the camera, attached to the record by hash (``data.photos``); a photo
+    sent with a form that came back is kept for the next post of it."""
+    return Field(name, label, PHOTO, required=False, target="photos", **kwargs)
 
 
 #: The time of every event, first on every form.
@@ -310,7 +312,7 @@ def parse(form: EventForm, posted: Mapping[str, str], ctx: FormContext) -> Parse
         try:
             value = _read(item, raw, ctx, unit_of(form, item, posted, ctx))
         except ValidationError as error:
-            for message in _messages(error.messages):
+            for message in messages_of(error.messages):
                 parsed.add(item.name, message)
             continue
         if value is None:
@@ -388,15 +390,16 @@ def _local_time(value: str) -> str:
     return local.isoformat(timespec="milliseconds")
 
 
-def _messages(tree: Any) -> list[Message]:
+def messages_of(tree: Any) -> list[Message]:
+    """Every message of an error tree, in order."""
     if isinstance(tree, Message):
         return [tree]
     if isinstance(tree, str):
         return [Message(tree)]
     if isinstance(tree, dict):
-        return [m for value in tree.values() for m in _messages(value)]
+        return [m for value in tree.values() for m in messages_of(value)]
     if isinstance(tree, list | tuple):
-        return [m for value in tree for m in _messages(value)]
+        return [m for value in tree for m in messages_of(value)]
     return []
 
 
@@ -404,7 +407,7 @@ def request_of(form: EventForm, parsed: Parsed, ctx: FormContext, key: str) -> d
     """The API request the parsed values make (``data`` through the form's ``assemble``)."""
     data: dict[str, Any] = {}
     for item in form.fields:
-        if item.target == "" or item.name not in parsed.values or item.kind == PHOTO:
+        if item.target == "" or item.name not in parsed.values:
             continue
         put(data, item.path, parsed.values[item.name])
     for path, value in form.fixed.items():
@@ -444,7 +447,7 @@ def place_errors(form: EventForm, parsed: Parsed, tree: Any, path: str = "") -> 
             place_errors(form, parsed, value, inner)
         return
     target = form.field_for(path) if path else None
-    for message in _messages(tree):
+    for message in messages_of(tree):
         if target is None:
             if message not in parsed.general:
                 parsed.general.append(message)

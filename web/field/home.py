@@ -16,6 +16,7 @@ from flask import render_template, url_for
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.vocabulary import ORGANISATION_ACCOUNT_ROLES
+from web.field.farm import interval_notice
 from web.field.forms import REGISTRY, EventForm
 from web.field.pages import bp, lot_path, signed_in_principal
 from web.services import services
@@ -52,6 +53,10 @@ def home() -> Any:
         "lot_path": lot_path,
     }
     if organisation is not None and principal.role == "farmer":
+        page["intervals"] = [
+            interval_notice(i)
+            for i in found.intervals.running_intervals_of_organisation(organisation)
+        ]
         page["plots"] = work.sites(organisation, ("farm_plot",))
         page["houses"] = work.sites(organisation, ("chicken_house",))
         lots = work.held_lots(organisation, today=today)

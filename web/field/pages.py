@@ -9,6 +9,7 @@ does not post again); a form posted twice finds its submission recorded and reco
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -26,21 +27,30 @@ from schemas.events import load_command
 from web.account_pages import form_csrf_ok
 from web.auth import current_principal
 from web.field.forms import (
+    PHOTO,
     REGISTRY,
     EventForm,
     FormContext,
     Parsed,
+    messages_of,
     new_submission_id,
     parse,
     place_errors,
     request_of,
     submission_id,
 )
-from web.field.rendering import form_view
+from web.field.rendering import form_view, summary
+from web.photo_uploads import allow_photo_upload, save_uploaded_photo, uploaded_files
 from web.services import services
 
 bp = Blueprint("field", __name__, url_prefix="/field")
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+#: The field that confirms an implausible quantity, and what it asks.
+CONFIRM = "plausibility_reason"
+ASK_CONFIRMATION = N_(
+    "This is more than is usual. If the quantity is right, say why here and send it again."
+)
 #: What stops a form before the ledger sees it.
 EXPIRED = N_("The form has expired; open the page again.")
 
@@ -95,6 +105,8 @@ def handle_form(
                 template, **form_view(form, ctx, shown, resend.id), **extra, resending=True
             )
         return render_template(template, **form_view(form, ctx, None, new_submission_id()), **extra)
+    if any(item.kind == PHOTO for item in form.fields):
+        allow_photo_upload()  # before the form is read: a photo may be larger than JSON
     key = submission_id(request.form.get("submission", ""))
     parsed = parse(form, request.form, ctx)
     if not form_csrf_ok() or key is None or services().submissions.taken(key, principal):
@@ -105,11 +117,35 @@ def handle_form(
     if earlier is not None and earlier.status == RECORDED:
         return redirect(url_for("field.record_page", submission=key), 303)
     if not parsed.errors:
+        _photos(form, parsed, principal)
+    if not parsed.errors:
         outcome = _record(form, parsed, ctx, key, principal)
         if outcome is not None:
             return redirect(url_for("field.record_page", submission=key), 303)
     view = form_view(form, ctx, parsed, key)
     return render_template(template, **view, **extra), 422
+
+
+def _photos(form: EventForm, parsed: Parsed, principal: Principal) -> None:
+    """The photos a form attaches: those kept from an earlier post of it (by hash) and those
+    sent now, each checked, stripped and kept (:mod:`web.photo_uploads`)."""
+    for item in form.fields:
+        if item.kind != PHOTO:
+            continue
+        kept = [sha for sha in request.form.getlist(f"{item.name}_kept") if _SHA256.fullmatch(sha)]
+        try:
+            sent = [
+                save_uploaded_photo(file, principal, field=item.name)
+                for file in uploaded_files(item.name)
+            ]
+        except LedgerError as error:
+            for message in messages_of(error.errors) or [error.message]:
+                parsed.add(item.name, message)
+            sent = []
+        photos = list(dict.fromkeys([*kept, *sent]))
+        if photos:
+            parsed.values[item.name] = photos
+            parsed.typed[f"{item.name}_kept"] = " ".join(photos)
 
 
 def _record(
@@ -132,6 +168,8 @@ def _record(
         place_errors(form, parsed, error.errors)
         if error.message not in parsed.general:
             parsed.general.insert(0, error.message)
+        if error.code == "implausible_quantity" and form.field_named(CONFIRM) is not None:
+            parsed.add(CONFIRM, Message(ASK_CONFIRMATION))
         submissions.save(
             key,
             principal,
@@ -166,7 +204,15 @@ def records_page() -> Any:
     if not isinstance(principal, Principal):
         return principal
     found = services().submissions.recent(principal)
-    return render_template("field/records.html", submissions=found, forms=REGISTRY)
+    ctx = form_context(principal)
+    summaries = {
+        item.id: summary(REGISTRY[item.form], item.values, ctx)
+        for item in found
+        if item.form in REGISTRY
+    }
+    return render_template(
+        "field/records.html", submissions=found, forms=REGISTRY, summaries=summaries
+    )
 
 
 @bp.get("/records/<submission>")

@@ -10,11 +10,14 @@ from typing import Any
 
 from flask_babel import gettext
 
+from ledger.common.messages import excerpt
 from ledger.supplychain.vocabulary import AMOUNT_MESSAGES, MEASUREMENT_UNITS, Unit
 from schemas.typed_numbers import TYPED_MESSAGES
 from web.field.forms import (
+    CHECKBOX,
     COUNT,
     NUMBER,
+    PHOTO,
     EventForm,
     Field,
     FormContext,
@@ -36,6 +39,8 @@ class FieldView:
     options: list[Option] = dataclass_field(default_factory=list)
     hidden: bool = False
     unit: Unit | None = None
+    #: A photo field's photos already sent and kept, by hash.
+    kept: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -64,6 +69,15 @@ def understood(canonical: Any, unit: Unit | None) -> str:
         return ""
     shown = format_quantity(str(canonical))
     return f"{shown} {gettext(unit.name)}" if unit is not None else str(shown)
+
+
+def _kept(name: str, parsed: Parsed | None) -> list[str]:
+    if parsed is None:
+        return []
+    found = parsed.values.get(name)
+    if isinstance(found, list):
+        return [str(sha) for sha in found]
+    return [sha for sha in parsed.typed.get(f"{name}_kept", "").split() if len(sha) == 64]
 
 
 def number_messages() -> dict[str, str]:
@@ -100,6 +114,7 @@ def form_view(
                 options,
                 hidden=item.on_demand and not value and not errors,
                 unit=unit,
+                kept=tuple(_kept(item.name, parsed)),
             )
         )
     typed = parsed.typed if parsed is not None else {v.name: v.value for v in views}
@@ -117,3 +132,23 @@ def form_view(
             code: (unit.places, str(unit.maximum)) for code, unit in MEASUREMENT_UNITS.items()
         },
     }
+
+
+#: How many of a form's values "my records" shows beside it.
+SUMMARY_VALUES = 4
+
+
+def summary(form: EventForm, typed: dict[str, str], ctx: FormContext) -> list[str]:
+    """A few of the values a form was sent with, as the person reads them: a choice by what
+    the list called it (a plot by its name), a number as typed with its unit."""
+    shown: list[str] = []
+    for item in form.fields:
+        value = typed.get(item.name, "").strip()
+        if not value or item.kind in (PHOTO, CHECKBOX) or len(shown) >= SUMMARY_VALUES:
+            continue
+        if item.options is not None:
+            value = next((o.label for o in item.options(ctx) if o.value == value), value)
+        elif item.kind in (NUMBER, COUNT) and item.unit:
+            value = f"{value} {unit_name(item.unit)}"
+        shown.append(excerpt(value, 60))
+    return shown

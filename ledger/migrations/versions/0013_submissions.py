@@ -1,7 +1,7 @@
 """Forms sent from the field pages, kept off the ledger.
 
 Revision ID: 0013_submissions
-Revises: 0010
+Revises: 0012_photos
 Create Date: 2026-12-04
 
 * ``form_submission``: one row per form a person sent (its id is the form's UUID): the account
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_submissions"
-down_revision = "0010"
+down_revision = "0012_photos"
 branch_labels = None
 depends_on = None
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from ledger.common.messages import N_, Message
 from ledger.supplychain.custody import LotState
-from ledger.supplychain.errors import FoodSafetyIntervalError
-from ledger.supplychain.recording.context import RecordingContext
+from ledger.supplychain.errors import FoodSafetyIntervalError, RuleViolationError
+from ledger.supplychain.input_products import CATEGORY_NAMES, disagreements, from_row
+from ledger.supplychain.intervals import INTERVAL_NAMES, covering, interval_message, running
+from ledger.supplychain.recording.context import RecordingContext, rule_violation
+from ledger.supplychain.recording.plausibility import check_per_head
 from ledger.supplychain.recording.subjects import location_subject
-from ledger.tlog.canonical import parse_time, utc_timestamp
-
-#: Names of safety intervals, for messages.
-INTERVAL_NAMES = {
-    "pre_harvest_interval": N_("pre-harvest interval"),
-    "withdrawal_period": N_("withdrawal period"),
-}
+from ledger.supplychain.vocabulary import CROP_NAMES, INPUT_CATEGORY_OF_EVENT
+from ledger.tlog.canonical import utc_timestamp
 
 
 def _start_safety_interval(
@@ -28,6 +28,9 @@ def _start_safety_interval(
         return
     applied_utc = ctx.event_utc
     safe_from_utc = utc_timestamp(ctx.moment + timedelta(days=days))
+    ingredients = ctx.data.get("active_ingredients") or [
+        item for item in (ctx.data.get("active_substance"),) if item
+    ]
     ctx.state.add_interval(
         {
             "entry_idx": ctx.index,
@@ -37,6 +40,9 @@ def _start_safety_interval(
             "days": days,
             "applied_at_utc": applied_utc,
             "safe_from_utc": safe_from_utc,
+            "event_type": ctx.command.type,
+            "input_product": ctx.data.get("input_product"),
+            "active_ingredients": json.dumps(list(ingredients), ensure_ascii=False),
         }
     )
     if subject.startswith("lot:"):
@@ -63,9 +69,70 @@ def _start_safety_interval(
         )
 
 
+def check_input_product(ctx: RecordingContext, crop: str | None = None) -> None:
+    """The input product the event names, if it names one: active, of the category the event
+    takes, registered for the plot's ``crop`` (a spray), and the facts the event carries as its
+    registration gives them. Refused naming the field otherwise."""
+    code = ctx.data.get("input_product")
+    if not code:
+        return
+    row = ctx.state.master("input_product", code)
+    if row is None or not row.active:
+        raise rule_violation(
+            "input_product", N_("There is no active input product {code}."), code=code
+        )
+    product = from_row(row)
+    wanted = INPUT_CATEGORY_OF_EVENT[ctx.command.type]
+    if product.category != wanted:
+        raise rule_violation(
+            "input_product",
+            N_("{product} ({code}) is a {category}; this event takes a {wanted}."),
+            product=product.name,
+            code=code,
+            category=Message(CATEGORY_NAMES[product.category]),
+            wanted=Message(CATEGORY_NAMES[wanted]),
+        )
+    if product.category == "pesticide":
+        _check_registered_for(ctx, product.name, code, product.crops, crop)
+    found = disagreements(product, ctx.command.type, ctx.data)
+    if found:
+        errors: dict[str | int, Any] = {name: [message] for name, message in found.items()}
+        raise RuleViolationError(
+            N_("The event does not agree with input product {code}: {fields}."),
+            errors=errors,
+            code=code,
+            fields=", ".join(sorted(found)),
+        )
+
+
+def _check_registered_for(
+    ctx: RecordingContext, name: str, code: str, crops: tuple[str, ...], crop: str | None
+) -> None:
+    if crop is None:
+        raise rule_violation(
+            "input_product",
+            N_(
+                "Plot {plot} has no crop in master data, so the registration of {product} for "
+                "it cannot be checked; an administrator records the plot's crop."
+            ),
+            plot=ctx.data["plot"],
+            product=name,
+        )
+    if crop not in crops:
+        raise rule_violation(
+            "input_product",
+            N_("{product} ({code}) is not registered for use on {crop}."),
+            product=name,
+            code=code,
+            crop=Message(CROP_NAMES.get(crop, crop)),
+        )
+
+
 def farm_input(ctx: RecordingContext) -> None:
     plot = ctx.own_location("plot", ("farm_plot",))
     subject = location_subject(plot.kind, plot.gln)
+    if ctx.command.type != "farm_input.irrigation":
+        check_input_product(ctx, plot.crop)
     ctx.subject(subject, "observed")
     if ctx.command.type == "farm_input.pesticide":
         _start_safety_interval(
@@ -88,7 +155,12 @@ def _cared_flock(ctx: RecordingContext, action: str) -> LotState:
 
 def flock_observation(ctx: RecordingContext) -> None:
     flock = _cared_flock(ctx, N_("record care for"))
-    ctx.product(flock.id, "flock", ("live_chicken",))
+    live = ctx.product(flock.id, "flock", ("live_chicken",))
+    if ctx.command.type in INPUT_CATEGORY_OF_EVENT:
+        check_input_product(ctx)
+    if ctx.command.type == "flock.weighing":
+        mean = Decimal(ctx.data["mean_kg"])
+        check_per_head(ctx, "mean_kg", live.max_live_kg_per_head, mean, flock.id)
     ctx.subject(flock.id, "observed")
     days = ctx.data.get("withdrawal_days")
     if days:
@@ -105,23 +177,16 @@ def flock_loss(ctx: RecordingContext) -> None:
 def refuse_within_interval(ctx: RecordingContext, subject: str) -> None:
     """Refuse while an interval runs on the subject or, for a lot, on any lot it was made from
     (a split or repacked flock keeps its treatments' withdrawal periods)."""
-    moment = ctx.event_utc
-    subjects = ctx.state.ancestors(subject) if subject.startswith("lot:") else [subject]
-    running = sorted(
-        (i for s in subjects for i in ctx.state.intervals_covering(s, moment)),
-        key=lambda interval: interval["safe_from_utc"],
-        reverse=True,
+    found = running(
+        covering(ctx.state, subject, ctx.event_utc), subject, ctx.moment, ctx.connection
     )
-    if running:
-        interval = running[0]
-        raise FoodSafetyIntervalError(
-            subject=subject,
-            safe_from=parse_time(interval["safe_from_utc"]),
-            what=interval["what"],
-            index=interval["entry_idx"],
-            kind=Message(INTERVAL_NAMES[interval["kind"]]),
-            days=interval["days"],
+    if found:
+        interval = found[0]
+        error = FoodSafetyIntervalError(
+            subject=subject, interval=interval_message(interval), index=interval.entry_idx
         )
+        error.errors = {"plot" if subject.startswith("plot:") else "flock": [error.message]}
+        raise error
 
 
 # --- checks ------------------------------------------------------------------------------------

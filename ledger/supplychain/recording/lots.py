@@ -10,7 +10,9 @@ from ledger.supplychain.custody import ACTIVE, DEPLETED, IN_TRANSIT, LotState
 from ledger.supplychain.errors import ForbiddenError, InsufficientQuantityError
 from ledger.supplychain.recording.context import RecordingContext, rule_violation
 from ledger.supplychain.recording.food_safety import refuse_within_interval
+from ledger.supplychain.recording.plausibility import check_harvest, check_per_head
 from ledger.supplychain.recording.subjects import location_subject, lot_id_of
+from ledger.supplychain.vocabulary import CROP_KINDS
 
 #: Names of transformations, for messages.
 TRANSFORM_NAMES = {"drying": N_("drying"), "ripening": N_("ripening")}
@@ -54,14 +56,17 @@ def harvest(ctx: RecordingContext) -> None:
     plot = ctx.own_location("plot", ("farm_plot",))
     subject = location_subject(plot.kind, plot.gln)
     refuse_within_interval(ctx, subject)
-    origin = _origin_of(ctx, plot, ctx.product(ctx.data["lot"], "lot").kind)
+    product = ctx.product(ctx.data["lot"], "lot", CROP_KINDS)
+    quantity = ctx.amount("quantity", ctx.data["quantity"], product.unit)
+    check_harvest(ctx, plot, product, quantity)
+    origin = _origin_of(ctx, plot, product.kind)
     ctx.payload["origin"] = origin
     ctx.subject(subject, "observed")
     ctx.new_lot(
         ctx.data["lot"],
         "lot",
-        ctx.amount("quantity", ctx.data["quantity"], ctx.product(ctx.data["lot"], "lot").unit),
-        kinds=("fresh_longan", "pink_banana"),
+        quantity,
+        kinds=CROP_KINDS,
         origin=[origin],
         source=subject,
     )
@@ -74,6 +79,10 @@ def slaughter(ctx: RecordingContext) -> None:
     heads = Decimal(ctx.data["head_count"])
     carcass = Decimal(ctx.data["carcass_kg"])
     ctx.yield_check(carcass / heads, ctx.settings.slaughter_kg_per_head, N_("kg per head"))
+    carcass_product = ctx.product(ctx.data["lot"], "lot", ("chicken_carcass",))
+    check_per_head(
+        ctx, "carcass_kg", carcass_product.max_carcass_kg_per_head, carcass / heads, ctx.data["lot"]
+    )
     ctx.take(flock, heads)
     ctx.subject(flock.id, "input")
     origin = [dict(item) for item in flock.origin]

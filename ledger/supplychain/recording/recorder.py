@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from ledger.common.db import query_where_in
+from ledger.common.db import insert_rows, query_where_in
 from ledger.common.errors import ConflictError, LedgerError
 from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
@@ -19,8 +19,9 @@ from ledger.supplychain.custody import CustodyState, References, utc_key
 from ledger.supplychain.errors import ForbiddenError
 from ledger.supplychain.recording.context import RecordingContext, rule_violation
 from ledger.supplychain.recording.handlers import HANDLERS
+from ledger.supplychain.recording.photos import attached_photos
 from ledger.supplychain.recording.settings import DomainSettings
-from ledger.supplychain.tables import RECORDED_EVENT
+from ledger.supplychain.tables import PHOTO_USE, RECORDED_EVENT
 from ledger.supplychain.vocabulary import VOCABULARY_VERSION, event_type
 from ledger.tlog.canonical import envelope_of
 from ledger.tlog.envelope import NewEvent, SubjectRef
@@ -91,6 +92,7 @@ class Recorder:
             first_of_key: dict[tuple[str, str], int] = {}
             events: list[NewEvent] = []
             contexts: list[tuple[int, RecordingContext]] = []
+            photos: list[dict[str, Any]] = []
             for position, (principal, command) in enumerate(items):
                 line = position + 1
                 try:
@@ -121,6 +123,7 @@ class Recorder:
                         self.settings, state, principal, command, transaction.size + len(events)
                     )
                     events.append(self._handle(context, window))
+                    photos.extend(attached_photos(context))
                     contexts.append((position, context))
                 except LedgerError as error:
                     raise BatchError(line, error) from None
@@ -140,6 +143,7 @@ class Recorder:
                     warnings=tuple(context.warnings),
                 )
             state.flush()
+            insert_rows(transaction.connection, PHOTO_USE, photos)
         for position, (principal, command) in enumerate(items):
             if results[position] is None:
                 key = (principal.organisation or "", command.idempotency_key or "")

@@ -56,7 +56,12 @@ from web.services import services
 
 #: Generated requests per operation: valid ones, and (fewer) invalid ones.
 EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 3}
-MASTER_DATA = ("/api/v1/organisations", "/api/v1/locations", "/api/v1/products")
+MASTER_DATA = (
+    "/api/v1/organisations",
+    "/api/v1/locations",
+    "/api/v1/products",
+    "/api/v1/input-products",
+)
 #: Rules that JSON Schema cannot state: across fields (the spec says them in words), between
 #: the body and the address, a master record naming one that does not exist, and whether a
 #: well-formed GSO code names a unit of its edition (reference data of thousands of communes,
@@ -72,6 +77,17 @@ BEYOND_JSON_SCHEMA = {
     "a lot named twice": re.compile(r"Lot \S+ is listed twice\."),
     "body and address differ": re.compile(r"The body names .+, the address \S+\."),
     "no such organisation": re.compile(r"There is no organisation with GLN \S+\."),
+    # Whether a body changes the record (and so needs a reason) depends on what is stored.
+    "a change needs its reason": re.compile(r"Say why the record changes\."),
+    "a crop only on a plot": re.compile(r"Only a farm plot has a crop\."),
+    "a bound of its kind of product": re.compile(r"Only products of the kinds .+ have \S+\."),
+    "the facts of an input's category": re.compile(r"A \S+ needs \S+\.|Only a .+ has \S+\."),
+    "a file that is no photo": re.compile(
+        r"This file is (not a photo|a PDF document, not a photo); send a JPEG, PNG or WebP "
+        r"photo\.|The file is empty; choose or take a photo\.|The photo is damaged or "
+        r"incomplete .+"
+    ),
+    "a photo listed twice": re.compile(r"Photo \S+ is listed twice\."),
     "no such place": re.compile(
         r"\d+ is not (a|the) .*code .+\.|.+ (is|was) in .+, not in .+\.|.+ covers no part of .+\."
     ),
