@@ -166,7 +166,8 @@ def _record(
         recorded = services().recorder.record(principal, command)
     except LedgerError as error:
         place_errors(form, parsed, error.errors)
-        if error.message not in parsed.general:
+        placed = [message for messages in parsed.errors.values() for message in messages]
+        if error.message not in parsed.general and error.message not in placed:
             parsed.general.insert(0, error.message)
         if error.code == "implausible_quantity" and form.field_named(CONFIRM) is not None:
             parsed.add(CONFIRM, Message(ASK_CONFIRMATION))

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import gettext
 
-from ledger.common.messages import excerpt
+from ledger.common.messages import N_, excerpt
 from ledger.supplychain.vocabulary import AMOUNT_MESSAGES, MEASUREMENT_UNITS, Unit
 from schemas.typed_numbers import TYPED_MESSAGES
 from web.field.forms import (
@@ -71,6 +71,10 @@ def understood(canonical: Any, unit: Unit | None) -> str:
     return f"{shown} {gettext(unit.name)}" if unit is not None else str(shown)
 
 
+#: Above a form whose every problem is on a field.
+CHECK_THE_FIELDS = N_("Check the fields marked below.")
+
+
 def _kept(name: str, parsed: Parsed | None) -> list[str]:
     if parsed is None:
         return []
@@ -120,6 +124,8 @@ def form_view(
     typed = parsed.typed if parsed is not None else {v.name: v.value for v in views}
     notices = form.notices(form, typed, ctx) if form.notices is not None else []
     general = [str(translate(m)) for m in parsed.general] if parsed is not None else []
+    if parsed is not None and parsed.errors and not general:
+        general = [str(gettext(CHECK_THE_FIELDS))]
     return {
         "form": form,
         "fields": views,

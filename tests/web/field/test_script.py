@@ -3,10 +3,7 @@ numbers exactly as the server does, and writes numbers as Babel does for each la
 
 from __future__ import annotations
 
-import os
-import shutil
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,14 +12,9 @@ from babel.numbers import format_decimal
 from ledger.supplychain.vocabulary import MEASUREMENT_UNITS
 from tests.support.paths import ROOT, typed_number_vectors
 
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 ORIGIN = "http://field.test"
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
-    pytest.mark.timeout(60),
-]
+pytestmark = pytest.mark.timeout(60)
 
 READ_ALL = """async ([vectors, units]) => {
   const field = await import('/static/field.js');
@@ -42,16 +34,14 @@ def _serve(route: Any) -> None:
         route.fulfill(body="<!doctype html><title>field.js</title>", content_type="text/html")
 
 
-def test_the_script_reads_every_vector_as_the_server_does() -> None:
+def test_the_script_reads_every_vector_as_the_server_does(browser: Any) -> None:
     vectors = typed_number_vectors()
     units = {code: (unit.places, str(unit.maximum)) for code, unit in MEASUREMENT_UNITS.items()}
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.route(f"{ORIGIN}/**", _serve)
-        page.goto(f"{ORIGIN}/")
-        results = page.evaluate(READ_ALL, [vectors, units])
-        browser.close()
+    page = browser.new_page()
+    page.route(f"{ORIGIN}/**", _serve)
+    page.goto(f"{ORIGIN}/")
+    results = page.evaluate(READ_ALL, [vectors, units])
+    page.close()
     for vector, result in zip(vectors, results, strict=True):
         if "value" in vector:
             assert result.get("value") == vector["value"], vector
