@@ -284,16 +284,131 @@ def card_forms(card: LotCard, counted: int | None = None) -> dict[str, EventForm
 
     ``counted``: the cartons a continuous scan counted; the receive form then defaults to what
     they say arrived."""
-    lot = card.lot
-    lot_id, unit, quantity = lot["id"], lot["unit"], str(lot["quantity"])
-    gtin = card.product["gtin"]
+    return {
+        "receive": _receive_form(card, counted),
+        "ship": _ship_form(card),
+        "pack": _pack_form(card),
+        "merge": _merge_form(card),
+        "slaughter": _slaughter_form(card),
+        **_holder_forms(card),
+    }
 
-    def form(name: str, fields: tuple[Any, ...], **kwargs: Any) -> EventForm:
-        action = ACTIONS[name]
-        fixed = kwargs.pop("fixed", {"lot": lot_id})
-        return EventForm(
-            f"lot-{name}", action.event_type, action.title, fields, fixed=fixed, **kwargs
-        )
+
+def _form(card: LotCard, name: str, fields: tuple[Any, ...], **kwargs: Any) -> EventForm:
+    """The form of action ``name`` on the card's lot (``fixed`` defaults to the lot)."""
+    action = ACTIONS[name]
+    fixed = kwargs.pop("fixed", {"lot": card.lot["id"]})
+    return EventForm(f"lot-{name}", action.event_type, action.title, fields, fixed=fixed, **kwargs)
+
+
+def _receive_form(card: LotCard, counted: int | None) -> EventForm:
+    unit, quantity = card.lot["unit"], str(card.lot["quantity"])
+    outcome, received = _counted(card, counted)
+    return _form(
+        card,
+        "receive",
+        (
+            choice(
+                "outcome",
+                N_("What arrived"),
+                _options(RECEIVE_OUTCOMES),
+                target="",
+                default=outcome,
+            ),
+            number(
+                "quantity",
+                N_("Quantity received"),
+                unit=unit,
+                required=False,
+                default=_as_typed(received),
+                help=N_("Only for a shortfall."),
+            ),
+            text(
+                "shortfall_reason",
+                N_("Reason for the shortfall"),
+                multiline=True,
+                required=False,
+            ),
+            text("refusal_reason", N_("Reason for refusing"), multiline=True, required=False),
+            _readings(),
+        ),
+        assemble=_all(_temperature, _receive_outcome(quantity)),
+        errors_to={"refused": "outcome"},
+    )
+
+
+def _ship_form(card: LotCard) -> EventForm:
+    lot_id, unit, quantity = card.lot["id"], card.lot["unit"], str(card.lot["quantity"])
+    return _form(
+        card,
+        "ship",
+        (
+            choice("receiver", N_("Receiver"), _receivers),
+            number("quantity", N_("Quantity"), unit=unit, default=_as_typed(quantity)),
+            choice(
+                "vehicle_class",
+                N_("Vehicle"),
+                _options({v: VEHICLE_NAMES[v] for v in VEHICLE_CLASSES}),
+            ),
+            text("transport_document", N_("Waybill or number plate")),
+            number("distance_km", N_("Distance"), unit="km"),
+            checkbox("refrigerated", N_("Refrigerated")),
+            text(
+                "sscc",
+                N_("Pallet SSCC (18 digits)"),
+                required=False,
+                help=N_("Leave empty when the goods travel without a pallet label."),
+            ),
+            _readings(),
+        ),
+        fixed={"lot": lot_id, "data_source": "measured"},
+        assemble=_temperature,
+        errors_to={"temperature": "readings"},
+    )
+
+
+def _pack_form(card: LotCard) -> EventForm:
+    lot_id, unit = card.lot["id"], card.lot["unit"]
+    return _form(
+        card,
+        "pack",
+        (
+            choice(
+                "output_gtin",
+                N_("Packed product"),
+                _products(card.product.get("kind")),
+                target="",
+            ),
+            text(
+                "output_code",
+                N_("Code of the packed lot"),
+                target="",
+                default=new_lot_code,
+                help=CODE_HELP,
+            ),
+            number("quantity", N_("Quantity packed"), unit=unit, target="outputs.0.quantity"),
+            count(
+                "units",
+                N_("Number of boxes"),
+                unit="box",
+                target="outputs.0.units",
+                required=False,
+            ),
+            day("best_before", N_("Best before"), target="outputs.0.best_before", required=False),
+            number("waste", N_("Waste"), unit=unit, required=False),
+        ),
+        fixed={"input": lot_id},
+        assemble=_new_lot("output_gtin", "output_code", "outputs"),
+        errors_to={
+            "outputs.0.lot": "output_code",
+            "outputs": "output_code",
+            "input": "quantity",
+        },
+    )
+
+
+def _merge_form(card: LotCard) -> EventForm:
+    lot_id, quantity, gtin = card.lot["id"], str(card.lot["quantity"]), card.product["gtin"]
 
     def mergeable(ctx: FormContext) -> list[Option]:
         return [
@@ -315,138 +430,55 @@ def card_forms(card: LotCard, counted: int | None = None) -> dict[str, EventForm
         if code:
             data["output"] = f"lot:{gtin}/{code}"
 
-    outcome, received = _counted(card, counted)
+    return _form(
+        card,
+        "merge",
+        (
+            choice("with", N_("Merge with"), mergeable, target=""),
+            text(
+                "output_code",
+                N_("Code of the merged lot"),
+                target="",
+                default=new_lot_code,
+                help=CODE_HELP,
+            ),
+        ),
+        fixed={},
+        assemble=merge_inputs,
+        errors_to={"inputs": "with", "output": "output_code"},
+    )
+
+
+def _slaughter_form(card: LotCard) -> EventForm:
+    lot_id = card.lot["id"]
+    return _form(
+        card,
+        "slaughter",
+        (
+            count("head_count", N_("Birds slaughtered")),
+            choice("carcass_gtin", N_("Carcass product"), _products("chicken_carcass"), target=""),
+            text(
+                "output_code",
+                N_("Code of the carcass lot"),
+                target="",
+                default=new_lot_code,
+                help=CODE_HELP,
+            ),
+            number("carcass_kg", N_("Carcass weight"), unit="kg"),
+            choice("site", N_("Slaughterhouse"), _sites(("slaughterhouse",)), required=False),
+        ),
+        fixed={"flock": lot_id},
+        assemble=_new_lot("carcass_gtin", "output_code", "lot"),
+        errors_to={"lot": "output_code", "flock": "head_count"},
+    )
+
+
+def _holder_forms(card: LotCard) -> dict[str, EventForm]:
+    """The forms that observe or use up the lot where it is: labels, store, cooling, sale, loss."""
+    lot, unit = card.lot, card.lot["unit"]
     return {
-        "receive": form(
-            "receive",
-            (
-                choice(
-                    "outcome",
-                    N_("What arrived"),
-                    _options(RECEIVE_OUTCOMES),
-                    target="",
-                    default=outcome,
-                ),
-                number(
-                    "quantity",
-                    N_("Quantity received"),
-                    unit=unit,
-                    required=False,
-                    default=_as_typed(received),
-                    help=N_("Only for a shortfall."),
-                ),
-                text(
-                    "shortfall_reason",
-                    N_("Reason for the shortfall"),
-                    multiline=True,
-                    required=False,
-                ),
-                text("refusal_reason", N_("Reason for refusing"), multiline=True, required=False),
-                _readings(),
-            ),
-            assemble=_all(_temperature, _receive_outcome(quantity)),
-            errors_to={"refused": "outcome"},
-        ),
-        "ship": form(
-            "ship",
-            (
-                choice("receiver", N_("Receiver"), _receivers),
-                number("quantity", N_("Quantity"), unit=unit, default=_as_typed(quantity)),
-                choice(
-                    "vehicle_class",
-                    N_("Vehicle"),
-                    _options({v: VEHICLE_NAMES[v] for v in VEHICLE_CLASSES}),
-                ),
-                text("transport_document", N_("Waybill or number plate")),
-                number("distance_km", N_("Distance"), unit="km"),
-                checkbox("refrigerated", N_("Refrigerated")),
-                text(
-                    "sscc",
-                    N_("Pallet SSCC (18 digits)"),
-                    required=False,
-                    help=N_("Leave empty when the goods travel without a pallet label."),
-                ),
-                _readings(),
-            ),
-            fixed={"lot": lot_id, "data_source": "measured"},
-            assemble=_temperature,
-            errors_to={"temperature": "readings"},
-        ),
-        "pack": form(
-            "pack",
-            (
-                choice(
-                    "output_gtin",
-                    N_("Packed product"),
-                    _products(card.product.get("kind")),
-                    target="",
-                ),
-                text(
-                    "output_code",
-                    N_("Code of the packed lot"),
-                    target="",
-                    default=new_lot_code,
-                    help=CODE_HELP,
-                ),
-                number("quantity", N_("Quantity packed"), unit=unit, target="outputs.0.quantity"),
-                count(
-                    "units",
-                    N_("Number of boxes"),
-                    unit="box",
-                    target="outputs.0.units",
-                    required=False,
-                ),
-                day(
-                    "best_before", N_("Best before"), target="outputs.0.best_before", required=False
-                ),
-                number("waste", N_("Waste"), unit=unit, required=False),
-            ),
-            fixed={"input": lot_id},
-            assemble=_new_lot("output_gtin", "output_code", "outputs"),
-            errors_to={
-                "outputs.0.lot": "output_code",
-                "outputs": "output_code",
-                "input": "quantity",
-            },
-        ),
-        "merge": form(
-            "merge",
-            (
-                choice("with", N_("Merge with"), mergeable, target=""),
-                text(
-                    "output_code",
-                    N_("Code of the merged lot"),
-                    target="",
-                    default=new_lot_code,
-                    help=CODE_HELP,
-                ),
-            ),
-            fixed={},
-            assemble=merge_inputs,
-            errors_to={"inputs": "with", "output": "output_code"},
-        ),
-        "slaughter": form(
-            "slaughter",
-            (
-                count("head_count", N_("Birds slaughtered")),
-                choice(
-                    "carcass_gtin", N_("Carcass product"), _products("chicken_carcass"), target=""
-                ),
-                text(
-                    "output_code",
-                    N_("Code of the carcass lot"),
-                    target="",
-                    default=new_lot_code,
-                    help=CODE_HELP,
-                ),
-                number("carcass_kg", N_("Carcass weight"), unit="kg"),
-                choice("site", N_("Slaughterhouse"), _sites(("slaughterhouse",)), required=False),
-            ),
-            fixed={"flock": lot_id},
-            assemble=_new_lot("carcass_gtin", "output_code", "lot"),
-            errors_to={"lot": "output_code", "flock": "head_count"},
-        ),
-        "labels": form(
+        "labels": _form(
+            card,
             "labels",
             (
                 count(
@@ -454,7 +486,8 @@ def card_forms(card: LotCard, counted: int | None = None) -> dict[str, EventForm
                 ),
             ),
         ),
-        "store": form(
+        "store": _form(
+            card,
             "store",
             (
                 choice("direction", N_("Movement"), _options(STORE_DIRECTIONS), default="in"),
@@ -464,7 +497,8 @@ def card_forms(card: LotCard, counted: int | None = None) -> dict[str, EventForm
             assemble=_temperature,
             errors_to={"temperature": "readings"},
         ),
-        "cooling": form(
+        "cooling": _form(
+            card,
             "cooling",
             (
                 choice("site", N_("Where"), _sites(()), required=False),
@@ -473,8 +507,9 @@ def card_forms(card: LotCard, counted: int | None = None) -> dict[str, EventForm
             assemble=_temperature,
             errors_to={"temperature": "readings"},
         ),
-        "sell": form("sell", (number("quantity", N_("Quantity sold"), unit=unit),)),
-        "loss": form(
+        "sell": _form(card, "sell", (number("quantity", N_("Quantity sold"), unit=unit),)),
+        "loss": _form(
+            card,
             "loss",
             (
                 number("quantity", N_("Quantity lost"), unit=unit),

@@ -51,7 +51,7 @@ def browsers(dock_app: tuple[Flask, Dock]) -> dict[str, FlaskClient]:
     found = {}
     for username in ("dong-goi", "thu-gom", "nong-dan", "kiem-tra", "sieu-thi", "lo-mo"):
         client = app.test_client()
-        assert sign_in(client, username).status_code == 303
+        assert sign_in(client, username, "en").status_code == 303
         found[username] = client
     return found
 
@@ -82,6 +82,13 @@ def test_the_card_names_the_product_holder_quantity_and_events(
     assert "Shipped 4 kg to Thu gom Hưng Long" in page
     # Local time, in the reader's format; no GLN where a name is known.
     assert re.search(r'class="when">[^<]*[0-9]{1,2}:[0-9]{2}[^<]* · Nhà sơ chế', page)
+    # Vietnamese first: the same card for a reader of Vietnamese.
+    vietnamese = (
+        browsers["thu-gom"].get(f"{_card(dock.shipped_lot)}?lang=vi").get_data(as_text=True)
+    )
+    assert "Giao 4 kg cho Thu gom Hưng Long" in vietnamese
+    assert "Nhận lô hàng này" in vietnamese
+    browsers["thu-gom"].get(f"{_card(dock.shipped_lot)}?lang=en")
     # The id as a path, escaped or not, and GTIN/code alone open the same card.
     for path in (f"/field/lots/{dock.shipped_lot}", f"/field/lots/{dock.shipped_lot[4:]}"):
         assert browsers["thu-gom"].get(path).status_code == 200

@@ -41,7 +41,7 @@ def _client(app: Flask, username: str = "thu-gom") -> FlaskClient:
     key = (id(app), username)
     if key not in _CLIENTS:
         client = app.test_client()
-        assert sign_in(client, username).status_code == 303
+        assert sign_in(client, username, "en").status_code == 303
         _CLIENTS[key] = client
     return _CLIENTS[key]
 
