@@ -12,9 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.common.clock import FakeClock
 from ledger.supplychain import lots
-from tests.support.apps import app_config
+from tests.support.browser import browser_app
 from tests.support.databases import DatabaseFactory
 from tests.support.field import post_form, sign_in
 from tests.support.handover import Dock, build_dock, lot_of
@@ -26,7 +25,6 @@ from tests.support.world import (
     PACKHOUSE_SITE,
     SLAUGHTER_SITE,
 )
-from web import create_app
 from web.services import services
 
 pytestmark = pytest.mark.timeout(90)
@@ -37,9 +35,7 @@ WHEN = "2026-07-15T08:00"
 def dock_app(
     databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Flask, Dock]]:
-    directory = tmp_path_factory.mktemp("lot-card")
-    app = create_app(app_config(databases.sqlite(), directory), clock=FakeClock())
-    assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
+    app = browser_app(databases, tmp_path_factory.mktemp("lot-card"))
     yield app, build_dock(app)
     services(app).log.engine.dispose()
 

@@ -10,13 +10,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.common.clock import FakeClock
-from tests.support.apps import app_config
+from tests.support.browser import browser_app
 from tests.support.databases import DatabaseFactory
 from tests.support.field import hidden_fields, sign_in
 from tests.support.handover import PALLET, Dock, build_dock
 from tests.support.world import with_check_digit
-from web import create_app
 from web.services import services
 
 pytestmark = pytest.mark.timeout(60)
@@ -26,9 +24,7 @@ pytestmark = pytest.mark.timeout(60)
 def dock_app(
     databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Flask, Dock]]:
-    directory = tmp_path_factory.mktemp("scan")
-    app = create_app(app_config(databases.sqlite(), directory), clock=FakeClock())
-    assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
+    app = browser_app(databases, tmp_path_factory.mktemp("scan"))
     yield app, build_dock(app)
     services(app).log.engine.dispose()
 
