@@ -23,11 +23,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.lot_card import CardEvent, LotCard, lot_card
-from schemas.fields import check_subject_id
 from web.field.lot_actions import ACTIONS, Situation, card_forms, companions, offered
 from web.field.pages import handle_form, signed_in_principal
 from web.field.rendering import unit_name
-from web.field.scan import local_now
+from web.field.scan import local_now, lot_id_of
 from web.i18n import format_moment, named, translate
 from web.services import services
 
@@ -52,12 +51,6 @@ EVENT_WORDS = {
     "inspect": N_("Inspected: {analyte}, {result}"),
 }
 REFUSED_RECEIPT = N_("Refused and returned: {refusal_reason}")
-
-
-def lot_id_of(value: str) -> str:
-    """The lot id of a path or form value: ``lot:<GTIN>/<code>`` or ``<GTIN>/<code>``."""
-    text = value if value.startswith("lot:") else f"lot:{value}"
-    return check_subject_id(text)
 
 
 @bp.route("/lots/<path:lot>", methods=["GET", "POST"])
@@ -86,9 +79,29 @@ def card(lot: str) -> Any:
         page={**page, "chosen": name, "form_action": request.full_path.rstrip("?")},
     )
     if isinstance(answer, BaseResponse) and answer.status_code == 303 and request.method == "POST":
-        # Recorded: back to the card, which shows the lot as it now stands.
-        return redirect(url_for("field_lots.card", lot=lot_id, done=name), 303)
+        # Recorded: the card of the lot it made (a packed lot, whose labels are issued there),
+        # else this one's again, as the lot now stands.
+        made = _made(name, found)
+        return redirect(url_for("field_lots.card", lot=made or lot_id, done=name), 303)
     return answer
+
+
+#: The form fields that name the lot an action makes: its product's GTIN and its code.
+MADE_BY = {
+    "pack": ("output_gtin", "output_code"),
+    "merge": ("", "output_code"),
+    "slaughter": ("carcass_gtin", "output_code"),
+}
+
+
+def _made(action: str, found: LotCard) -> str | None:
+    """The lot a recorded pack, merge or slaughter made, from the form that made it."""
+    if action not in MADE_BY:
+        return None
+    gtin_field, code_field = MADE_BY[action]
+    gtin = request.form.get(gtin_field, "") if gtin_field else found.product["gtin"]
+    code = request.form.get(code_field, "").strip()
+    return f"lot:{gtin}/{code}" if gtin and code else None
 
 
 def _page(found: LotCard, actions: list[Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from ledger.supplychain.accounts import Principal
 from ledger.supplychain.custody import IN_TRANSIT, VIETNAM
 from ledger.supplychain.errors import ForbiddenError
 from ledger.supplychain.lot_card import LotCard, lot_card, serial_ranges
+from schemas.fields import check_subject_id
 from web.account_pages import form_csrf_ok
 from web.field.pages import signed_in_principal
 from web.i18n import named, translate
@@ -49,6 +50,12 @@ _SERIALS = re.compile(r"[0-9]{1,20}(?: [0-9]{1,20})*")
 def local_now() -> datetime:
     """Now by the ledger's clock, in Hưng Yên's time."""
     return services().log.clock.now().astimezone(VIETNAM)
+
+
+def lot_id_of(value: str) -> str:
+    """The lot id of a path or form value: ``lot:<GTIN>/<code>`` or ``<GTIN>/<code>``."""
+    text = value if value.startswith("lot:") else f"lot:{value}"
+    return check_subject_id(text)
 
 
 def card_url(lot_id: str) -> str:
@@ -120,8 +127,6 @@ class Tally:
 
 def _shipment_card(principal: Principal, lot_id: str) -> LotCard:
     """The card of a shipment in transit to the principal's organisation, or a refusal."""
-    from web.field.lot_pages import lot_id_of
-
     card = lot_card(services().log, lot_id_of(lot_id), local_now().date().isoformat())
     if (
         card.lot["custody"] != IN_TRANSIT

@@ -223,7 +223,7 @@ def test_the_holders_actions_refuse_bad_input_then_record(
         ],
         {"quantity": "0,5", "stage": "storage", "reason": "Hộp bị dập"},
     )
-    _bad_then_good(
+    packed_answer = _bad_then_good(
         app,
         packer,
         lot_id,
@@ -246,6 +246,13 @@ def test_the_holders_actions_refuse_bad_input_then_record(
             ),
         ],
         {"output_gtin": PACKED_LONGAN, "output_code": "PK1", "quantity": "1", "units": "1"},
+    )
+    # The packed lot's card comes next, where its labels are issued.
+    packed = f"lot:{PACKED_LONGAN}/PK1"
+    assert packed_answer.headers["Location"] == f"/field/lots/{packed}?done=pack"
+    assert "labels" in _actions(packer, packed)
+    _bad_then_good(
+        app, packer, packed, "labels", [({"count": "một"}, "count", "not a number")], {"count": "1"}
     )
     ship = {
         "receiver": COLLECTOR,
