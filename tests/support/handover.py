@@ -54,6 +54,10 @@ class Dock:
     shipped_labels: list[str]
     #: A flock of 100 birds the slaughterhouse received.
     flock: str
+    #: For tests that change what they act on: five labelled boxes the packhouse holds, and
+    #: four more boxes on their way to the collector.
+    work_lot: str
+    second_shipment: str
 
 
 def lot_of(url: str) -> str:
@@ -84,6 +88,10 @@ def build_dock(app: Flask, base: str = "http://localhost") -> Dock:
         )
         world.ship(CHICKEN_FARMER, flock, "100", SLAUGHTERHOUSE)
         world.receive(BUTCHER, flock, "100")
+        work_lot = world.packed_lot(units=5)
+        world.record(PACKER, "label.issue", {"lot": work_lot, "count": 5})
+        second_shipment = world.packed_lot(units=4)
+        world.ship(PACKER, second_shipment, "4", COLLECTOR)
     return Dock(
         labels=labels,
         good_lot=lot_of(labels["good"][0]),
@@ -91,4 +99,6 @@ def build_dock(app: Flask, base: str = "http://localhost") -> Dock:
         shipped_lot=shipped,
         shipped_labels=shipped_labels,
         flock=flock,
+        work_lot=work_lot,
+        second_shipment=second_shipment,
     )

@@ -172,7 +172,7 @@ def test_the_holders_actions_refuse_bad_input_then_record(
 ) -> None:
     app, dock = dock_app
     packer = browsers["dong-goi"]
-    lot_id = dock.good_lot
+    lot_id = dock.work_lot
     _bad_then_good(
         app,
         packer,
@@ -293,7 +293,7 @@ def test_the_receiver_receives_all_a_shortfall_or_refuses(
 ) -> None:
     app, dock = dock_app
     collector = browsers["thu-gom"]
-    answer = collector.get(f"{_card(dock.shipped_lot)}?action=receive&counted=3")
+    answer = collector.get(f"{_card(dock.second_shipment)}?action=receive&counted=3")
     page = answer.get_data(as_text=True)
     # After a count of three of the four boxes: a shortfall of one box is what the form proposes.
     assert re.search(r'<option value="shortfall" selected>', page)
@@ -301,7 +301,7 @@ def test_the_receiver_receives_all_a_shortfall_or_refuses(
     _bad_then_good(
         app,
         collector,
-        dock.shipped_lot,
+        dock.second_shipment,
         "receive",
         [
             ({"outcome": "shortfall", "quantity": "3"}, "shortfall_reason", "reason"),
@@ -321,7 +321,7 @@ def test_the_receiver_receives_all_a_shortfall_or_refuses(
         },
     )
     with app.app_context():
-        received = lots.lot(services().log.engine, dock.shipped_lot)
+        received = lots.lot(services().log.engine, dock.second_shipment)
     assert (received["holder"], received["quantity"]) == (COLLECTOR, "3")
 
 
