@@ -88,6 +88,17 @@ def test_the_card_names_the_product_holder_quantity_and_events(
     # The id as a path, escaped or not, and GTIN/code alone open the same card.
     for path in (f"/field/lots/{dock.shipped_lot}", f"/field/lots/{dock.shipped_lot[4:]}"):
         assert browsers["thu-gom"].get(path).status_code == 200
+    # A lot the ledger does not know, or no lot id at all: a page that says so, never a 500.
+    gtin = dock.shipped_lot[4:18]
+    for path, status in (
+        (f"/field/lots/lot:{gtin}/NOPE", 404),
+        ("/field/lots/rác", 400),
+        (f"/field/lots/lot:{gtin}/{'x' * 10_000}", 400),
+        (f"{_card(dock.shipped_lot)}?action=teleport", 403),
+    ):
+        answer = browsers["thu-gom"].get(path)
+        assert answer.status_code == status, path
+        assert "Traceback" not in answer.get_data(as_text=True)
 
 
 def test_a_recalled_lot_says_so_in_red_with_the_reason(
