@@ -5,7 +5,7 @@ pages, which take a photo in the same post as the record it belongs to:
 
 .. code-block:: python
 
-    allow_photo_upload()                       # before request.form or request.files is read
+    allow_photo_upload("photo")                # before request.form or request.files is read
     sha = save_uploaded_photo(request.files["photo"], principal, field="photo")
     data["photos"] = [sha]
 
@@ -37,14 +37,19 @@ def photo_limits() -> PhotoLimits:
     return PhotoLimits(max_bytes=int(current_app.config.get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES)))
 
 
-def allow_photo_upload() -> None:
+def allow_photo_upload(field: str = "photo") -> None:
     """Let this request's body be as large as a photo and a form: ``MAX_CONTENT_LENGTH`` is for
     JSON, and a photo sent without the device's resizing may be larger. Call it before the
-    form or the files are read; it never lowers the limit."""
-    wanted = photo_limits().max_bytes + FORM_ALLOWANCE
+    form or the files are read; it never lowers the limit. A body declared larger than that
+    is refused here, naming ``field`` (the photo is what makes a form that large)."""
+    limit = photo_limits().max_bytes
+    wanted = limit + FORM_ALLOWANCE
     current = request.max_content_length
     if current is None or current < wanted:
         request.max_content_length = wanted
+        current = wanted
+    if request.content_length is not None and request.content_length > current:
+        raise too_large(field, None, limit)
 
 
 def uploaded_files(field: str) -> list[FileStorage]:

@@ -17,7 +17,15 @@ and in the script::
     status.textContent = fill(words.read, { code });
 
 Placeholders are ``{name}`` in braces, filled by ``fill`` on the device (the catalog test
-checks that each translation keeps the placeholders of its msgid). A ``%`` in such a msgid is
+checks that each translation keeps the placeholders of its msgid). A sentence whose form
+depends on a number the device counts gives its forms by CLDR category, and ``plural`` picks
+the one the page's language uses::
+
+    'cartons': {'one': ngettext('{count} carton', '{count} cartons', 1),
+                'other': ngettext('{count} carton', '{count} cartons', 2)},
+
+    tally.textContent = plural(words.cartons, scanned.size);
+ A ``%`` in such a msgid is
 written ``%%``: Jinja's ``_()`` formats with ``%`` whether or not it is given parameters.
 
 The block is ``<script type="application/json">``: a data block, which the browser never runs,

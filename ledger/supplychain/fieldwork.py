@@ -93,8 +93,9 @@ class FieldWork:
     def held_lots(
         self, organisation: str, kinds: tuple[str, ...] = (), today: str = ""
     ) -> list[LotLine]:
-        """Lots the organisation holds with something left, newest first."""
-        condition = sa.and_(LOT.c.holder == organisation, LOT.c.status.in_((ACTIVE, IN_TRANSIT)))
+        """Lots the organisation holds with something left and not shipped, newest first: what
+        it may record on now."""
+        condition = sa.and_(LOT.c.holder == organisation, LOT.c.status == ACTIVE)
         return self._lots(condition, kinds, today)
 
     def incoming(self, organisation: str, today: str = "") -> list[LotLine]:

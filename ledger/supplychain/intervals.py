@@ -25,7 +25,7 @@ from ledger.common.clock import Clock, SystemClock
 from ledger.common.db import select_where_in
 from ledger.common.messages import N_, Message
 from ledger.supplychain.custody import DEPLETED, VIETNAM, CustodyState, References
-from ledger.supplychain.tables import LOCATION, LOT, PRODUCT, RECORDED_EVENT
+from ledger.supplychain.tables import LOCATION, LOT, ORGANISATION, PRODUCT, RECORDED_EVENT
 from ledger.tlog.canonical import parse_time, utc_timestamp
 
 PRE_HARVEST = "pre_harvest_interval"
@@ -227,8 +227,9 @@ class Intervals:
     def running_intervals_of_organisation(
         self, organisation: str, at: datetime | None = None
     ) -> list[RunningInterval]:
-        """Every interval running at ``at`` on the organisation's farm plots and on the flocks
-        it holds, the one ending first first: a farmer's "what is still waiting" list."""
+        """Every interval running at ``at`` on the organisation's farm plots (a cooperative's
+        with its members') and on the flocks it holds, the one ending first first: a farmer's
+        "what is still waiting" list."""
         moment = at or self.clock.now()
         at_utc = utc_timestamp(moment)
         with self.engine.connect() as connection:
@@ -244,11 +245,13 @@ class Intervals:
 
 
 def _plots_and_flocks(connection: Connection, organisation: str) -> list[str]:
-    """The organisation's active farm plots and the live flocks it holds, as subjects."""
+    """The active farm plots of the organisation and, for a cooperative, of its member farms
+    (it records for them), and the live flocks it holds, as subjects."""
+    members = sa.select(ORGANISATION.c.gln).where(ORGANISATION.c.member_of == organisation)
     plots = connection.execute(
         sa.select(LOCATION.c.gln)
         .where(
-            LOCATION.c.organisation == organisation,
+            sa.or_(LOCATION.c.organisation == organisation, LOCATION.c.organisation.in_(members)),
             LOCATION.c.kind == "farm_plot",
             LOCATION.c.active.is_(True),
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -70,6 +70,8 @@ def message_json(value: Any) -> Any:
         return {"$decimal": str(value)}
     if isinstance(value, datetime):
         return {"$time": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
     if isinstance(value, dict):
         return {"$tree": {str(key): message_json(item) for key, item in value.items()}}
     if isinstance(value, list | tuple):
@@ -91,6 +93,8 @@ def message_from_json(value: Any) -> Any:
         return Decimal(value["$decimal"])
     if "$time" in value:
         return datetime.fromisoformat(value["$time"])
+    if "$date" in value:
+        return date.fromisoformat(value["$date"])
     if "$tree" in value:
         return {key: message_from_json(item) for key, item in value["$tree"].items()}
     return value

@@ -171,21 +171,26 @@ def check_field_page(
 ) -> None:
     """Fail unless the page, as it is now, meets the field conditions (the module's docstring)
     at each viewport; the failure lists every problem, viewport by viewport, with the rule, the
-    element and what was measured. Screenshots are kept either way. The viewport is left at the
-    last one."""
+    element and what was measured. Screenshots are kept either way. The page is given back at
+    the viewport it had."""
     report: list[str] = []
     before: list[str] = []
-    for label, viewport in viewports.items():
-        page.set_viewport_size(dict(viewport))
-        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
-        problems = field_problems(page)
-        shot = screenshot(page, f"{name}-{label}")
-        if problems and problems == before:
-            report.append(f"at {label}: the same {len(problems)} as above (screenshot {shot})")
-        elif problems:
-            report.append(f"at {label}, {len(problems)} (screenshot {shot}):")
-            report.extend(f"  {problem}" for problem in problems)
-        before = problems
+    original = page.viewport_size
+    try:
+        for label, viewport in viewports.items():
+            page.set_viewport_size(dict(viewport))
+            page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+            problems = field_problems(page)
+            shot = screenshot(page, f"{name}-{label}")
+            if problems and problems == before:
+                report.append(f"at {label}: the same {len(problems)} as above (screenshot {shot})")
+            elif problems:
+                report.append(f"at {label}, {len(problems)} (screenshot {shot}):")
+                report.extend(f"  {problem}" for problem in problems)
+            before = problems
+    finally:
+        if original:
+            page.set_viewport_size(original)
     if report:
         raise AssertionError(
             f"the page {name!r} ({page.url}) fails the field conditions\n" + "\n".join(report)

@@ -14,6 +14,7 @@ from web.services import services
 
 PAGE = """<!doctype html>
 <html lang="{{ current_language }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="{{ url_for('static', filename='style.css') }}"></head>
 <body><main>
 {% from "photo_input.html" import photo_input %}
@@ -35,8 +36,8 @@ def add_photo_form(app: Flask) -> None:
         kept = None
         status = 200
         if request.method == "POST":
-            allow_photo_upload()
             try:
+                allow_photo_upload("photo")
                 files = uploaded_files("photo")
                 if files:
                     sha = save_uploaded_photo(files[0], FARMER_A, field="photo")

@@ -145,11 +145,26 @@ def test_a_failed_check_on_the_device_says_why_in_the_pages_language(
           const s = await import('/static/strings.js');
           let missing = 'found';
           try { s.scriptStrings('nothing-here'); } catch (e) { missing = 'refused'; }
+          const cartons = {one: '{count} carton of {lot}', other: '{count} cartons of {lot}'};
           return [s.fill('{a} và {b}', {a: 1, b: 'hai'}), s.fill('{a} {missing}', {a: 'x'}),
-                  s.scriptStrings('share-area-strings').refused, missing];
+                  s.scriptStrings('share-area-strings').refused, missing,
+                  s.plural(cartons, 1, {lot: 'A'}), s.plural(cartons, 3, {lot: 'A'})];
         }"""
     )
-    assert filled == ["1 và hai", "x {missing}", "Your area was not recorded: {reason}", "refused"]
+    assert filled == [
+        "1 và hai",
+        "x {missing}",
+        "Your area was not recorded: {reason}",
+        "refused",
+        "1 carton of A",  # the page is in English now: two forms
+        "3 cartons of A",
+    ]
+    phone.goto(labels["good"][1] + "&lang=vi")
+    one_form = phone.evaluate(
+        "async () => (await import('/static/strings.js'))"
+        ".plural({one: 'not Vietnamese', other: '{count} thùng'}, 1)"
+    )
+    assert one_form == "1 thùng", "Vietnamese has one form, CLDR's other"
     assert violations == []
 
 

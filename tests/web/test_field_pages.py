@@ -61,6 +61,7 @@ def test_the_public_pages_meet_the_field_conditions(
     violations = watch_policy(phone)
     phone.goto(base + "/")
     check_field_page(phone, "home")
+    assert phone.viewport_size == PHONE, "given back at the phone's size"
     phone.goto(labels["good"][0])
     assert "Nhãn thật" in phone.inner_text("#verdict")
     check_field_page(phone, "label-genuine")

@@ -32,7 +32,13 @@ def form_app(
 ) -> Iterator[Flask]:
     directory = tmp_path_factory.mktemp("photo-form")
     app = create_app(
-        app_config(databases.sqlite(), directory, PHOTO_MAX_BYTES=512 * 1024), clock=FakeClock()
+        app_config(
+            databases.sqlite(),
+            directory,
+            PHOTO_MAX_BYTES=512 * 1024,
+            MAX_CONTENT_LENGTH=256 * 1024,
+        ),
+        clock=FakeClock(),
     )
     assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
     add_photo_form(app)
@@ -135,5 +141,13 @@ def test_a_form_without_javascript_sends_the_full_photo_and_the_server_resizes_i
         data={"photo": (io.BytesIO(b"\xff" * (2 * 1024 * 1024)), "photo.jpg")},
         content_type="multipart/form-data",
     )
+    # Past what a form may carry beside its photo: refused before the body is read.
     assert far_too_large.status_code == 413
-    assert "Ảnh nặng 2 MB; chỉ chấp nhận tối đa 0,5 MB." in far_too_large.get_data(as_text=True)
+    assert "Ảnh lớn hơn 0,5 MB; hãy gửi ảnh nhỏ hơn." in far_too_large.get_data(as_text=True)
+    over = client.post(
+        "/test/photo-form?lang=en",
+        data={"photo": (io.BytesIO(small_jpeg() + b"\0" * 600_000), "photo.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert over.status_code == 413
+    assert "The photo is 0.6 MB; at most 0.5 MB are accepted." in over.get_data(as_text=True)

@@ -113,6 +113,18 @@ def _either(first: str, second: str) -> dict[str, Any]:
     }
 
 
+_INPUT_PRODUCT_RULE = (
+    "input_product names an active input product of the event's category (a spray's registered "
+    "for the plot's crop); the facts the event carries must agree with it, an interval at least "
+    "as long as its registration's (422 otherwise, naming the field)."
+)
+_PLAUSIBILITY_RULE = (
+    "Beyond its product's plausibility bound (max_harvest_kg_per_ha times the plot's area_ha, "
+    "max_live_kg_per_head, max_carcass_kg_per_head) the event needs plausibility_reason (422 "
+    "implausible_quantity otherwise)."
+)
+
+
 #: The rules across fields that the schemas' ``validates_schema`` methods check, where JSON
 #: Schema can state them. Not stated (and said in ``description``): a temperature's min ≤ mean ≤
 #: max, a period's start before its end, lots named once, a correction's changes valid for the
@@ -164,6 +176,20 @@ RULES: dict[type[Schema], dict[str, Any]] = {
     event_data.PackData: {"description": "Each lot is named once."},
     event_data.MergeData: {"description": "Each lot is named once."},
     event_data.TransformData: {"description": "Each lot is named once."},
+    **{
+        schema: {"description": _INPUT_PRODUCT_RULE}
+        for schema in (
+            event_data.PesticideData,
+            event_data.FertiliserData,
+            event_data.VaccinationData,
+            event_data.TreatmentData,
+            event_data.FeedData,
+        )
+    },
+    **{
+        schema: {"description": _PLAUSIBILITY_RULE}
+        for schema in (event_data.HarvestData, event_data.WeighingData, event_data.SlaughterData)
+    },
 }
 
 
@@ -176,7 +202,10 @@ MASTER_DATA_RULES: dict[type[Schema], dict[str, Any]] = {
     },
     masterdata.LocationInput: {
         "required": ["reason"],
-        "description": "latitude and longitude come together, within ±90 and ±180.",
+        "description": (
+            "latitude and longitude come together, within ±90 and ±180. Only a farm_plot has "
+            "a crop."
+        ),
         "properties": {
             "latitude": {
                 "nullable": False,
@@ -214,11 +243,27 @@ MASTER_DATA_RULES: dict[type[Schema], dict[str, Any]] = {
     },
     masterdata.ProductInput: {
         "required": ["reason"],
+        "description": (
+            "Plausibility bounds, each of one kind of product: max_harvest_kg_per_ha of a crop "
+            "(fresh_longan, pink_banana), max_live_kg_per_head of live_chicken, "
+            "max_carcass_kg_per_head of chicken_carcass."
+        ),
         "properties": {"gtin": GTIN},
         "oneOf": [
             {"properties": {"kind": {"enum": [kind]}, "unit": {"enum": [unit]}}}
             for kind, unit in PRODUCT_KINDS.items()
         ],
+    },
+    masterdata.InputProductInput: {
+        "required": ["reason"],
+        "description": (
+            "A farm input as registered. A pesticide needs registration_no, active_ingredients, "
+            "crops and phi_days; a veterinary drug registration_no, active_ingredients and "
+            "withdrawal_days; a vaccine registration_no and active_ingredients. Only a pesticide "
+            "has crops and phi_days, only a veterinary drug or vaccine withdrawal_days, only a "
+            "fertiliser n_pct, p_pct and k_pct."
+        ),
+        "properties": {"code": INPUT_PRODUCT_CODE},
     },
 }
 

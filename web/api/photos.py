@@ -56,6 +56,8 @@ UPLOAD_BODY = {
     },
 }
 BINARY = {"type": "string", "format": "binary"}
+#: Anyone may ask for a photo: without credentials, only public photos are found.
+ANYONE: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"session": []}]
 
 
 def rendered(photo: StoredPhoto) -> dict[str, Any]:
@@ -90,7 +92,7 @@ def upload() -> tuple[dict[str, Any], int]:
                 "file": [Message(N_("Send the photo as multipart/form-data in the field file."))]
             }
         )
-    allow_photo_upload()
+    allow_photo_upload("file")
     files = uploaded_files("file")
     if len(files) != 1:
         raise InvalidInputError(
@@ -102,6 +104,7 @@ def upload() -> tuple[dict[str, Any], int]:
 
 @bp.route("/<sha256:sha256>", methods=["GET"], parameters=SHA256_PATH)
 @bp.response(200, BINARY, content_type=MEDIA_TYPE, description="The photo, as a JPEG.")
+@bp.doc(security=ANYONE)
 @documented_errors(bp, 404)
 def photo(sha256: str) -> Response:
     """A photo, to its uploaders and the authorities, or to anyone once public"""
@@ -111,6 +114,7 @@ def photo(sha256: str) -> Response:
 
 @bp.route("/<sha256:sha256>/thumbnail", methods=["GET"], parameters=SHA256_PATH)
 @bp.response(200, BINARY, content_type=MEDIA_TYPE, description="The thumbnail, as a JPEG.")
+@bp.doc(security=ANYONE)
 @documented_errors(bp, 404)
 def thumbnail(sha256: str) -> Response:
     """A photo's thumbnail (at most 320 px), to whoever may see the photo"""

@@ -14,6 +14,7 @@ from ledger.supplychain.intervals import RunningInterval, interval_message
 from ledger.supplychain.vocabulary import DATA_SOURCES, ENERGY_SOURCES, LOSS_CAUSES, VEHICLE_CLASSES
 from web.field.forms import (
     EventForm,
+    Field,
     FormContext,
     Option,
     Parsed,
@@ -211,36 +212,47 @@ def _operator(ctx: FormContext) -> str:
     return ctx.principal.username
 
 
-FERTILISER = EventForm(
-    slug="fertiliser",
-    event_type="farm_input.fertiliser",
-    title=N_("Fertiliser"),
-    fields=(
-        choice("plot", N_("Plot"), own_plots),
-        choice("input_product", N_("Fertiliser"), inputs("farm_input.fertiliser"), target=""),
-        number("quantity_kg", N_("Quantity"), unit="kg"),
-        _data_source(),
-        photo(label=N_("Photo of the bag")),
-    ),
-    assemble=copy_input_facts,
-    errors_to=FACT_FIELDS,
-)
+def input_form(
+    slug: str, event_type: str, title: str, where: Field, product: str, *fields: Field
+) -> EventForm:
+    """A form of a farm input: where it went (a plot, a flock), the input product chosen from
+    master data (its facts copied into the event), then ``fields``."""
+    return EventForm(
+        slug=slug,
+        event_type=event_type,
+        title=title,
+        fields=(where, choice("input_product", product, inputs(event_type), target=""), *fields),
+        assemble=copy_input_facts,
+        errors_to=FACT_FIELDS,
+    )
 
-SPRAY = EventForm(
-    slug="spray",
-    event_type="farm_input.pesticide",
-    title=N_("Pesticide spray"),
-    fields=(
-        choice("plot", N_("Plot"), own_plots),
-        choice("input_product", N_("Pesticide"), inputs("farm_input.pesticide"), target=""),
-        number("dose", N_("Dose"), unit="dose", help=N_("In the unit the product's label gives.")),
-        number("area_ha", N_("Area sprayed"), unit="ha"),
-        text("operator", N_("Sprayed by"), default=_operator, help=N_("A code, such as op-0042.")),
-        _data_source(),
-        photo(label=N_("Photo of the product label")),
-    ),
-    assemble=copy_input_facts,
-    errors_to=FACT_FIELDS,
+
+PLOT = choice("plot", N_("Plot"), own_plots)
+FLOCK = choice("flock", N_("Flock"), own_lots(FLOCK_KINDS))
+DOSE = number("dose", N_("Dose"), unit="dose", help=N_("In the unit the product's label gives."))
+LABEL_PHOTO = photo(label=N_("Photo of the product label"))
+
+FERTILISER = input_form(
+    "fertiliser",
+    "farm_input.fertiliser",
+    N_("Fertiliser"),
+    PLOT,
+    N_("Fertiliser"),
+    number("quantity_kg", N_("Quantity"), unit="kg"),
+    _data_source(),
+    photo(label=N_("Photo of the bag")),
+)
+SPRAY = input_form(
+    "spray",
+    "farm_input.pesticide",
+    N_("Pesticide spray"),
+    PLOT,
+    N_("Pesticide"),
+    DOSE,
+    number("area_ha", N_("Area sprayed"), unit="ha"),
+    text("operator", N_("Sprayed by"), default=_operator, help=N_("A code, such as op-0042.")),
+    _data_source(),
+    LABEL_PHOTO,
 )
 
 IRRIGATION = EventForm(
@@ -248,7 +260,7 @@ IRRIGATION = EventForm(
     event_type="farm_input.irrigation",
     title=N_("Irrigation"),
     fields=(
-        choice("plot", N_("Plot"), own_plots),
+        PLOT,
         number("volume_m3", N_("Water"), unit="m3"),
         _data_source(),
     ),
@@ -291,40 +303,22 @@ PLACEMENT = EventForm(
     errors_to={"lot": "lot_code"},
 )
 
-FEED = EventForm(
-    slug="feed",
-    event_type="flock.feed",
-    title=N_("Feed"),
-    fields=(
-        choice("flock", N_("Flock"), own_lots(FLOCK_KINDS)),
-        choice("input_product", N_("Feed"), inputs("flock.feed"), target=""),
-        number("quantity_kg", N_("Quantity"), unit="kg"),
-        _data_source(),
-    ),
-    assemble=copy_input_facts,
-    errors_to=FACT_FIELDS,
+FEED = input_form(
+    "feed",
+    "flock.feed",
+    N_("Feed"),
+    FLOCK,
+    N_("Feed"),
+    number("quantity_kg", N_("Quantity"), unit="kg"),
+    _data_source(),
 )
 
 
 def _flock_care(slug: str, event_type: str, title: str, product_label: str) -> EventForm:
-    """A vaccination or a treatment: the flock, the product from master data (its active
-    substance and withdrawal period copied), the dose and the vet."""
-    return EventForm(
-        slug=slug,
-        event_type=event_type,
-        title=title,
-        fields=(
-            choice("flock", N_("Flock"), own_lots(FLOCK_KINDS)),
-            choice("input_product", product_label, inputs(event_type), target=""),
-            number(
-                "dose", N_("Dose"), unit="dose", help=N_("In the unit the product's label gives.")
-            ),
-            text("vet", N_("Vet"), help=N_("The vet's code, such as tv-012.")),
-            photo(label=N_("Photo of the product label")),
-        ),
-        assemble=copy_input_facts,
-        errors_to=FACT_FIELDS,
-    )
+    """A vaccination or a treatment: the flock, the product (its active substance and
+    withdrawal period copied), the dose and the vet."""
+    vet = text("vet", N_("Vet"), help=N_("The vet's code, such as tv-012."))
+    return input_form(slug, event_type, title, FLOCK, product_label, DOSE, vet, LABEL_PHOTO)
 
 
 VACCINATION = _flock_care("vaccination", "flock.vaccination", N_("Vaccination"), N_("Vaccine"))
@@ -335,7 +329,7 @@ FLOCK_LOSS = EventForm(
     event_type="flock.loss",
     title=N_("Birds lost"),
     fields=(
-        choice("flock", N_("Flock"), own_lots(FLOCK_KINDS)),
+        FLOCK,
         count("count", N_("Birds")),
         choice("cause", N_("Cause"), _named(LOSS_CAUSE_NAMES, LOSS_CAUSES)),
         text("reason", N_("What happened"), required=False, multiline=True),
@@ -348,7 +342,7 @@ WEIGHING = EventForm(
     event_type="flock.weighing",
     title=N_("Weighing"),
     fields=(
-        choice("flock", N_("Flock"), own_lots(FLOCK_KINDS)),
+        FLOCK,
         number("mean_kg", N_("Mean weight of a bird"), unit="kg"),
         count("sample_size", N_("Birds weighed")),
         _data_source(),
@@ -361,7 +355,7 @@ HARVEST = EventForm(
     event_type="harvest",
     title=N_("Harvest"),
     fields=(
-        choice("plot", N_("Plot"), own_plots),
+        PLOT,
         choice("product", N_("Product"), products(PLANT_KINDS), target=""),
         text("lot_code", N_("Lot code"), target="", default=new_lot_code),
         number("quantity", N_("Quantity"), unit="kg"),

@@ -64,9 +64,10 @@ PHOTO = "photo"
 #: What a browser may send in one field: far more than any field takes, so that the schema's
 #: own limit names the problem, yet a bounded copy is what gets echoed and stored.
 MAX_TYPED = 20_000
-#: More combining marks in a row than any language writes (Vietnamese needs two at most,
-#: and NFC composes those): a longer run is a flood that hides the letters it sits on.
-MAX_COMBINING_RUN = 3
+#: More combining marks in a row, after NFC, than a name or a note needs (Vietnamese needs
+#: none then: NFC composes its two marks into the letter): a longer run is a flood that hides
+#: the letters it sits on.
+MAX_COMBINING_RUN = 2
 _TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})")
 
 

@@ -17,19 +17,31 @@ from ledger.supplychain.accounts import Principal
 from ledger.supplychain.custody import VIETNAM
 from ledger.supplychain.vocabulary import ORGANISATION_ACCOUNT_ROLES
 from web.field.farm import interval_notice
-from web.field.forms import REGISTRY, EventForm
-from web.field.pages import bp, lot_path, signed_in_principal
+from web.field.forms import REGISTRY, SELECT, EventForm, FormContext
+from web.field.pages import bp, form_context, lot_path, signed_in_principal
 from web.services import services
 
 #: Roles whose work this page is about; the others (auditors, administrators) get the links.
 FIELD_ROLES = ORGANISATION_ACCOUNT_ROLES
 
 
-def forms_for(principal: Principal) -> list[EventForm]:
-    """The forms the principal's role may send, in the order they were declared."""
+def forms_for(principal: Principal, ctx: FormContext) -> list[EventForm]:
+    """The forms the principal's role may send and has something to send about (a plot for
+    a spray, a flock for its feed, a lot to hand over), in the order they were declared."""
     if principal.organisation is None:
         return []
-    return [form for form in REGISTRY.values() if principal.role in form.roles]
+    return [
+        form for form in REGISTRY.values() if principal.role in form.roles and offered(form, ctx)
+    ]
+
+
+def offered(form: EventForm, ctx: FormContext) -> bool:
+    """Whether each list the form must choose from has something on it."""
+    return all(
+        item.options(ctx)
+        for item in form.fields
+        if item.kind == SELECT and item.required and not item.on_demand and item.options
+    )
 
 
 def home_url(principal: Principal) -> str:
@@ -49,7 +61,7 @@ def home() -> Any:
     page: dict[str, Any] = {
         "principal": principal,
         "organisation_name": work.organisation_name(organisation),
-        "forms": forms_for(principal),
+        "forms": forms_for(principal, form_context(principal)),
         "lot_path": lot_path,
     }
     if organisation is not None and principal.role == "farmer":

@@ -105,8 +105,16 @@ def handle_form(
                 template, **form_view(form, ctx, shown, resend.id), **extra, resending=True
             )
         return render_template(template, **form_view(form, ctx, None, new_submission_id()), **extra)
-    if any(item.kind == PHOTO for item in form.fields):
-        allow_photo_upload()  # before the form is read: a photo may be larger than JSON
+    photos = [item.name for item in form.fields if item.kind == PHOTO]
+    if photos:
+        try:
+            allow_photo_upload(photos[0])  # before the form is read: larger than JSON may be
+        except LedgerError as error:
+            # Too large to read at all: the form comes back fresh, saying why.
+            refused = Parsed({})
+            refused.add(photos[0], error.message)
+            view = form_view(form, ctx, refused, new_submission_id())
+            return render_template(template, **view, **extra), error.status
     key = submission_id(request.form.get("submission", ""))
     parsed = parse(form, request.form, ctx)
     if not form_csrf_ok() or key is None or services().submissions.taken(key, principal):

@@ -58,7 +58,9 @@ function attach(field) {
   const language = document.documentElement.lang || undefined;
   const kilobytes = new Intl.NumberFormat(language, { maximumFractionDigits: 0 });
   let generation = 0;
+  let replacing = false;
   input.addEventListener("change", async () => {
+    if (replacing) return; // the resized files, put in by this script
     const chosen = Array.from(input.files || []);
     if (!chosen.length) {
       status.textContent = "";
@@ -75,7 +77,12 @@ function attach(field) {
         transfer.items.add(last.file);
       }
       if (mine !== generation) return; // another choice came meanwhile
-      input.files = transfer.files;
+      replacing = true;
+      try {
+        input.files = transfer.files;
+      } finally {
+        replacing = false;
+      }
       status.textContent = filled(field.dataset.ready, {
         width: last.width,
         height: last.height,

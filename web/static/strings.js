@@ -4,6 +4,7 @@
 //   import { scriptStrings, fill } from "./strings.js";
 //   const words = scriptStrings("on-device-strings");
 //   item.textContent = fill(words.done, { size: 42 });
+//   tally.textContent = plural(words.cartons, 3); // forms {one, other} from ngettext
 
 /** The strings of the data block ``id``, frozen; throws if the page has no such block. */
 export function scriptStrings(id) {
@@ -22,6 +23,17 @@ export function fill(template, values = {}) {
   return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name) =>
     Object.hasOwn(values, name) ? String(values[name]) : whole,
   );
+}
+
+/**
+ * The form of ``forms`` ({one: …, other: …}, written with ngettext in the template) that the
+ * page's language uses for ``count``, filled with ``{count}`` and ``values``. Vietnamese has one
+ * form ("other"); English two.
+ */
+export function plural(forms, count, values = {}) {
+  const category = new Intl.PluralRules(document.documentElement.lang || "vi").select(count);
+  const form = Object.hasOwn(forms, category) ? forms[category] : forms.other;
+  return fill(form, { count, ...values });
 }
 
 function deepFreeze(value) {

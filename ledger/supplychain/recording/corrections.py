@@ -11,8 +11,12 @@ from ledger.common.errors import NotFoundError
 from ledger.common.messages import N_, Message
 from ledger.supplychain.custody import ACTIVE, DEPLETED
 from ledger.supplychain.errors import ForbiddenError, RuleViolationError
+from ledger.supplychain.input_products import disagreements, from_row
 from ledger.supplychain.recording.context import RecordingContext, rule_violation
+from ledger.supplychain.recording.food_safety import disagreement_error
+from ledger.supplychain.recording.plausibility import Checked, check_harvest, check_per_head
 from ledger.supplychain.tables import RECORDED_EVENT
+from ledger.supplychain.vocabulary import INPUT_CATEGORY_OF_EVENT
 from ledger.tlog.canonical import envelope_of
 from ledger.tlog.tables import ENTRY
 
@@ -35,10 +39,10 @@ CORRECTABLE: dict[str, frozenset[str]] = {
     "farm_input.irrigation": frozenset({"volume_m3", "data_source"}),
     "energy_use": frozenset({"kwh", "energy_source", "diesel_l", "petrol_l", "data_source"}),
     "flock.feed": frozenset({"feed_type", "quantity_kg", "data_source"}),
-    "flock.weighing": frozenset({"mean_kg", "sample_size"}),
+    "flock.weighing": frozenset({"mean_kg", "sample_size", "plausibility_reason"}),
     "flock.placement": frozenset({"head_count", "breed"}),
     "flock.loss": frozenset({"count", "cause", "reason"}),
-    "harvest": frozenset({"quantity", "data_source"}),
+    "harvest": frozenset({"quantity", "data_source", "plausibility_reason"}),
     "ship": frozenset(
         {
             "vehicle_class",
@@ -146,8 +150,36 @@ def correction(ctx: RecordingContext) -> None:
             lot.status = ACTIVE
         ctx.state.changed(lot, ctx.index)
         ctx.subject(lot.id, "observed")
+    _held_to_the_same_rules(ctx, original_type, current, changes)
     ctx.corrects = original_idx
     ctx.payload["original_leaf_hash"] = _leaf_hash(ctx, original_idx)
+
+
+def _held_to_the_same_rules(
+    ctx: RecordingContext, original_type: str, current: dict[str, Any], changes: dict[str, Any]
+) -> None:
+    """A correction may not make an event what the ledger would have refused: a harvest or
+    weighing beyond its product's bound without a reason (the event's own, or one the correction
+    gives), facts that contradict the input product the event names."""
+    corrected = {**current, **changes}
+    reason = bool(corrected.get("plausibility_reason"))
+    if original_type == "harvest" and "quantity" in changes:
+        plot = ctx.state.master("location", corrected["plot"])
+        product = ctx.product(corrected["lot"], "changes.quantity")
+        if plot is not None:
+            checked = Checked("changes.quantity", corrected["lot"], reason)
+            check_harvest(ctx, plot, product, Decimal(changes["quantity"]), checked)
+    if original_type == "flock.weighing" and "mean_kg" in changes:
+        product = ctx.product(corrected["flock"], "changes.mean_kg")
+        checked = Checked("changes.mean_kg", corrected["flock"], reason)
+        check_per_head(ctx, product.max_live_kg_per_head, Decimal(changes["mean_kg"]), checked)
+    code = corrected.get("input_product")
+    row = ctx.state.master("input_product", code) if code else None
+    if row is not None and original_type in INPUT_CATEGORY_OF_EVENT:
+        found = disagreements(from_row(row), original_type, corrected)
+        changed = {name: message for name, message in found.items() if name in changes}
+        if changed:
+            raise disagreement_error(str(code), changed, "changes.")
 
 
 def _corrected_payload(

@@ -13,7 +13,7 @@ from ledger.supplychain.errors import FoodSafetyIntervalError, RuleViolationErro
 from ledger.supplychain.input_products import CATEGORY_NAMES, disagreements, from_row
 from ledger.supplychain.intervals import INTERVAL_NAMES, covering, interval_message, running
 from ledger.supplychain.recording.context import RecordingContext, rule_violation
-from ledger.supplychain.recording.plausibility import check_per_head
+from ledger.supplychain.recording.plausibility import check_per_head, in_event
 from ledger.supplychain.recording.subjects import location_subject
 from ledger.supplychain.vocabulary import CROP_NAMES, INPUT_CATEGORY_OF_EVENT
 from ledger.tlog.canonical import utc_timestamp
@@ -96,13 +96,21 @@ def check_input_product(ctx: RecordingContext, crop: str | None = None) -> None:
         _check_registered_for(ctx, product.name, code, product.crops, crop)
     found = disagreements(product, ctx.command.type, ctx.data)
     if found:
-        errors: dict[str | int, Any] = {name: [message] for name, message in found.items()}
-        raise RuleViolationError(
-            N_("The event does not agree with input product {code}: {fields}."),
-            errors=errors,
-            code=code,
-            fields=", ".join(sorted(found)),
-        )
+        raise disagreement_error(code, found)
+
+
+def disagreement_error(
+    code: str, found: dict[str, Message], prefix: str = ""
+) -> RuleViolationError:
+    """The refusal of an event (or, with ``prefix`` ``changes.``, a correction) whose facts
+    contradict the input product ``code``, naming each field."""
+    errors: dict[str | int, Any] = {prefix + name: [message] for name, message in found.items()}
+    return RuleViolationError(
+        N_("The event does not agree with input product {code}: {fields}."),
+        errors=errors,
+        code=code,
+        fields=", ".join(prefix + name for name in sorted(found)),
+    )
 
 
 def _check_registered_for(
@@ -115,7 +123,7 @@ def _check_registered_for(
                 "Plot {plot} has no crop in master data, so the registration of {product} for "
                 "it cannot be checked; an administrator records the plot's crop."
             ),
-            plot=ctx.data["plot"],
+            plot=f"plot:{ctx.data['plot']}",
             product=name,
         )
     if crop not in crops:
@@ -131,7 +139,7 @@ def _check_registered_for(
 def farm_input(ctx: RecordingContext) -> None:
     plot = ctx.own_location("plot", ("farm_plot",))
     subject = location_subject(plot.kind, plot.gln)
-    if ctx.command.type != "farm_input.irrigation":
+    if ctx.command.type in INPUT_CATEGORY_OF_EVENT:
         check_input_product(ctx, plot.crop)
     ctx.subject(subject, "observed")
     if ctx.command.type == "farm_input.pesticide":
@@ -160,7 +168,7 @@ def flock_observation(ctx: RecordingContext) -> None:
         check_input_product(ctx)
     if ctx.command.type == "flock.weighing":
         mean = Decimal(ctx.data["mean_kg"])
-        check_per_head(ctx, "mean_kg", live.max_live_kg_per_head, mean, flock.id)
+        check_per_head(ctx, live.max_live_kg_per_head, mean, in_event(ctx, "mean_kg", flock.id))
     ctx.subject(flock.id, "observed")
     days = ctx.data.get("withdrawal_days")
     if days:

@@ -10,7 +10,7 @@ from ledger.supplychain.custody import ACTIVE, DEPLETED, IN_TRANSIT, LotState
 from ledger.supplychain.errors import ForbiddenError, InsufficientQuantityError
 from ledger.supplychain.recording.context import RecordingContext, rule_violation
 from ledger.supplychain.recording.food_safety import refuse_within_interval
-from ledger.supplychain.recording.plausibility import check_harvest, check_per_head
+from ledger.supplychain.recording.plausibility import check_harvest, check_per_head, in_event
 from ledger.supplychain.recording.subjects import location_subject, lot_id_of
 from ledger.supplychain.vocabulary import CROP_KINDS
 
@@ -58,7 +58,7 @@ def harvest(ctx: RecordingContext) -> None:
     refuse_within_interval(ctx, subject)
     product = ctx.product(ctx.data["lot"], "lot", CROP_KINDS)
     quantity = ctx.amount("quantity", ctx.data["quantity"], product.unit)
-    check_harvest(ctx, plot, product, quantity)
+    check_harvest(ctx, plot, product, quantity, in_event(ctx, "quantity", ctx.data["lot"]))
     origin = _origin_of(ctx, plot, product.kind)
     ctx.payload["origin"] = origin
     ctx.subject(subject, "observed")
@@ -81,7 +81,10 @@ def slaughter(ctx: RecordingContext) -> None:
     ctx.yield_check(carcass / heads, ctx.settings.slaughter_kg_per_head, N_("kg per head"))
     carcass_product = ctx.product(ctx.data["lot"], "lot", ("chicken_carcass",))
     check_per_head(
-        ctx, "carcass_kg", carcass_product.max_carcass_kg_per_head, carcass / heads, ctx.data["lot"]
+        ctx,
+        carcass_product.max_carcass_kg_per_head,
+        carcass / heads,
+        in_event(ctx, "carcass_kg", ctx.data["lot"]),
     )
     ctx.take(flock, heads)
     ctx.subject(flock.id, "input")

@@ -11,6 +11,7 @@ checked.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -28,18 +29,35 @@ def _shown(value: Decimal) -> Decimal:
     return value.quantize(_SHOWN) if isinstance(exponent, int) and exponent < -2 else value
 
 
+@dataclass(frozen=True)
+class Checked:
+    """Where the checked value is: the field an error names (``changes.quantity`` in a
+    correction), the lot it counts, and whether a reason was given with it."""
+
+    field: str
+    lot: str
+    reason: bool
+
+
 def _beyond(
-    ctx: RecordingContext, field_name: str, limit: Decimal, template: str, **params: Any
+    ctx: RecordingContext, checked: Checked, limit: Decimal, template: str, **params: Any
 ) -> None:
-    if ctx.data.get("plausibility_reason"):
-        ctx.payload["plausibility_bound"] = {"field": field_name, "bound": format(limit, "f")}
+    if checked.reason:
+        ctx.payload["plausibility_bound"] = {"field": checked.field, "bound": format(limit, "f")}
         return
     error = ImplausibleQuantityError(template, **params)
-    error.errors = {field_name: [error.message]}
+    error.errors = {checked.field: [error.message]}
     raise error
 
 
-def check_harvest(ctx: RecordingContext, plot: Any, product: Any, quantity: Decimal) -> None:
+def in_event(ctx: RecordingContext, field_name: str, lot: str) -> Checked:
+    """The value of the event's own ``field_name``, with the event's reason."""
+    return Checked(field_name, lot, bool(ctx.data.get("plausibility_reason")))
+
+
+def check_harvest(
+    ctx: RecordingContext, plot: Any, product: Any, quantity: Decimal, checked: Checked
+) -> None:
     """At most the product's ``max_harvest_kg_per_ha`` times the plot's area."""
     if not product.max_harvest_kg_per_ha or not plot.area_ha or Decimal(plot.area_ha) <= 0:
         return
@@ -49,7 +67,7 @@ def check_harvest(ctx: RecordingContext, plot: Any, product: Any, quantity: Deci
         return
     _beyond(
         ctx,
-        "quantity",
+        checked,
         bound,
         N_(
             "{quantity} kg of lot {lot} from the {area} ha of {plot} is {ratio} kg per ha, more "
@@ -57,7 +75,7 @@ def check_harvest(ctx: RecordingContext, plot: Any, product: Any, quantity: Deci
             "the quantity, or give plausibility_reason to record it."
         ),
         quantity=quantity,
-        lot=ctx.data["lot"],
+        lot=checked.lot,
         area=area,
         plot=f"plot:{plot.gln}",
         ratio=_shown(quantity / area),
@@ -67,7 +85,7 @@ def check_harvest(ctx: RecordingContext, plot: Any, product: Any, quantity: Deci
 
 
 def check_per_head(
-    ctx: RecordingContext, field_name: str, bound_text: str | None, per_head: Decimal, lot: str
+    ctx: RecordingContext, bound_text: str | None, per_head: Decimal, checked: Checked
 ) -> None:
     """A weighing's mean live weight, a slaughter's carcass weight per bird, at most the bound
     its product gives (``max_live_kg_per_head``, ``max_carcass_kg_per_head``)."""
@@ -78,14 +96,14 @@ def check_per_head(
         return
     _beyond(
         ctx,
-        field_name,
+        checked,
         bound,
         N_(
             "{field}: {value} kg per bird is more than the {bound} kg per bird plausible for "
             "lot {lot}; check the weight, or give plausibility_reason to record it."
         ),
-        field=field_name,
+        field=checked.field,
         value=_shown(per_head),
         bound=bound,
-        lot=lot,
+        lot=checked.lot,
     )

@@ -77,8 +77,6 @@ BEYOND_JSON_SCHEMA = {
     "a lot named twice": re.compile(r"Lot \S+ is listed twice\."),
     "body and address differ": re.compile(r"The body names .+, the address \S+\."),
     "no such organisation": re.compile(r"There is no organisation with GLN \S+\."),
-    # Whether a body changes the record (and so needs a reason) depends on what is stored.
-    "a change needs its reason": re.compile(r"Say why the record changes\."),
     "a crop only on a plot": re.compile(r"Only a farm plot has a crop\."),
     "a bound of its kind of product": re.compile(r"Only products of the kinds .+ have \S+\."),
     "the facts of an input's category": re.compile(r"A \S+ needs \S+\.|Only a .+ has \S+\."),

@@ -293,3 +293,14 @@ def test_a_plot_without_an_area_is_not_bounded(
     data = harvest(world, "50000")
     data["data"]["plot"] = plot
     assert client.post("/api/v1/events", json=data, headers=as_(tokens, "an")).status_code == 201
+
+
+def test_the_openapi_description_tells_the_rules(client: FlaskClient) -> None:
+    spec = client.get("/api/openapi.json").json
+    assert "/api/v1/input-products/{value}" in spec["paths"]
+    components = spec["components"]["schemas"]
+    assert "code" in components["InputProductInput"]["properties"]
+    assert "reason" in components["InputProductInput"]["required"]
+    text = str(components)
+    assert "implausible_quantity" in text
+    assert "registered for the plot's crop" in text

@@ -21,7 +21,11 @@ from tests.support.world import (
     AUTHORITY,
     FARM_A,
     FARM_B,
+    FARMER_A,
     FRESH_LONGAN,
+    PACKED_LONGAN,
+    PACKER,
+    PACKHOUSE,
     PLOT_A,
     World,
     lot,
@@ -293,3 +297,29 @@ def test_the_api_describes_the_photo_operations(client: FlaskClient) -> None:
     fetched = spec["paths"]["/api/v1/photos/{sha256}"]["get"]
     assert "image/jpeg" in fetched["responses"]["200"]["content"]
     assert "put" in spec["paths"]["/api/v1/photos/{sha256}/public"]
+    assert {} in fetched["security"]  # anyone may ask; only public photos are found then
+    assert "security" not in operation  # an upload needs the API's credentials
+
+
+def test_a_packed_lots_page_shows_the_public_photo_of_the_harvest_it_came_from(
+    app: Flask, client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    sha = uploaded(client, tokens, small_jpeg((120, 60, 200)))
+    assert harvest(client, tokens, "PACK-SRC", sha).status_code == 201
+    harvested = lot(FRESH_LONGAN, "PACK-SRC")
+    with app.app_context():
+        world = World(services().log)
+        world.ship(FARMER_A, harvested, "120", PACKHOUSE)
+        world.receive(PACKER, harvested, "120")
+        packed = lot(PACKED_LONGAN, "BOX-1")
+        world.record(
+            PACKER,
+            "pack",
+            {"input": harvested, "outputs": [{"lot": packed, "quantity": "100", "units": 100}]},
+        )
+        # The packhouse holds the harvested lot now: it may show the farm's photo.
+        services().photos.set_public(PACKER, sha, True)
+    html = client.get(f"/01/{PACKED_LONGAN}/10/BOX-1").get_data(as_text=True)
+    # Between the harvest's heading and the next step's.
+    harvest_step = html.split("<strong>Thu hoạch</strong>")[1].split("<strong>")[0]
+    assert f'src="/photos/{sha}/thumbnail.jpg"' in harvest_step

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from demo.masterdata import gln as demo_gln
 from ledger.common.clock import FakeClock
 from tests.support.apps import app_config
 from tests.support.databases import DatabaseFactory
@@ -124,6 +125,13 @@ def test_the_demo_season_is_recorded_through_the_rules(
     assert "has 2,363 kg available; the event needs 2,413 kg" in shown
     size = services(app).log.size()
     assert size > 250
+    # The first longan farm sprayed two days ago: its home page has an interval to wait for.
+    farm = demo_gln(1000)  # nhan-001's, the first of the longan cooperative's farms
+    [waiting] = services(app).intervals.running_intervals_of_organisation(farm)
+    assert (waiting.product, waiting.input_product) == ("Reasgant 3.6EC", "reasgant-3-6ec")
+    assert waiting.days_left in (5, 6)  # sprayed at 16:xx two days ago, seven days of interval
+    sprays = services(app).input_products.for_event("farm_input.pesticide", crop="pink_banana")
+    assert [p.name for p in sprays] == ["Tasieu 1.9EC", "Tilt Super 300EC"]
     again = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert again.exit_code == 0
     assert services(app).log.size() == size

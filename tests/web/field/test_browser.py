@@ -79,4 +79,12 @@ def test_a_spray_then_the_harvest_form_refusing_that_plot(farmer: Any, base: str
     assert "Reasgant 3.6EC" in refusal
     assert page.locator("input[name=quantity]").input_value() == "120,5"
     check_field_page(page, "field-harvest-refused")
+
+    page.goto(f"{base}/field/records")
+    refused = page.locator(".record-refused").first
+    assert "Reasgant 3.6EC" in refused.inner_text()
+    assert "ngày 15/7/2026" in refused.inner_text()  # a day as people write it, stored or not
+    check_field_page(page, "field-records")
+    refused.locator("a.button").click()
+    assert page.locator("input[name=quantity]").input_value() == "120,5"
     assert violations == []

@@ -53,6 +53,10 @@ def test_a_farmer_lands_on_todays_work_with_the_farms_plots_flocks_and_forms(
     assert 'href="/field/records"' in page
     assert 'action="/sign-out"' in page
     assert 'href="/field/record/receive"' not in page
+    assert 'href="/field/record/harvest"' not in page  # a chicken farm has no plot to harvest
+    orchard = signed_in(field_app, "an").get("/field/").get_data(as_text=True)
+    assert 'href="/field/record/harvest"' in orchard
+    assert 'href="/field/record/placement"' not in orchard  # nor an orchard a chicken house
 
 
 def test_a_distributor_sees_what_comes_in_and_no_farm_form(field_app: Flask) -> None:
@@ -121,6 +125,11 @@ def test_my_records_say_what_was_refused_and_the_form_comes_back_to_fix(
     assert "Bị từ chối" in records
     assert "Vườn nhãn An 2" in records  # the plot by its name, not its GLN
     assert SPRAYED_PLOT not in records
+    english = client.get("/field/records?lang=en").get_data(as_text=True)
+    assert "Refused:" in english
+    assert "Vườn nhãn An 2" in english
+    assert "pre-harvest interval" in english
+    records = client.get("/field/records?lang=vi").get_data(as_text=True)
     [mine] = [item for item in records.split("<li ") if "IN-PHI" in item]
     again = re.search(r'href="(/field/record/harvest\?resend=[^"]+)"', mine)
     assert again is not None
@@ -200,3 +209,16 @@ def test_an_implausible_harvest_asks_for_a_reason_and_then_records(field_app: Fl
     )
     assert confirmed.status_code == 303
     assert ledger_size(field_app) == before + 1
+
+
+def test_a_photo_too_large_to_read_is_said_on_the_photo_field(field_app: Flask) -> None:
+    client = signed_in(field_app, "an")
+    page = client.get("/field/record/harvest").get_data(as_text=True)
+    limit = field_app.config.get("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+    data = {**form_values(page), "photo": (io.BytesIO(b"\xff" * (limit + 300_000)), "to.jpg")}
+    before = ledger_size(field_app)
+    refused = client.post("/field/record/harvest", data=data, content_type="multipart/form-data")
+    assert refused.status_code == 413
+    assert ledger_size(field_app) == before
+    assert 'data-name="photo"' in refused.get_data(as_text=True)
+    assert "MB" in refused.get_data(as_text=True).split('data-name="photo"')[1]
