@@ -3,7 +3,8 @@
 ``GET /field/lots/<lot>`` shows the product and holder by name, the quantity available, the
 status (a recall or hold in red, with its reason), the latest events in words with local
 times, and a button per action of :mod:`web.field.lot_actions` the role may take on the lot as
-it stands, nothing else. ``?action=<name>`` adds that action's form (an event form of
+it stands, nothing else (a packed lot's card after the pack goes on to issuing its labels).
+``?action=<name>`` adds that action's form (an event form of
 :mod:`web.field.forms`, handled by :func:`web.field.pages.handle_form`: the one service call,
 the problems on their fields, nothing recorded on bad input); once it recorded, the card again,
 as the lot now stands. ``<lot>`` is the lot's id (``lot:<GTIN>/<code>``, escaped as one path
@@ -82,7 +83,9 @@ def card(lot: str) -> Any:
         # Recorded: the card of the lot it made (a packed lot, whose labels are issued there),
         # else this one's again, as the lot now stands.
         made = _made(name, found)
-        return redirect(url_for("field_lots.card", lot=made or lot_id, done=name), 303)
+        # A pack of counted boxes goes on to their labels: the form to issue them, filled in.
+        then = {"action": "labels"} if name == "pack" and request.form.get("units") else {}
+        return redirect(url_for("field_lots.card", lot=made or lot_id, done=name, **then), 303)
     return answer
 
 
