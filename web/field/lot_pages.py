@@ -84,8 +84,8 @@ def card(lot: str) -> Any:
         # else this one's again, as the lot now stands.
         made = _made(name, found)
         # A pack of counted boxes goes on to their labels: the form to issue them, filled in.
-        then = {"action": "labels"} if name == "pack" and request.form.get("units") else {}
-        return redirect(url_for("field_lots.card", lot=made or lot_id, done=name, **then), 303)
+        then = "labels" if name == "pack" and request.form.get("units") else None
+        return redirect(url_for("field_lots.card", lot=made or lot_id, done=name, action=then), 303)
     return answer
 
 
