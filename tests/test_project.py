@@ -101,19 +101,40 @@ def test_every_message_has_a_vietnamese_translation() -> None:
         assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(translated)), msgid
 
 
+VENDOR = ROOT / "web" / "static" / "vendor"
+
+
+def _vendored_hashes(vendor: Path = VENDOR) -> dict[str, str]:
+    return dict(
+        re.findall(
+            r"\| `([^`]+\.(?:js|wasm))` \|.*\| `([0-9a-f]{64})` \|",
+            (vendor / "README.md").read_text(),
+        )
+    )
+
+
 @pytest.mark.parametrize("folder", ["web/static/vendor", "tests/support/vendor"])
 def test_vendored_code_matches_its_recorded_hash(folder: str) -> None:
     """The browsers' libraries (served by the app) and the tests' (axe-core) alike."""
     vendor = ROOT / folder
-    recorded = dict(
-        re.findall(
-            r"\| `([^`]+\.js)` \|.*\| `([0-9a-f]{64})` \|", (vendor / "README.md").read_text()
-        )
-    )
+    recorded = _vendored_hashes(vendor)
     assert recorded, "the vendor README lists no file"
-    assert {path.name for path in vendor.glob("*.js")} == set(recorded), "every file is listed"
     for name, digest in recorded.items():
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
+    shipped = {
+        path.relative_to(vendor).as_posix()
+        for path in vendor.rglob("*")
+        if path.is_file() and path.suffix in (".js", ".mjs", ".wasm")
+    }
+    assert shipped == set(recorded), "every vendored script, module and wasm is listed"
+
+
+def test_the_barcode_module_declares_the_vendored_wasm() -> None:
+    """The ZXing glue checks nothing itself: a wasm of another build would fail obscurely on a
+    phone, so its declared hash must be the one of the file beside it."""
+    glue = (VENDOR / "barcode-detector-3.2.2" / "zxing-exported.js").read_text()
+    declared = re.findall(r'"([0-9a-f]{64})"', glue)
+    assert declared == [_vendored_hashes()["zxing-wasm-3.1.3/zxing_reader.wasm"]]
 
 
 MAX_MODULE_LINES = 700

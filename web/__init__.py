@@ -31,6 +31,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         services,
     )
     from web.config import from_environment
+    from web.field import lot_pages as field_lot_pages
+    from web.field import scan as field_scan
     from web.jsonio import StrictJSONProvider, StrictRequest
 
     app = Flask(__name__, instance_relative_config=True)
@@ -62,5 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.register_blueprint(printing_pages.bp)
     app.register_blueprint(account_pages.bp)
     field.init_app(app)
+    app.register_blueprint(field_scan.bp)
+    app.register_blueprint(field_lot_pages.bp)
     cli.init_app(app)
     return app

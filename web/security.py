@@ -11,6 +11,10 @@ Every response (pages, API JSON, errors, static files, the API docs) gets:
   ``data:`` image. Swagger UI's page (``/api/docs``,
   rendered by flask-smorest) has one inline script; its policy allows that script by its
   SHA-256 and ``data:`` images for the icons swagger-ui.css draws, and no other page gets either.
+  The scan page (:data:`WASM_ENDPOINTS`) reads barcodes with the vendored ZXing-C++
+  WebAssembly where the browser has no ``BarcodeDetector``: its policy adds
+  ``'wasm-unsafe-eval'`` to ``script-src``, which lets a page compile WebAssembly and nothing
+  else (no ``eval``), and no other page gets it.
 * ``X-Content-Type-Options: nosniff`` and ``X-Frame-Options: DENY`` (framing again, for browsers
   that predate ``frame-ancestors``).
 * ``Referrer-Policy: same-origin``. A label page's address carries the label's serial and
@@ -58,6 +62,8 @@ POLICY: dict[str, tuple[str, ...]] = {
 }
 #: flask-smorest's endpoint for the Swagger UI page, whose markup is its template's.
 SWAGGER_UI_ENDPOINT = "api-docs.openapi_swagger_ui"
+#: The pages that compile WebAssembly: the camera's barcode reader.
+WASM_ENDPOINTS = frozenset({"field_scan.scan", "field_scan.scan_into_tally"})
 REFERRER_POLICY = "same-origin"
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"  # a year
 #: Flask's own defaults leave out SameSite: a cross-site POST would carry the session.
@@ -121,8 +127,14 @@ def relative_routing_redirect() -> BaseResponse | None:
 
 def content_security_policy(response: Response) -> str:
     """:data:`POLICY`; for the Swagger UI page also its own inline script and ``data:`` icons,
-    which no other page needs, so no other page is allowed them."""
+    for the scan page WebAssembly; no other page needs them, so no other page is allowed them."""
     directives = dict(POLICY)
+    if (
+        request.endpoint in WASM_ENDPOINTS
+        and response.mimetype == "text/html"
+        and not 300 <= response.status_code < 400
+    ):
+        directives["script-src"] = ("'self'", "'wasm-unsafe-eval'")
     if request.endpoint == SWAGGER_UI_ENDPOINT and response.mimetype == "text/html":
         directives["script-src"] = ("'self'", *inline_script_hashes(response))
         directives["img-src"] = ("'self'", "data:")

@@ -1,0 +1,391 @@
+"""The lot card over HTTP: what it shows, the actions each role is offered (and only those), and
+each action's form refusing bad input on its field with nothing recorded, then recording."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ledger.supplychain import lots
+from tests.support.browser import browser_app
+from tests.support.databases import DatabaseFactory
+from tests.support.field import post_form, sign_in
+from tests.support.handover import Dock, build_dock, lot_of
+from tests.support.world import (
+    CARCASS,
+    COLLECTOR,
+    PACKED_LONGAN,
+    PACKHOUSE,
+    PACKHOUSE_SITE,
+    SLAUGHTER_SITE,
+)
+from web.services import services
+
+pytestmark = pytest.mark.timeout(90)
+WHEN = "2026-07-15T08:00"
+
+
+@pytest.fixture(scope="module")
+def dock_app(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Flask, Dock]]:
+    app = browser_app(databases, tmp_path_factory.mktemp("lot-card"))
+    yield app, build_dock(app)
+    services(app).log.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browsers(dock_app: tuple[Flask, Dock]) -> dict[str, FlaskClient]:
+    """A signed-in browser per account of the dock."""
+    app, _ = dock_app
+    found = {}
+    for username in ("dong-goi", "thu-gom", "nong-dan", "kiem-tra", "sieu-thi", "lo-mo"):
+        client = app.test_client()
+        assert sign_in(client, username, "en").status_code == 303
+        found[username] = client
+    return found
+
+
+def _card(lot_id: str) -> str:
+    return f"/field/lots/{quote(lot_id, safe='')}"
+
+
+def _actions(client: FlaskClient, lot_id: str) -> list[str]:
+    page = client.get(_card(lot_id))
+    assert page.status_code == 200
+    return re.findall(r'id="action-([a-z]+)"', page.get_data(as_text=True))
+
+
+def _size(app: Flask) -> int:
+    return services(app).log.size()
+
+
+def test_the_card_names_the_product_holder_quantity_and_events(
+    dock_app: tuple[Flask, Dock], browsers: dict[str, FlaskClient]
+) -> None:
+    _, dock = dock_app
+    page = browsers["thu-gom"].get(_card(dock.shipped_lot)).get_data(as_text=True)
+    assert "<h1>Nhãn lồng hộp 1 kg</h1>" in page
+    assert 'id="lot-holder">Nhà sơ chế Khoái Châu<' in page
+    assert 'id="lot-receiver">Thu gom Hưng Long<' in page
+    assert 'id="lot-quantity">4 kg · 4' in page
+    assert "Shipped 4 kg to Thu gom Hưng Long" in page
+    # Local time, in the reader's format; no GLN where a name is known.
+    assert re.search(r'class="when">[^<]*[0-9]{1,2}:[0-9]{2}[^<]* · Nhà sơ chế', page)
+    # Vietnamese first: the same card for a reader of Vietnamese.
+    vietnamese = (
+        browsers["thu-gom"].get(f"{_card(dock.shipped_lot)}?lang=vi").get_data(as_text=True)
+    )
+    assert "Giao 4 kg cho Thu gom Hưng Long" in vietnamese
+    assert "Nhận lô hàng này" in vietnamese
+    browsers["thu-gom"].get(f"{_card(dock.shipped_lot)}?lang=en")
+    # The id as a path, escaped or not, and GTIN/code alone open the same card.
+    for path in (f"/field/lots/{dock.shipped_lot}", f"/field/lots/{dock.shipped_lot[4:]}"):
+        assert browsers["thu-gom"].get(path).status_code == 200
+    # A lot the ledger does not know, or no lot id at all: a page that says so, never a 500.
+    gtin = dock.shipped_lot[4:18]
+    for path, status in (
+        (f"/field/lots/lot:{gtin}/NOPE", 404),
+        ("/field/lots/rác", 400),
+        (f"/field/lots/lot:{gtin}/{'x' * 10_000}", 400),
+        (f"{_card(dock.shipped_lot)}?action=teleport", 403),
+    ):
+        answer = browsers["thu-gom"].get(path)
+        assert answer.status_code == status, path
+        assert "Traceback" not in answer.get_data(as_text=True)
+
+
+def test_a_recalled_lot_says_so_in_red_with_the_reason(
+    dock_app: tuple[Flask, Dock], browsers: dict[str, FlaskClient]
+) -> None:
+    _, dock = dock_app
+    page = browsers["dong-goi"].get(_card(dock.recalled_lot)).get_data(as_text=True)
+    assert 'class="status status-recalled"' in page
+    assert "Dư lượng thuốc bảo vệ thực vật vượt mức cho phép" in page
+    offered = _actions(browsers["dong-goi"], dock.recalled_lot)
+    assert not {"ship", "pack", "merge", "sell", "labels"} & set(offered)
+    assert "loss" in offered
+
+
+@pytest.mark.parametrize(
+    ("username", "lot", "expected"),
+    [
+        ("thu-gom", "shipped", ["receive"]),
+        ("dong-goi", "shipped", []),  # on its way: the sender holds it no more
+        (
+            "dong-goi",
+            "good",
+            ["ship", "pack", "merge", "labels", "store", "cooling", "sell", "loss"],
+        ),
+        ("thu-gom", "good", []),
+        ("nong-dan", "good", []),
+        ("kiem-tra", "good", []),
+        ("sieu-thi", "shipped", []),
+        ("lo-mo", "flock", ["ship", "slaughter", "store", "cooling", "sell", "loss"]),
+        ("dong-goi", "flock", []),
+    ],
+)
+def test_each_role_is_offered_what_it_may_do_and_nothing_else(
+    dock_app: tuple[Flask, Dock],
+    browsers: dict[str, FlaskClient],
+    username: str,
+    lot: str,
+    expected: list[str],
+) -> None:
+    _, dock = dock_app
+    lot_id = {"shipped": dock.shipped_lot, "good": dock.good_lot, "flock": dock.flock}[lot]
+    offered = _actions(browsers[username], lot_id)
+    assert offered == expected
+    # What is not offered is not served either.
+    refused = browsers[username].get(f"{_card(lot_id)}?action=ship")
+    assert refused.status_code == (200 if "ship" in expected else 403)
+
+
+def _bad_then_good(
+    app: Flask,
+    client: FlaskClient,
+    lot_id: str,
+    action: str,
+    bad: list[tuple[dict[str, str], str, str]],
+    good: dict[str, str],
+) -> Any:
+    """Each bad input refused on its field (422, no entry); then the good one recorded."""
+    path = f"{_card(lot_id)}?action={action}"
+    for values, field, says in bad:
+        before = _size(app)
+        answer = post_form(client, path, {"when": WHEN, **values})
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 422, (action, values, page[-2000:])
+        assert _size(app) == before, (action, values)
+        errors = re.findall(rf'id="f-{field}-error">([^<]*)<', page)
+        general = re.findall(r'<div class="problems" role="alert">(.*?)</div>', page, re.DOTALL)
+        assert says in " ".join(errors + general), (action, values, errors, general)
+    before = _size(app)
+    answer = post_form(client, path, {"when": WHEN, **good})
+    assert answer.status_code == 303, answer.get_data(as_text=True)[-3000:]
+    assert f"done={action}" in answer.headers["Location"]
+    assert _size(app) == before + 1
+    return answer
+
+
+LONG = "x" * 10_000
+FLOOD = "a" + "\u0301" * 50
+
+
+def test_the_holders_actions_refuse_bad_input_then_record(
+    dock_app: tuple[Flask, Dock], browsers: dict[str, FlaskClient]
+) -> None:
+    app, dock = dock_app
+    packer = browsers["dong-goi"]
+    lot_id = dock.work_lot
+    _bad_then_good(
+        app,
+        packer,
+        lot_id,
+        "store",
+        [
+            (
+                {"direction": "in", "site": PACKHOUSE_SITE, "readings": "bốn"},
+                "readings",
+                "not a number",
+            )
+        ],
+        {"direction": "in", "site": PACKHOUSE_SITE, "readings": "4,5; 5"},
+    )
+    _bad_then_good(
+        app,
+        packer,
+        lot_id,
+        "cooling",
+        [
+            ({"readings": ""}, "readings", "required"),
+            ({"readings": "1,500"}, "readings", "1500"),
+        ],
+        {"readings": "3,5 4 -1"},
+    )
+    _bad_then_good(
+        app,
+        packer,
+        lot_id,
+        "sell",
+        [
+            ({"quantity": "abc"}, "quantity", "not a number"),
+            ({"quantity": "1,500"}, "quantity", "1500"),
+            ({"quantity": "9999"}, "quantity", "5 kg available"),
+        ],
+        {"quantity": "1"},
+    )
+    _bad_then_good(
+        app,
+        packer,
+        lot_id,
+        "loss",
+        [
+            ({"quantity": "0,5", "stage": "storage", "reason": LONG}, "reason", "at most"),
+            ({"quantity": "0,5", "stage": "storage", "reason": "vỡ\x07"}, "reason", "control"),
+            ({"quantity": "0,5", "stage": "storage", "reason": FLOOD}, "reason", "accent marks"),
+            ({"quantity": "0,5", "stage": "moon", "reason": "vỡ"}, "stage", "Choose one"),
+        ],
+        {"quantity": "0,5", "stage": "storage", "reason": "Hộp bị dập"},
+    )
+    packed_answer = _bad_then_good(
+        app,
+        packer,
+        lot_id,
+        "pack",
+        [
+            (
+                {"output_gtin": PACKED_LONGAN, "output_code": "Ẽ mã", "quantity": "1"},
+                "output_code",
+                "character set 82",
+            ),
+            (
+                {
+                    "output_gtin": PACKED_LONGAN,
+                    "output_code": "PK1",
+                    "quantity": "1",
+                    "units": "1,5",
+                },
+                "units",
+                "whole",
+            ),
+        ],
+        {"output_gtin": PACKED_LONGAN, "output_code": "PK1", "quantity": "1", "units": "1"},
+    )
+    # The packed lot's card comes next, where its labels are issued.
+    packed = f"lot:{PACKED_LONGAN}/PK1"
+    assert packed_answer.headers["Location"] == f"/field/lots/{packed}?done=pack&action=labels"
+    labels_form = packer.get(packed_answer.headers["Location"]).get_data(as_text=True)
+    assert 'name="count" value="1"' in labels_form
+    assert "labels" in _actions(packer, packed)
+    _bad_then_good(
+        app, packer, packed, "labels", [({"count": "một"}, "count", "not a number")], {"count": "1"}
+    )
+    ship = {
+        "receiver": COLLECTOR,
+        "quantity": "1",
+        "vehicle_class": "van",
+        "transport_document": "29C-123.45",
+        "distance_km": "42",
+    }
+    _bad_then_good(
+        app,
+        packer,
+        lot_id,
+        "ship",
+        [
+            ({**ship, "sscc": "123456789012345678"}, "sscc", "check digit"),
+            ({**ship, "transport_document": LONG}, "transport_document", "at most"),
+            ({**ship, "distance_km": "4O"}, "distance_km", "not a number"),
+            ({**ship, "receiver": "8930000000000"}, "receiver", "Choose one"),
+        ],
+        ship,
+    )
+    # What is left merges with the other lot of the product the packhouse holds.
+    _bad_then_good(
+        app,
+        packer,
+        lot_id,
+        "merge",
+        [({"with": "lot:rác", "output_code": "M1"}, "with", "Choose one")],
+        {"with": f"lot:{PACKED_LONGAN}/PK1", "output_code": "M1"},
+    )
+    with app.app_context():
+        merged = lots.lot(services().log.engine, f"lot:{PACKED_LONGAN}/M1")
+    assert (merged["holder"], merged["quantity"]) == (PACKHOUSE, "2.5")
+
+
+def test_the_receiver_receives_all_a_shortfall_or_refuses(
+    dock_app: tuple[Flask, Dock], browsers: dict[str, FlaskClient]
+) -> None:
+    app, dock = dock_app
+    collector = browsers["thu-gom"]
+    answer = collector.get(f"{_card(dock.second_shipment)}?action=receive&counted=3")
+    page = answer.get_data(as_text=True)
+    # After a count of three of the four boxes: a shortfall of one box is what the form proposes.
+    assert re.search(r'<option value="shortfall" selected>', page)
+    assert 'name="quantity" value="3"' in page
+    _bad_then_good(
+        app,
+        collector,
+        dock.second_shipment,
+        "receive",
+        [
+            ({"outcome": "shortfall", "quantity": "3"}, "shortfall_reason", "reason"),
+            ({"outcome": "shortfall"}, "quantity", "quantity that arrived"),
+            (
+                {"outcome": "shortfall", "quantity": "5", "shortfall_reason": "?"},
+                "quantity",
+                "only 4",
+            ),
+            ({"outcome": "refused"}, "refusal_reason", "Say why"),
+        ],
+        {
+            "outcome": "shortfall",
+            "quantity": "3",
+            "shortfall_reason": "Một hộp bị vỡ",
+            "readings": "5",
+        },
+    )
+    with app.app_context():
+        received = lots.lot(services().log.engine, dock.second_shipment)
+    assert (received["holder"], received["quantity"]) == (COLLECTOR, "3")
+
+
+def test_the_slaughterhouse_slaughters_its_flock(
+    dock_app: tuple[Flask, Dock], browsers: dict[str, FlaskClient]
+) -> None:
+    app, dock = dock_app
+    _bad_then_good(
+        app,
+        browsers["lo-mo"],
+        dock.flock,
+        "slaughter",
+        [
+            (
+                {
+                    "head_count": "10",
+                    "carcass_gtin": CARCASS,
+                    "output_code": "T1",
+                    "carcass_kg": "1,500",
+                },
+                "carcass_kg",
+                "1500",
+            ),
+            (
+                {
+                    "head_count": "mười",
+                    "carcass_gtin": CARCASS,
+                    "output_code": "T1",
+                    "carcass_kg": "15",
+                },
+                "head_count",
+                "not a number",
+            ),
+        ],
+        {
+            "head_count": "10",
+            "carcass_gtin": CARCASS,
+            "output_code": "T1",
+            "carcass_kg": "15,5",
+            "site": SLAUGHTER_SITE,
+        },
+    )
+
+
+def test_labels_beyond_the_units_are_refused_with_the_ledgers_reason(
+    dock_app: tuple[Flask, Dock], browsers: dict[str, FlaskClient]
+) -> None:
+    app, dock = dock_app
+    before = _size(app)
+    path = f"{_card(lot_of(dock.labels['revoked'][0]))}?action=labels"
+    answer = post_form(browsers["dong-goi"], path, {"when": WHEN, "count": "500"})
+    assert answer.status_code == 422
+    assert _size(app) == before
+    assert "Traceback" not in answer.get_data(as_text=True)
