@@ -1,6 +1,6 @@
 """Farm inputs as master data, a plot's crop, plausibility bounds per product.
 
-Revision ID: 0011_input_products
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-04
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_input_products"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """Photos attached to entries, kept off the ledger under their SHA-256.
 
-Revision ID: 0012_photos
-Revises: 0011_input_products
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04
 
 * ``photo``: the re-encoded photo and its thumbnail (or, with ``PHOTO_DIR``, only their sizes:
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_photos"
-down_revision = "0011_input_products"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Forms sent from the field pages, kept off the ledger.
 
-Revision ID: 0013_submissions
-Revises: 0012_photos
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-04
 
 * ``form_submission``: one row per form a person sent (its id is the form's UUID): the account
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_submissions"
-down_revision = "0012_photos"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
