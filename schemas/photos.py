@@ -45,6 +45,9 @@ JPEG_QUALITY = 82
 THUMBNAIL_QUALITY = 78
 #: 50 megapixels: more than any phone camera's full frame (a 48 MP sensor gives 8000 × 6000).
 MAX_PIXELS = 50_000_000
+#: A PNG or WebP decodes at full size (only a JPEG decodes at a reduced scale): 16 megapixels
+#: (64 MB decoded) is more than any screenshot or saved photo and keeps a worker's memory small.
+MAX_PIXELS_FULL_DECODE = 16_000_000
 #: 10 MB (``PHOTO_MAX_BYTES``): a phone's full-size JPEG, far more than a resized one.
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -113,11 +116,11 @@ def _damaged(field: str) -> InvalidInputError:
     )
 
 
-def _bomb(field: str) -> InvalidInputError:
+def _bomb(field: str, limit: int = MAX_PIXELS) -> InvalidInputError:
     return _refused(
         field,
         N_("The photo has more than {megapixels} megapixels; send a smaller one."),
-        megapixels=MAX_PIXELS // 1_000_000,
+        megapixels=limit // 1_000_000,
     )
 
 
@@ -139,8 +142,9 @@ def process_photo(
     if image is None:
         raise _not_an_image(field, data)
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise _bomb(field)
+    limit = MAX_PIXELS if image.format == "JPEG" else MAX_PIXELS_FULL_DECODE
+    if width * height > limit:
+        raise _bomb(field, limit)
     try:
         longest = max(width, height)
         if longest > MAX_SIDE:
@@ -148,6 +152,10 @@ def process_photo(
             # at least the size kept: a 12-megapixel photo decodes a quarter of its pixels.
             image.draft(None, (-(-MAX_SIDE * width // longest), -(-MAX_SIDE * height // longest)))
         image.load()
+        if max(image.size) > MAX_SIDE and image.mode not in ("1", "P"):
+            # Made small in place (its EXIF kept for turning it upright) before any conversion
+            # copies it: every copy after this one is of at most 1600 × 1600 pixels.
+            image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
         upright = _upright(image)
     except (OSError, SyntaxError, ValueError, EOFError):
         raise _damaged(field) from None

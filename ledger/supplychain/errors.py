@@ -50,7 +50,7 @@ class ImplausibleQuantityError(RuleViolationError):
     """A quantity beyond its product's plausibility bound, sent without a reason."""
 
     code = "implausible_quantity"
-    template = N_("The quantity is beyond what is plausible; give plausibility_reason.")
+    template = N_("The quantity is beyond what is plausible; give the reason it is right.")
 
 
 class LotBlockedError(RuleViolationError):

@@ -12,10 +12,9 @@ A time is an aware :class:`~datetime.datetime`; days are Vietnam's local days.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,8 +35,6 @@ INTERVAL_NAMES = {
     PRE_HARVEST: N_("pre-harvest interval"),
     WITHDRAWAL: N_("withdrawal period"),
 }
-
-_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,8 @@ class RunningInterval:
     applied_at: datetime
     #: When harvest or slaughter is allowed again (aware, in Vietnam's time).
     ends_at: datetime
-    #: Days of 24 hours until then, a part of one counted whole (0 once it has ended).
+    #: Local calendar days from ``at`` to the day it ends, at least 1 while it runs (0 once it
+    #: has ended), so "3 more days" and "allowed from 15/07" agree in one sentence.
     days_left: int
 
     @property
@@ -126,8 +124,14 @@ def _running_interval(
         days=row["days"],
         applied_at=parse_time(row["applied_at_utc"]).astimezone(VIETNAM),
         ends_at=ends_at,
-        days_left=max(0, math.ceil((ends_at - at) / _DAY)),
+        days_left=_days_left(ends_at, at),
     )
+
+
+def _days_left(ends_at: datetime, at: datetime) -> int:
+    if ends_at <= at:
+        return 0
+    return max(1, (ends_at.astimezone(VIETNAM).date() - at.astimezone(VIETNAM).date()).days)
 
 
 def _event_types(connection: Connection, entries: list[int]) -> dict[int, str]:

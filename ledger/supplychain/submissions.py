@@ -189,6 +189,16 @@ class Submissions:
             ),
             "updated_at": now,
         }
+        try:
+            return self._store(submission_id, principal, stored, now)
+        except sa.exc.IntegrityError:
+            # The same form posted twice at once: the other post inserted the row first, so
+            # this one reads it and follows the rule above (a refused one is replaced).
+            return self._store(submission_id, principal, stored, now)
+
+    def _store(
+        self, submission_id: str, principal: Principal, stored: dict[str, Any], now: str
+    ) -> Submission:
         with write_transaction(self.engine) as connection:
             current = connection.execute(
                 sa.select(FORM_SUBMISSION).where(FORM_SUBMISSION.c.id == submission_id)

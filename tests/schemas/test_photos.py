@@ -149,8 +149,23 @@ def test_a_decompression_bomb_is_refused_with_a_message_not_a_warning(
     size: tuple[int, int], recwarn: pytest.WarningsRecorder
 ) -> None:
     message = refusal(png_declaring(*size))
-    assert message == "The photo has more than 50 megapixels; send a smaller one."
+    assert message == "The photo has more than 16 megapixels; send a smaller one."
     assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
+def test_a_png_that_decodes_at_full_size_is_held_to_fewer_pixels_than_a_jpeg() -> None:
+    """A one-colour 7000 × 7000 PNG is 200 KB sent and 147 MB decoded (a JPEG of that size
+    decodes at an eighth): refused before decoding, so a few uploads cannot exhaust a worker."""
+    flat = io.BytesIO()
+    Image.new("RGB", (7000, 7000), (200, 30, 30)).save(flat, "PNG")
+    assert len(flat.getvalue()) < 300_000
+    assert refusal(flat.getvalue()) == (
+        "The photo has more than 16 megapixels; send a smaller one."
+    )
+    large = io.BytesIO()
+    Image.new("RGB", (4000, 3900), (200, 30, 30)).save(large, "PNG")
+    kept = process_photo(large.getvalue())
+    assert (kept.width, kept.height) == (1600, 1560)
 
 
 def test_an_icc_profile_is_applied_then_left_out() -> None:

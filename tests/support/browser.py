@@ -45,6 +45,7 @@ Each viewport's full-page screenshot is kept under ``TEST_ARTIFACTS``/screenshot
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
@@ -104,14 +105,29 @@ def chromium(*arguments: str) -> Iterator[Any]:
     api = playwright_api()
     if not Path(CHROMIUM).exists():
         unavailable(f"no Chromium at {CHROMIUM} (Debian package chromium; make test installs it)")
-    with api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", *arguments]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = _driver(api).chromium.launch(
+        executable_path=CHROMIUM, args=["--no-sandbox", *arguments]
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+_DRIVERS: list[Any] = []
+
+
+def _driver(api: ModuleType) -> Any:
+    """The one Playwright driver of this process, started on first use and stopped at exit.
+
+    Playwright's sync API runs an event loop of its own: a second ``sync_playwright()`` while
+    one is running (a session's browser beside a module's fake-camera browser) is refused, so
+    every browser of a test process is launched from this one driver."""
+    if not _DRIVERS:
+        driver = api.sync_playwright().start()
+        atexit.register(driver.stop)
+        _DRIVERS.append(driver)
+    return _DRIVERS[0]
 
 
 def browser_app(databases: DatabaseFactory, directory: Path, **config: Any) -> Flask:

@@ -16,11 +16,11 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from labels.printing import print_lot_labels
 from ledger.tlog.log import Log
+from tests.support.browser import unavailable
 
 FRAME = (640, 480)
 PDFTOPPM = shutil.which("pdftoppm")
@@ -30,7 +30,7 @@ LAYOUT = "thermal-50x30-300dpi"
 def label_pages(log: Log, lot_id: str, base: str, directory: Path) -> list[Image.Image]:
     """The lot's issued labels, printed and rasterised: one greyscale image per label."""
     if PDFTOPPM is None:
-        pytest.skip("pdftoppm is not installed (Debian package poppler-utils)")
+        unavailable("pdftoppm is not installed (Debian package poppler-utils)")
     archive = directory / "labels.zip"
     print_lot_labels(log, lot_id, LAYOUT, base, archive)
     pages: list[Image.Image] = []

@@ -3,56 +3,33 @@ device before the form is sent, and a file that is no photo still gets the serve
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
-from ledger.common.clock import FakeClock
-from tests.support.apps import app_config
+from tests.support.browser import PHONE, browser_app, live_server, playwright_api
 from tests.support.databases import DatabaseFactory
 from tests.support.photo_form import add_photo_form
 from tests.support.photos import camera_jpeg, renamed_pdf
-from web import create_app
-from web.services import services
 
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-PHONE = {"width": 360, "height": 740}
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}"),
-    pytest.mark.timeout(120),
-]
+pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
 def base_url(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    directory = tmp_path_factory.mktemp("photo-browser")
-    app: Flask = create_app(app_config(databases.sqlite(), directory), clock=FakeClock())
-    assert app.test_cli_runner().invoke(args=["ledger", "init"]).exit_code == 0
+    app = browser_app(databases, tmp_path_factory.mktemp("photo-browser"))
     add_photo_form(app)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    services(app).log.engine.dispose()
+    with live_server(app) as base:
+        yield base
 
 
-@pytest.fixture(scope="module")
-def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(viewport=PHONE, is_mobile=True, locale="vi-VN")
-        yield context.new_page()
-        browser.close()
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="vi-VN")
+    yield context.new_page()
+    context.close()
 
 
 def test_the_photo_is_resized_on_the_device_before_the_form_is_sent(
@@ -70,7 +47,7 @@ def test_the_photo_is_resized_on_the_device_before_the_form_is_sent(
     assert box["height"] >= 44
     field.set_input_files(str(original))
     status = phone.locator(".photo-status")
-    playwright_api.expect(status).to_contain_text("Ảnh đã sẵn sàng để gửi: 800 × 1600 điểm ảnh")
+    playwright_api().expect(status).to_contain_text("Ảnh đã sẵn sàng để gửi: 800 × 1600 điểm ảnh")
     sent = phone.evaluate(
         "() => { const f = document.querySelector('input[type=file]').files[0];"
         " return [f.name, f.type, f.size]; }"
@@ -99,12 +76,12 @@ def test_a_pdf_chosen_as_a_photo_goes_as_it_is_and_gets_the_servers_message(
     pdf.write_bytes(renamed_pdf())
     phone.goto(f"{base_url}/test/photo-form?lang=vi")
     phone.locator("input[type=file]").set_input_files(str(pdf))
-    playwright_api.expect(phone.locator(".photo-status")).to_contain_text(
+    playwright_api().expect(phone.locator(".photo-status")).to_contain_text(
         "Thiết bị này không đọc được tệp như một ảnh"
     )
     with phone.expect_navigation():
         phone.locator("button[type=submit]").click()
-    playwright_api.expect(phone.locator(".errors")).to_have_text(
+    playwright_api().expect(phone.locator(".errors")).to_have_text(
         "Tệp này là tài liệu PDF, không phải ảnh; hãy gửi ảnh JPEG, PNG hoặc WebP."
     )
     assert phone.locator("#kept").count() == 0

@@ -73,7 +73,10 @@ def card(lot: str) -> Any:
     if name not in {action.name for action in actions}:
         abort(403)
     counted = request.args.get("counted", "")
-    form = card_forms(found, int(counted) if counted.isdigit() and len(counted) < 9 else None)[name]
+    form = card_forms(
+        found,
+        int(counted) if counted.isascii() and counted.isdigit() and len(counted) < 9 else None,
+    )[name]
     answer = handle_form(
         form,
         template="field/lot_card.html",

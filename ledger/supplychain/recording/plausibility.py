@@ -97,7 +97,7 @@ def check_harvest(
         N_(
             "{quantity} kg of lot {lot} from the {area} ha of {plot} is {ratio} kg per ha, more "
             "than the {bound} kg per ha plausible for this product (at most {at_most} kg); check "
-            "the quantity, or give plausibility_reason to record it."
+            "the quantity, or give the reason it is right to record it anyway."
         ),
         quantity=quantity,
         lot=checked.lot,
@@ -123,7 +123,7 @@ def check_per_head(
         bound,
         N_(
             "{field}: {value} kg per bird is more than the {bound} kg per bird plausible for "
-            "lot {lot}; check the weight, or give plausibility_reason to record it."
+            "lot {lot}; check the weight, or give the reason it is right to record it anyway."
         ),
         field=checked.field,
         value=_shown(per_head),

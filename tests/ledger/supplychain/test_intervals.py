@@ -171,3 +171,24 @@ def test_the_sentence_says_one_day_and_names_the_event(world: World) -> None:
     [read] = running([older], "lot:x/y", parse_time("2026-07-14T02:00:00.000Z"))
     assert (read.event_type, read.days_left) == ("flock.treatment", 2)
     assert running([row], "lot:x/y", moment + timedelta(days=3650)) == []
+
+
+def test_days_left_count_the_local_days_the_allowed_date_names() -> None:
+    """At 07:00 on 18/07, an interval ending at 08:00 on 19/07 has one day left, not two."""
+    row = {
+        "entry_idx": 3,
+        "subject": f"plot:{PLOT_A}",
+        "kind": "pre_harvest_interval",
+        "what": "Reasgant 3.6EC",
+        "days": 7,
+        "applied_at_utc": "2026-07-12T01:00:00.000Z",
+        "safe_from_utc": "2026-07-19T01:00:00.000Z",
+        "event_type": "farm_input.pesticide",
+    }
+    [one] = running([row], f"plot:{PLOT_A}", parse_time("2026-07-18T00:00:00.000Z"))
+    assert (one.days_left, one.allowed_from) == (1, date(2026, 7, 19))
+    [late] = running([row], f"plot:{PLOT_A}", parse_time("2026-07-18T16:59:00.000Z"))
+    assert late.days_left == 1  # 23:59 on 18/07
+    [same_day] = running([row], f"plot:{PLOT_A}", parse_time("2026-07-18T17:00:00.000Z"))
+    assert same_day.days_left == 1  # 00:00 on 19/07: it still runs until 08:00
+    assert running([row], f"plot:{PLOT_A}", parse_time("2026-07-19T01:00:00.000Z")) == []

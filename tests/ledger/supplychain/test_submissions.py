@@ -107,3 +107,33 @@ def test_messages_keep_their_parameters_types_through_json() -> None:
     assert message_from_json(message_json(date(2026, 7, 12))) == date(2026, 7, 12)
     assert message_from_json(message_json(Decimal("1.50"))) == Decimal("1.50")
     assert str(message_from_json(message_json(Decimal("1.50")))) == "1.50"
+
+
+def test_a_form_posted_twice_at_once_is_kept_once(world: World) -> None:
+    """A double tap sends the form twice at the same moment: both posts save the same id, and
+    neither may fail because the other inserted the row between its read and its insert."""
+    import threading
+    import uuid
+
+    farmer = _account(world, "sub-doi", FARM_A)
+    store = Submissions(world.log.engine, world.log.clock)
+    failures: list[BaseException] = []
+    for _ in range(12):
+        submission_id = str(uuid.uuid4())
+        start = threading.Barrier(2)
+
+        def post(submission_id: str = submission_id, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                store.save(submission_id, farmer, form="harvest", event_type="harvest",
+                           values={"quantity": "1"}, entry_idx=1)  # fmt: skip
+            except BaseException as failure:
+                failures.append(failure)
+
+        threads = [threading.Thread(target=post) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert len(store.recent(farmer)) == 12

@@ -306,6 +306,10 @@ def test_the_receiver_receives_all_a_shortfall_or_refuses(
 ) -> None:
     app, dock = dock_app
     collector = browsers["thu-gom"]
+    for odd in ("²", "٣", "3" * 12, "-1"):  # digits of other scripts, too many, a sign
+        proposed = collector.get(f"{_card(dock.second_shipment)}?action=receive&counted={odd}")
+        assert proposed.status_code == 200, odd
+        assert '<option value="shortfall" selected>' not in proposed.get_data(as_text=True)
     answer = collector.get(f"{_card(dock.second_shipment)}?action=receive&counted=3")
     page = answer.get_data(as_text=True)
     # After a count of three of the four boxes: a shortfall of one box is what the form proposes.
