@@ -175,7 +175,15 @@ async function countCarton(code) {
     headers: { Accept: "application/json" },
     credentials: "same-origin",
   });
-  if (!response.ok) return;
+  if (!response.ok) {
+    // Refused (the shipment was received meanwhile, or the form expired): say so, and buzz as
+    // for a flagged carton, rather than keep counting in silence.
+    const message = document.getElementById("tally-message");
+    message.textContent = text("refused");
+    message.className = "flag";
+    if (navigator.vibrate) navigator.vibrate([60, 60, 60]);
+    return;
+  }
   const tally = await response.json();
   document.getElementById("tally-serials").value = tally.serials;
   document.getElementById("tally-count").textContent = String(tally.count);
