@@ -25,6 +25,7 @@ from web.auth import (
     sign_out,
 )
 from web.i18n import translate
+from web.services import services
 
 bp = Blueprint("account", __name__)
 
@@ -34,7 +35,14 @@ def signed_in() -> dict[str, Any]:
     """Who is signed in, for the page header (read only when the browser has a session, so
     the public pages of shoppers cost nothing more)."""
     principal = current_principal() if "account" in session else None
-    return {"signed_in": principal, "session_csrf": session.get("csrf", "") if principal else ""}
+    organisation = principal.organisation if principal else None
+    return {
+        "signed_in": principal,
+        # People read names, not GLNs: the organisation as master data names it.
+        "signed_in_organisation": services().fieldwork.organisation_name(organisation)
+        or organisation,
+        "session_csrf": session.get("csrf", "") if principal else "",
+    }
 
 
 def local_target(value: str) -> str:

@@ -38,12 +38,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.common.clock import Clock
-from ledger.common.db import read_transaction, write_transaction
+from ledger.common.db import read_transaction, select_where_in, write_transaction
 from ledger.common.errors import NotFoundError
 from ledger.common.messages import N_
 from ledger.supplychain.accounts import Principal
 from ledger.supplychain.errors import ForbiddenError, RuleViolationError
 from ledger.supplychain.tables import LOT, PHOTO, PHOTO_UPLOAD, PHOTO_USE
+from ledger.supplychain.trace import lineage
 from ledger.tlog.canonical import utc_timestamp
 
 MEDIA_TYPE = "image/jpeg"
@@ -96,6 +97,17 @@ class StoredPhoto:
     thumbnail_height: int
     public: bool
     created_at: str
+
+
+@dataclass(frozen=True)
+class LotPhoto:
+    """A photo of a harvest a lot was made from, as its card shows it to one caller."""
+
+    photo: StoredPhoto
+    #: The harvest entry that attaches it.
+    entry_idx: int
+    #: Whether the caller may show it on the label page, or take it off again.
+    may_publish: bool
 
 
 class PhotoNotFoundError(NotFoundError):
@@ -290,6 +302,38 @@ class PhotoStore:
         return principal.organisation is not None and bool(
             uploaded_by(connection, principal.organisation, [row.sha256])
         )
+
+    def lot_photos(self, principal: Principal, lot_id: str) -> list[LotPhoto]:
+        """The photos of the harvests that made ``lot_id`` or a lot it was made from, those the
+        caller may see (see the module), oldest harvest first, each saying whether the caller
+        may mark it public: what a lot card shows beside its "show on the label page"."""
+        organisation = principal.organisation or ""
+        with read_transaction(self.engine) as connection:
+            lots = lineage(connection, lot_id, backward=True)
+            uses = sorted(
+                (row.entry_idx, row.sha256)
+                for row in select_where_in(connection, PHOTO_USE, "lot", lots)
+                if row.event_type in PRODUCE_TYPES
+            )
+            first = {sha: entry for entry, sha in reversed(uses)}
+            if not first:
+                return []
+            rows = {
+                row.sha256: row
+                for row in connection.execute(
+                    sa.select(*_FACTS).where(PHOTO.c.sha256.in_(sorted(first)))
+                )
+                if self._may_read(connection, principal, row)
+            }
+            return [
+                LotPhoto(
+                    photo=_stored(rows[sha]),
+                    entry_idx=entry,
+                    may_publish=organisation in self._answerable(connection, sha),
+                )
+                for sha, entry in sorted(first.items(), key=lambda item: (item[1], item[0]))
+                if sha in rows
+            ]
 
     # --- public or private ---------------------------------------------------------------------
 

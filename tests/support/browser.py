@@ -38,6 +38,8 @@ under CI (``CI=true``) that is a failure, as for PostgreSQL (see :mod:`tests.sup
   but not show, move or size anything unless the same rule also answers to focus; no ``title``
   tooltip; no ``mouseover``/``mouseenter``/``pointerover``/``pointerenter`` listener (read
   through the DevTools protocol). A finger cannot hover.
+* **Hidden is hidden**: no element with the ``hidden`` attribute is laid out (a class that sets
+  ``display``, as a button's does, would show it).
 
 Each viewport's full-page screenshot is kept under ``TEST_ARTIFACTS``/screenshots as
 ``<name>-<width>x<height>.png``, whether the check passed or not.

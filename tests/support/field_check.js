@@ -124,5 +124,12 @@
       add("hover-only", element, `a title tooltip ("${element.title.slice(0, 40)}") shows only on hover: put it in the text`);
     }
   }
+  // 5. What is hidden stays hidden: a class that sets display (a button's flex box) must not
+  // undo the hidden attribute.
+  for (const element of document.body.querySelectorAll("[hidden]")) {
+    if (element.getAttribute("hidden") !== "until-found" && getComputedStyle(element).display !== "none") {
+      add("hidden-shown", element, `has the hidden attribute but is laid out as display: ${getComputedStyle(element).display}`);
+    }
+  }
   return problems;
 }

@@ -130,8 +130,10 @@ BROKEN = """<!doctype html><html lang="en"><head><title>Broken on purpose</title
   .gradient { color: #000; background: linear-gradient(90deg, #fff, #777); }
   .menu .more { display: none; }
   .menu:hover .more { display: block; }
+  .flex { display: inline-flex; }
 </style></head><body><main>
   <h1>Broken on purpose</h1>
+  <p class="flex" id="unhidden" hidden>Hidden, yet laid out</p>
   <button class="small-button" type="button">OK</button>
   <p class="small-text">Fourteen pixels</p>
   <p class="grey">Four and a half to one</p>
@@ -156,6 +158,7 @@ PASSING = """<!doctype html><html lang="en"><head><title>Fit for the field</titl
   <button type="button">OK</button>
   <p>A sentence with <a href="#inline">a link inside it</a> is running text.</p>
   <p><label class="box"><input type="checkbox" name="done"> Done</label></p>
+  <p hidden>Hidden</p>
 </main></body></html>"""
 
 
@@ -163,8 +166,8 @@ def test_the_check_fails_a_page_that_breaks_each_rule(browser: Any) -> None:
     """A 30 px button, 14 px text, text of 4.5:1, text over a gradient (its contrast not
     measured), a 500 px element on a 360 px phone, a menu
     that opens on hover, a tooltip, a hover listener, a link alone and a bare checkbox under
-    44 px: each named in the failure. A page that keeps the rules passes, running-text link,
-    labelled checkbox and a colour-only hover included."""
+    44 px, a hidden element a class lays out: each named in the failure. A page that keeps
+    the rules passes, running-text link, labelled checkbox and a colour-only hover included."""
     page = browser.new_page(viewport=PHONE)
     try:
         page.set_content(BROKEN)
@@ -187,6 +190,8 @@ def test_the_check_fails_a_page_that_breaks_each_rule(browser: Any) -> None:
             "[hover-only] p#hovered: listens for mouseenter",
             '[target-size-44] main > p > a "A link alone in its paragraph"',
             '[target-size-44] input#bare "bare box": 13×13 px',
+            "[hidden-shown] p#unhidden",
+            "laid out as display: inline-flex",
             "screenshot ",
         ]
         missing = [fragment for fragment in expected if fragment not in message]

@@ -124,6 +124,17 @@ def running_on(kind: str) -> Any:
     return notices
 
 
+def running_on_lot(lot: str) -> Any:
+    """The notices of a slaughter form of flock ``lot`` (a lot card's): the withdrawal periods
+    still running on it or on a lot it was made from, in the words of the ledger's refusal."""
+
+    def notices(form: EventForm, typed: Any, ctx: FormContext) -> list[Message]:
+        intervals = ctx.extra["services"].intervals.running_intervals(flock=lot, at=ctx.now)
+        return [interval_message(i) for i in intervals]
+
+    return notices
+
+
 def interval_notice(interval: RunningInterval) -> Message:
     """A running interval with the plot or flock it runs on, by name."""
     return Message(

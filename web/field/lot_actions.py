@@ -30,7 +30,7 @@ from ledger.supplychain.fieldwork import FieldWork, LotLine
 from ledger.supplychain.lot_card import LotCard
 from ledger.supplychain.vocabulary import EVENT_TYPES, MEASUREMENT_UNITS, VEHICLE_CLASSES
 from schemas.typed_numbers import typed_decimal
-from web.field.farm import VEHICLE_NAMES, lot_label, new_lot_code
+from web.field.farm import VEHICLE_NAMES, lot_label, new_lot_code, running_on_lot
 from web.field.forms import (
     EventForm,
     FormContext,
@@ -62,6 +62,8 @@ LOSS_STAGES = {
     "retail": N_("In the shop"),
     "farm": N_("On the farm"),
 }
+#: How the slug of a card's form begins (``lot-ship``): the rest is the action's name.
+CARD_PREFIX = "lot-"
 READINGS_HELP = N_("One reading, or several separated by semicolons: 4,5; 5; 3,8")
 CODE_HELP = N_("Up to 20 letters, digits or - . /")
 
@@ -298,7 +300,9 @@ def _form(card: LotCard, name: str, fields: tuple[Any, ...], **kwargs: Any) -> E
     """The form of action ``name`` on the card's lot (``fixed`` defaults to the lot)."""
     action = ACTIONS[name]
     fixed = kwargs.pop("fixed", {"lot": card.lot["id"]})
-    return EventForm(f"lot-{name}", action.event_type, action.title, fields, fixed=fixed, **kwargs)
+    return EventForm(
+        f"{CARD_PREFIX}{name}", action.event_type, action.title, fields, fixed=fixed, **kwargs
+    )
 
 
 def _receive_form(card: LotCard, counted: int | None) -> EventForm:
@@ -469,6 +473,7 @@ def _slaughter_form(card: LotCard) -> EventForm:
         ),
         fixed={"flock": lot_id},
         assemble=_new_lot("carcass_gtin", "output_code", "lot"),
+        notices=running_on_lot(lot_id),
         errors_to={"lot": "output_code", "flock": "head_count"},
     )
 

@@ -9,6 +9,9 @@ it stands, nothing else (a packed lot's card after the pack goes on to issuing i
 the problems on their fields, nothing recorded on bad input); once it recorded, the card again,
 as the lot now stands. ``<lot>`` is the lot's id (``lot:<GTIN>/<code>``, escaped as one path
 segment by :func:`web.field.pages.lot_path` or not) or ``<GTIN>/<code>``.
+
+The photos of the harvests the lot came from are there too, to those who may see them, with
+"show on the label page" for those who may decide it (``POST /field/photos/<sha256>/label-page``).
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response as BaseResponse
 
+from ledger.common.errors import InvalidInputError
 from ledger.common.messages import N_, Message
 from ledger.supplychain.accounts import Principal
+from ledger.supplychain.errors import ForbiddenError
 from ledger.supplychain.lot_card import CardEvent, LotCard, lot_card
+from web.account_pages import form_csrf_ok
 from web.field.lot_actions import ACTIONS, Situation, card_forms, companions, offered
-from web.field.pages import handle_form, signed_in_principal
+from web.field.pages import EXPIRED, handle_form, signed_in_principal
 from web.field.rendering import unit_name
 from web.field.scan import local_now, lot_id_of
 from web.i18n import format_moment, named, translate
@@ -64,7 +70,7 @@ def card(lot: str) -> Any:
     others = companions(services().fieldwork, principal.organisation or "", found)
     situation = Situation(principal, found, len(others))
     actions = offered(situation)
-    page = _page(found, actions)
+    page = {**_page(found, actions), "photos": services().photos.lot_photos(principal, lot_id)}
     name = request.args.get("action")
     if name is None:
         if request.method == "POST":
@@ -81,6 +87,7 @@ def card(lot: str) -> Any:
         form,
         template="field/lot_card.html",
         page={**page, "chosen": name, "form_action": request.full_path.rstrip("?")},
+        card_lot=lot_id,
     )
     if isinstance(answer, BaseResponse) and answer.status_code == 303 and request.method == "POST":
         # Recorded: the card of the lot it made (a packed lot, whose labels are issued there),
@@ -90,6 +97,24 @@ def card(lot: str) -> Any:
         then = "labels" if name == "pack" and request.form.get("units") else None
         return redirect(url_for("field_lots.card", lot=made or lot_id, done=name, action=then), 303)
     return answer
+
+
+@bp.post("/photos/<sha256>/label-page")
+def photo_on_label_page(sha256: str) -> Any:
+    """Show a harvest's photo on the label page (``public=1``) or take it off (``public=0``),
+    then the card of the lot it was shown on (``lot``) again. The photo service decides who
+    may (the holder or the producer of the harvested lot); private stays the default."""
+    principal = signed_in_principal()
+    if not isinstance(principal, Principal):
+        return principal
+    if not form_csrf_ok():
+        raise ForbiddenError(EXPIRED)
+    lot_id = lot_id_of(request.form.get("lot", ""))
+    public = request.form.get("public")
+    if public not in ("0", "1"):
+        raise InvalidInputError(errors={"public": [Message(N_("Choose shown or not shown."))]})
+    services().photos.set_public(principal, sha256, public == "1")
+    return redirect(f"{url_for('field_lots.card', lot=lot_id)}#photo-{sha256}", 303)
 
 
 #: The form fields that name the lot an action makes: its product's GTIN and its code.

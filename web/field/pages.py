@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -39,7 +39,9 @@ from web.field.forms import (
     request_of,
     submission_id,
 )
+from web.field.lot_actions import ACTIONS, CARD_PREFIX
 from web.field.rendering import form_view, summary
+from web.i18n import named
 from web.photo_uploads import allow_photo_upload, save_uploaded_photo, uploaded_files
 from web.services import services
 
@@ -53,6 +55,9 @@ ASK_CONFIRMATION = N_(
 )
 #: What stops a form before the ledger sees it.
 EXPIRED = N_("The form has expired; open the page again.")
+#: Where a lot card's form keeps, among the values sent, the lot it was sent from: a form of
+#: the card is built for its lot, so "my records" reopens a refused one on that card.
+CARD_LOT = "@lot"
 
 
 def signed_in_principal() -> Principal | BaseResponse:
@@ -84,11 +89,13 @@ def handle_form(
     *,
     template: str = "field/form.html",
     page: Mapping[str, Any] | None = None,
+    card_lot: str | None = None,
 ) -> Any:
     """Show ``form`` (GET) or record what was posted (POST): the one view of every event form.
 
     ``page`` adds variables to the template (a lot card's lot, say); ``form.fixed`` data the
-    person does not choose. Refuses a role the event type does not allow with 403."""
+    person does not choose; ``card_lot`` the lot whose card shows the form, kept with the
+    submission (:data:`CARD_LOT`). Refuses a role the event type does not allow with 403."""
     principal = signed_in_principal()
     if not isinstance(principal, Principal):
         return principal
@@ -98,8 +105,13 @@ def handle_form(
     extra = dict(page or {})
     if request.method != "POST":
         resend = services().submissions.get(request.args.get("resend", "")[:64], principal)
-        if resend is not None and resend.status != RECORDED and resend.form == form.slug:
-            typed = {name: str(value) for name, value in resend.values.items()}
+        if (
+            resend is not None
+            and resend.status != RECORDED
+            and resend.form == form.slug
+            and resend.values.get(CARD_LOT) == card_lot
+        ):
+            typed = {name: str(value) for name, value in resend.values.items() if name != CARD_LOT}
             shown = Parsed(typed)
             if resend.refusal is not None:  # what was refused, on its fields again
                 place_errors(form, shown, resend.refusal.errors)
@@ -132,7 +144,8 @@ def handle_form(
     if not parsed.errors:
         _photos(form, parsed, principal)
     if not parsed.errors:
-        outcome = _record(form, parsed, ctx, key, principal)
+        kept = {**parsed.typed, CARD_LOT: card_lot} if card_lot else parsed.typed
+        outcome = _record(form, parsed, ctx, key, principal, kept)
         if outcome is not None:
             return redirect(url_for("field.record_page", submission=key), 303)
     view = form_view(form, ctx, parsed, key)
@@ -162,10 +175,16 @@ def _photos(form: EventForm, parsed: Parsed, principal: Principal) -> None:
 
 
 def _record(
-    form: EventForm, parsed: Parsed, ctx: FormContext, key: str, principal: Principal
+    form: EventForm,
+    parsed: Parsed,
+    ctx: FormContext,
+    key: str,
+    principal: Principal,
+    kept: dict[str, str],
 ) -> Submission | None:
     """Record the parsed form through the one service; on a refusal, its problems go onto
-    the form (and into the submission when the ledger refused it) and None is returned."""
+    the form (and into the submission, with the values ``kept``, when the ledger refused it)
+    and None is returned."""
     raw = request_of(form, parsed, ctx, key)
     if parsed.errors:
         return None
@@ -189,7 +208,7 @@ def _record(
             principal,
             form=form.slug,
             event_type=form.event_type,
-            values=parsed.typed,
+            values=kept,
             refusal=Refusal(error.message, error.errors),
         )
         return None
@@ -198,7 +217,7 @@ def _record(
         principal,
         form=form.slug,
         event_type=form.event_type,
-        values=parsed.typed,
+        values=kept,
         entry_idx=recorded.index,
     )
 
@@ -221,11 +240,17 @@ def records_page() -> Any:
     ctx = form_context(principal)
     summaries = {
         item.id: summary(REGISTRY[item.form], item.values, ctx)
-        for item in found
         if item.form in REGISTRY
+        else [named(item.values[CARD_LOT])]
+        for item in found
+        if item.form in REGISTRY or CARD_LOT in item.values
     }
     return render_template(
-        "field/records.html", submissions=found, forms=REGISTRY, summaries=summaries
+        "field/records.html",
+        submissions=found,
+        forms=REGISTRY,
+        summaries=summaries,
+        **_reopening(found),
     )
 
 
@@ -239,4 +264,27 @@ def record_page(submission: str) -> Any:
     found = services().submissions.get(key, principal) if key else None
     if found is None:
         abort(404)
-    return render_template("field/record.html", submission=found, forms=REGISTRY)
+    return render_template(
+        "field/record.html", submission=found, forms=REGISTRY, **_reopening([found])
+    )
+
+
+def _reopening(found: list[Submission]) -> dict[str, dict[str, str]]:
+    """Each submission's title, and where a refused one reopens filled in as it was sent: its
+    form of the registry, or the action's form on the card of the lot it was sent from."""
+    titles, resend = {}, {}
+    for item in found:
+        form = REGISTRY.get(item.form)
+        card = item.form.startswith(CARD_PREFIX)
+        action = ACTIONS.get(item.form.removeprefix(CARD_PREFIX)) if card else None
+        title = form.title if form else action.title if action else None
+        titles[item.id] = gettext(title) if title else item.event_type
+        if item.status == RECORDED:
+            continue
+        if form is not None:
+            resend[item.id] = url_for("field.record_form", slug=form.slug, resend=item.id)
+        elif action is not None and CARD_LOT in item.values:
+            resend[item.id] = url_for(
+                "field_lots.card", lot=item.values[CARD_LOT], action=action.name, resend=item.id
+            )
+    return {"titles": titles, "resend_urls": resend}

@@ -30,6 +30,7 @@ from tests.support.world import (
     FARMER_A,
     FARMER_B,
     FRESH_LONGAN,
+    PACKED_LONGAN,
     PACKER,
     PACKHOUSE,
     PLOT_A,
@@ -165,6 +166,45 @@ def test_the_producer_and_then_the_holder_may_make_a_harvest_photo_public(
     assert store.set_public(FARMER_A, sha, True).public is True
     [row] = rows(world, PHOTO, sha)
     assert row.public_by == FARM_A
+
+
+def test_a_lots_card_shows_its_harvests_photos_to_whom_may_see_them(
+    world: World, store: PhotoStore
+) -> None:
+    shown, spray_label = photo(100), photo(110)
+    store.save(FARMER_A, shown)
+    store.save(FARMER_A, spray_label)
+    world.record(
+        FARMER_A,
+        "farm_input.pesticide",
+        {**spray_data(days=0), "photos": [spray_label.sha256]},
+    )
+    harvested, recorded = harvest_with(world, FARMER_A, shown.sha256)
+    [mine] = store.lot_photos(FARMER_A, harvested)
+    assert (mine.photo.sha256, mine.entry_idx, mine.may_publish) == (
+        shown.sha256,
+        recorded.index,
+        True,
+    )
+    assert mine.photo.public is False
+    assert store.lot_photos(FARMER_B, harvested) == []  # neither sees nor decides
+    [audited] = store.lot_photos(AUDITOR, harvested)
+    assert audited.may_publish is False  # sees every photo, publishes none
+    # Packed by the packhouse: the packed lot's card shows the harvest it came from.
+    world.ship(FARMER_A, harvested, "200", PACKHOUSE)
+    world.receive(PACKER, harvested, "200")
+    packed = lot(PACKED_LONGAN, world.code("PK"))
+    world.record(
+        PACKER, "pack", {"input": harvested, "outputs": [{"lot": packed, "quantity": "150"}]}
+    )
+    assert [p.photo.sha256 for p in store.lot_photos(FARMER_A, packed)] == [shown.sha256]
+    # The packhouse may decide, but sees a private photo only once it is public.
+    assert store.lot_photos(PACKER, packed) == []
+    store.set_public(FARMER_A, shown.sha256, True)
+    [held] = store.lot_photos(PACKER, packed)
+    assert (held.photo.public, held.may_publish) == (True, True)
+    assert [p.may_publish for p in store.lot_photos(FARMER_B, packed)] == [False]
+    assert store.lot_photos(FARMER_A, lot(FRESH_LONGAN, "NO-SUCH-LOT")) == []
 
 
 def test_a_spray_labels_photo_stays_private(world: World, store: PhotoStore) -> None:

@@ -1,6 +1,7 @@
 """A farmer's morning in a real Chromium at 360 × 740: sign in, land on today's work, record a
 spray (the form saying how it reads each number as it is typed), then see the harvest form
-refuse that plot until its interval ends. Each page is held to the field conditions."""
+refuse that plot until its interval ends; show a harvest's photo on the label page from the
+lot's card. Each page is held to the field conditions."""
 
 from __future__ import annotations
 
@@ -9,22 +10,31 @@ from typing import Any
 
 import pytest
 
+from schemas.photos import process_photo
 from tests.support.apps import PASSWORD, create_accounts
 from tests.support.browser import PHONE, browser_app, check_field_page, live_server, watch_policy
 from tests.support.databases import DatabaseFactory
 from tests.support.field import FIELD_ACCOUNTS, place_flock
 from tests.support.inputs import ABAMECTIN
-from tests.support.world import FRESH_LONGAN, PLOT_A, World
+from tests.support.photos import small_jpeg
+from tests.support.world import FARMER_A, FRESH_LONGAN, PLOT_A, World, lot
 from web.services import services
 
 pytestmark = pytest.mark.timeout(120)
+#: A harvest of the farm with a photo attached.
+PHOTOGRAPHED = lot(FRESH_LONGAN, "ANH-1")
 
 
 @pytest.fixture(scope="module")
 def base(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = browser_app(databases, tmp_path_factory.mktemp("field-browser"), HYT_LANGUAGE="vi")
     with app.app_context():
-        place_flock(World(services().log).setup())
+        world = World(services().log).setup()
+        place_flock(world)
+        photo = process_photo(small_jpeg((40, 130, 60)))
+        services().photos.save(FARMER_A, photo)
+        harvest = {"plot": PLOT_A, "lot": PHOTOGRAPHED, "quantity": "80", "photos": [photo.sha256]}
+        world.record(FARMER_A, "harvest", {**harvest, "data_source": "measured"})
     create_accounts(app, FIELD_ACCOUNTS)
     with live_server(app) as url:
         yield url
@@ -87,4 +97,20 @@ def test_a_spray_then_the_harvest_form_refusing_that_plot(farmer: Any, base: str
     check_field_page(page, "field-records")
     refused.locator("a.button").click()
     assert page.locator("input[name=quantity]").input_value() == "120,5"
+    assert violations == []
+
+
+def test_a_harvest_photo_shown_on_the_label_page_from_the_lots_card(farmer: Any, base: str) -> None:
+    page = farmer
+    violations = watch_policy(page)
+    page.goto(f"{base}/field/lots/{PHOTOGRAPHED}")
+    toggle = page.locator("#photos button[aria-pressed]")
+    assert toggle.get_attribute("aria-pressed") == "false"
+    assert toggle.inner_text() == "Hiện trên trang nhãn"
+    assert page.locator("#photos img").evaluate("image => image.naturalWidth") > 0
+    check_field_page(page, "lot-card-photos")
+    toggle.click()
+    page.wait_for_selector("#photos button[aria-pressed=true]")
+    assert "Đang hiện trên trang nhãn" in page.locator("#photos").inner_text()
+    check_field_page(page, "lot-card-photo-shown")
     assert violations == []

@@ -13,17 +13,29 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.supplychain import lots
+from schemas.photos import process_photo
 from tests.support.browser import browser_app
 from tests.support.databases import DatabaseFactory
 from tests.support.field import post_form, sign_in
 from tests.support.handover import Dock, build_dock, lot_of
+from tests.support.photos import small_jpeg
 from tests.support.world import (
+    BUTCHER,
     CARCASS,
+    CHICKEN_FARMER,
     COLLECTOR,
+    FARMER_A,
+    FRESH_LONGAN,
+    HOUSE,
+    LIVE_CHICKEN,
     PACKED_LONGAN,
     PACKHOUSE,
     PACKHOUSE_SITE,
+    PLOT_A,
     SLAUGHTER_SITE,
+    SLAUGHTERHOUSE,
+    World,
+    lot,
 )
 from web.services import services
 
@@ -393,3 +405,143 @@ def test_labels_beyond_the_units_are_refused_with_the_ledgers_reason(
     assert answer.status_code == 422
     assert _size(app) == before
     assert "Traceback" not in answer.get_data(as_text=True)
+
+
+def test_the_slaughter_form_names_the_withdrawal_period_and_a_refusal_reopens_filled_in(
+    dock_app: tuple[Flask, Dock], browsers: dict[str, FlaskClient]
+) -> None:
+    app, dock = dock_app
+    treated = lot(LIVE_CHICKEN, "G-TREATED")
+    with app.app_context():
+        world = World(services().log)
+        world.record(
+            CHICKEN_FARMER,
+            "flock.placement",
+            {"house": HOUSE, "lot": treated, "breed": "Gà Mía", "head_count": 50},
+            event_time=world.time(days_ago=20),
+        )
+        world.record(
+            CHICKEN_FARMER,
+            "flock.treatment",
+            {
+                "flock": treated,
+                "product": "Tylosin 20%",
+                "active_substance": "Tylosin",
+                "dose": "1",
+                "dose_unit": "g/l nước",
+                "withdrawal_days": 7,
+                "vet": "tv-012",
+            },
+        )
+        world.ship(CHICKEN_FARMER, treated, "50", SLAUGHTERHOUSE)
+        world.receive(BUTCHER, treated, "50")
+    butcher = browsers["lo-mo"]
+    path = f"{_card(treated)}?action=slaughter"
+    form = butcher.get(path).get_data(as_text=True)
+    # Before it is sent: the treatment still in its withdrawal period and when slaughter may be.
+    [notice] = re.findall(r'<p class="notice">([^<]+)</p>', form)
+    assert "Tylosin 20%" in notice, notice
+    assert "7 more days" in notice, notice
+    assert "slaughter is allowed from" in notice
+    assert not re.findall(
+        r'<p class="notice">',
+        butcher.get(f"{_card(dock.flock)}?action=slaughter").get_data(as_text=True),
+    )
+    before = _size(app)
+    typed = {
+        "head_count": "12",
+        "carcass_gtin": CARCASS,
+        "output_code": "T-WAIT",
+        "carcass_kg": "18,5",
+    }
+    refused = post_form(butcher, path, {"when": WHEN, **typed}, page=form)
+    assert refused.status_code == 422
+    assert _size(app) == before
+    # My records: the refusal, and "fix and send again" reopens the card's form as it was sent.
+    records = butcher.get("/field/records").get_data(as_text=True)
+    resend = re.search(r'href="(/field/lots/[^"]*resend=([0-9a-f-]+))"', records)
+    assert resend is not None, records[-3000:]
+    assert "Slaughter" in records
+    assert "G-TREATED" in records
+    reopened = butcher.get(resend.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert 'name="head_count" value="12"' in reopened
+    assert 'name="output_code" value="T-WAIT"' in reopened
+    assert 'name="carcass_kg" value="18,5"' in reopened
+    assert f'name="submission" value="{resend.group(2)}"' in reopened
+    assert "withdrawal period" in reopened
+    one = butcher.get(f"/field/records/{resend.group(2)}").get_data(as_text=True)
+    assert resend.group(1) in one
+    # Opened on another lot's card, the submission fills in nothing: a new form.
+    elsewhere = butcher.get(
+        f"{_card(dock.flock)}?action=slaughter&resend={resend.group(2)}"
+    ).get_data(as_text=True)
+    assert 'value="T-WAIT"' not in elsewhere
+    assert f'value="{resend.group(2)}"' not in elsewhere
+    # Another account cannot reopen it at all.
+    assert 'value="T-WAIT"' not in browsers["dong-goi"].get(
+        resend.group(1).replace("&amp;", "&")
+    ).get_data(as_text=True)
+
+
+def _toggle(client: FlaskClient, lot_id: str, sha: str, public: str, **extra: str) -> Any:
+    page = client.get(_card(lot_id)).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    data = {"csrf_token": token.group(1) if token else "", "lot": lot_id, "public": public}
+    return client.post(f"/field/photos/{sha}/label-page", data={**data, **extra})
+
+
+def test_the_farm_shows_a_harvest_photo_on_the_label_page_from_the_lot_card(
+    dock_app: tuple[Flask, Dock], browsers: dict[str, FlaskClient]
+) -> None:
+    app, _ = dock_app
+    harvested = lot(FRESH_LONGAN, "PHOTO-1")
+    with app.app_context():
+        shown = process_photo(small_jpeg((30, 140, 90)))
+        services().photos.save(FARMER_A, shown)
+        World(services().log).record(
+            FARMER_A,
+            "harvest",
+            {
+                "plot": PLOT_A,
+                "lot": harvested,
+                "quantity": "40",
+                "data_source": "measured",
+                "photos": [shown.sha256],
+            },
+        )
+    sha, farmer, anyone = shown.sha256, browsers["nong-dan"], app.test_client()
+    page = farmer.get(_card(harvested)).get_data(as_text=True)
+    assert f'src="/api/v1/photos/{sha}/thumbnail"' in page
+    assert "Private: only the organisation that took it" in page
+    assert 'aria-pressed="false"' in page
+    assert anyone.get(f"/photos/{sha}.jpg").status_code == 404  # private is the default
+    # Others: the auditor sees it without the choice; a stranger sees no photo at all.
+    audited = browsers["kiem-tra"].get(_card(harvested)).get_data(as_text=True)
+    assert f"{sha}/thumbnail" in audited
+    assert "/label-page" not in audited
+    assert sha not in browsers["thu-gom"].get(_card(harvested)).get_data(as_text=True)
+    # Bad posts change nothing and never fail with a 500.
+    for answer, status in (
+        (_toggle(farmer, harvested, sha, "yes"), 400),
+        (_toggle(farmer, harvested, sha, "1", csrf_token="forged"), 403),
+        (_toggle(farmer, harvested, "f" * 64, "1"), 404),
+        (_toggle(farmer, harvested, sha, "1", lot="rác"), 400),
+        (_toggle(browsers["thu-gom"], harvested, sha, "1"), 404),
+        (anyone.post(f"/field/photos/{sha}/label-page", data={"public": "1"}), 303),
+    ):
+        assert answer.status_code == status, answer.get_data(as_text=True)[-1500:]
+    assert anyone.get(f"/photos/{sha}.jpg").status_code == 404
+    shown_now = _toggle(farmer, harvested, sha, "1")
+    assert shown_now.status_code == 303
+    assert shown_now.headers["Location"] == f"/field/lots/{harvested}#photo-{sha}"
+    assert anyone.get(f"/photos/{sha}.jpg").status_code == 200
+    page = farmer.get(_card(harvested)).get_data(as_text=True)
+    assert 'aria-pressed="true"' in page
+    assert "Shown on the label page." in page
+    # Public now: the collector sees it, but it is not theirs to decide.
+    seen = browsers["thu-gom"].get(_card(harvested)).get_data(as_text=True)
+    assert f"{sha}/thumbnail" in seen
+    assert "/label-page" not in seen
+    assert _toggle(browsers["thu-gom"], harvested, sha, "0").status_code == 403
+    assert _toggle(farmer, harvested, sha, "0").status_code == 303
+    assert anyone.get(f"/photos/{sha}.jpg").status_code == 404

@@ -22,6 +22,7 @@ from tests.support.field import (
 from tests.support.inputs import ABAMECTIN, ENROFLOXACIN, spray_of
 from tests.support.photos import renamed_pdf, small_jpeg
 from tests.support.world import (
+    CHICKEN_FARM,
     CHICKEN_FARMER,
     COLLECTOR,
     FARMER_A,
@@ -36,6 +37,18 @@ from tests.support.world import (
 from web.services import services
 
 pytestmark = pytest.mark.timeout(60)
+
+
+def test_the_header_names_the_signed_in_organisation_not_its_gln(field_app: Flask) -> None:
+    client = signed_in(field_app, "trai-ga")
+    for path in ("/field/", "/", "/field/records"):
+        header = re.search(
+            r'<header class="bar">(.*?)</header>', client.get(path).get_data(True), re.S
+        )
+        assert header is not None, path
+        assert 'id="signed-in-organisation">Trại gà đồi Phù Cừ<' in header.group(1), path
+        assert CHICKEN_FARM not in header.group(1), path
+    assert "signed-in-organisation" not in field_app.test_client().get("/").get_data(True)
 
 
 def test_a_farmer_lands_on_todays_work_with_the_farms_plots_flocks_and_forms(
