@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         errors,
         field,
         i18n,
+        inline_assets,
         pages,
         photos,
         printing_pages,
@@ -54,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 
     i18n.init_app(app)
     script_strings.init_app(app)
+    inline_assets.init_app(app)
     errors.init_app(app)
     services.init_app(app, clock)
     auth.init_app(app)

@@ -8,9 +8,11 @@ Every response (pages, API JSON, errors, static files, the API docs) gets:
   ``static/strings.js`` and the vendored noble-ed25519 and fetches ``/ledger/…`` on this
   origin), the ``<script type="application/json">`` blocks of :mod:`web.script_strings` are
   data the browser never runs, and no template has an inline script, an inline style or a
-  ``data:`` image. Swagger UI's page (``/api/docs``,
-  rendered by flask-smorest) has one inline script; its policy allows that script by its
-  SHA-256 and ``data:`` images for the icons swagger-ui.css draws, and no other page gets either.
+  ``data:`` image of its own making: the field pages hold their own small stylesheets and
+  scripts (:mod:`web.inline_assets`), and their policy allows exactly those files' hashes.
+  Swagger UI's page (``/api/docs``, rendered by flask-smorest) has one inline script; its
+  policy allows that script by its SHA-256 and ``data:`` images for the icons swagger-ui.css
+  draws, and no other page gets either.
   The scan page (:data:`WASM_ENDPOINTS`) reads barcodes with the vendored ZXing-C++
   WebAssembly where the browser has no ``BarcodeDetector``: its policy adds
   ``'wasm-unsafe-eval'`` to ``script-src``, which lets a page compile WebAssembly and nothing
@@ -51,6 +53,8 @@ from flask import Flask, Response, current_app, has_request_context, redirect, r
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
+
+from web.inline_assets import policy_sources
 
 #: The policy of every answer, directive by directive.
 POLICY: dict[str, tuple[str, ...]] = {
@@ -129,12 +133,23 @@ def content_security_policy(response: Response) -> str:
     """:data:`POLICY`; for the Swagger UI page also its own inline script and ``data:`` icons,
     for the scan page WebAssembly; no other page needs them, so no other page is allowed them."""
     directives = dict(POLICY)
+    if response.mimetype == "text/html":
+        # The field pages' own files written into the page (web.inline_assets): exactly their
+        # hashes, and only on the page that holds them.
+        scripts, styles = policy_sources()
+        if scripts:
+            directives["script-src"] = ("'self'", *scripts)
+        if styles:
+            directives["style-src"] = ("'self'", *styles)
     if (
         request.endpoint in WASM_ENDPOINTS
         and response.mimetype == "text/html"
         and not 300 <= response.status_code < 400
     ):
-        directives["script-src"] = ("'self'", "'wasm-unsafe-eval'")
+        directives["script-src"] = (
+            *directives.get("script-src", ("'self'",)),
+            "'wasm-unsafe-eval'",
+        )
     if request.endpoint == SWAGGER_UI_ENDPOINT and response.mimetype == "text/html":
         directives["script-src"] = ("'self'", *inline_script_hashes(response))
         directives["img-src"] = ("'self'", "data:")

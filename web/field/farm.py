@@ -99,7 +99,7 @@ def new_lot_code(ctx: FormContext) -> str:
     return f"{ctx.today:%y%m%d}-{secrets.token_hex(2).upper()}"
 
 
-def _confirmation() -> Any:
+def plausibility_confirmation() -> Any:
     """The reason a quantity beyond its product's plausible bound is right: asked for only
     when the ledger finds it beyond (see :func:`web.field.pages.handle_form`)."""
     return text(
@@ -359,7 +359,7 @@ WEIGHING = EventForm(
         number("mean_kg", N_("Mean weight of a bird"), unit="kg"),
         count("sample_size", N_("Birds weighed")),
         _data_source(),
-        _confirmation(),
+        plausibility_confirmation(),
     ),
 )
 
@@ -373,7 +373,7 @@ HARVEST = EventForm(
         text("lot_code", N_("Lot code"), target="", default=new_lot_code),
         number("quantity", N_("Quantity"), unit="kg"),
         _data_source(),
-        _confirmation(),
+        plausibility_confirmation(),
         photo(label=N_("Photo of the harvest")),
     ),
     assemble=_new_lot,

@@ -30,7 +30,13 @@ from ledger.supplychain.fieldwork import FieldWork, LotLine
 from ledger.supplychain.lot_card import LotCard
 from ledger.supplychain.vocabulary import EVENT_TYPES, MEASUREMENT_UNITS, VEHICLE_CLASSES
 from schemas.typed_numbers import typed_decimal
-from web.field.farm import VEHICLE_NAMES, lot_label, new_lot_code, running_on_lot
+from web.field.farm import (
+    VEHICLE_NAMES,
+    lot_label,
+    new_lot_code,
+    plausibility_confirmation,
+    running_on_lot,
+)
 from web.field.forms import (
     EventForm,
     FormContext,
@@ -470,6 +476,7 @@ def _slaughter_form(card: LotCard) -> EventForm:
             ),
             number("carcass_kg", N_("Carcass weight"), unit="kg"),
             choice("site", N_("Slaughterhouse"), _sites(("slaughterhouse",)), required=False),
+            plausibility_confirmation(),
         ),
         fixed={"flock": lot_id},
         assemble=_new_lot("carcass_gtin", "output_code", "lot"),
