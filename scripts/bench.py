@@ -5,6 +5,7 @@ peer or floor measured in the same run, so figures from different machines compa
     python scripts/bench.py ledger [--entries N] [--database-url URL] [--runs 3]
     python scripts/bench.py api [--scale 100] [--runs 3]
     python scripts/bench.py verify [--requests 2000] [--runs 3] [--print-units 10000]
+    python scripts/bench.py field [--runs 3] [--pages farmer-home,scan,...]
 
 ``ledger`` measures the core: batch and single appends against a peer that does the same
 mandatory work (schema, NFC, JCS, leaf hash, a plain insert) without the tree, chains or
@@ -20,6 +21,11 @@ tracing back from 200 random retail lots and forward from 200 random farm lots. 
 
 ``verify`` measures the public label page under gunicorn against a trivial view, and label PDFs
 against bare QR codes (see :mod:`scripts.bench_verify`).
+
+``field`` measures the farmers' and distributors' pages in Chromium: first-load bytes, the time
+to an interactive form on a throttled phone against a static page of the same size, and
+scan-to-card time with a fake camera against decoding alone (see :mod:`scripts.bench_field`).
+Unlike the others, its times are medians of ``--runs``.
 """
 
 from __future__ import annotations
@@ -566,6 +572,9 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--requests", type=int, default=2000)
     verify.add_argument("--runs", type=int, default=3)
     verify.add_argument("--print-units", type=int, default=10_000)
+    field = commands.add_parser("field", help="the field pages in a throttled browser")
+    field.add_argument("--runs", type=int, default=3)
+    field.add_argument("--pages", default=None, help="only these pages, by name, comma-separated")
     hidden = commands.add_parser("_audit")
     hidden.add_argument("settings")
     printing = commands.add_parser("_print")
@@ -584,6 +593,12 @@ def main(argv: list[str] | None = None) -> int:
         from scripts.bench_verify import bench_verify
 
         print(json.dumps(bench_verify(args.requests, args.runs, args.print_units)))
+        return 0
+    if args.command == "field":
+        from scripts.bench_field import bench_field
+
+        only = set(args.pages.split(",")) if args.pages else None
+        print(json.dumps(bench_field(args.runs, only)))
         return 0
     if args.command == "api":
         print(json.dumps(bench_api(args.scale, args.runs)))

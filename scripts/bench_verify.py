@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +162,25 @@ def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+@contextmanager
+def _gunicorn(environment: dict[str, str], port: int, app: str) -> Iterator[str]:
+    """``app`` under gunicorn with 2 workers on 127.0.0.1:``port``; yields the base URL."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", app],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _wait_for(port, server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def pdf_rates(urls: list[str], runs: int) -> dict[str, float]:
@@ -302,16 +323,7 @@ def _bench_verify(directory: Path, requests: int, runs: int) -> dict[str, Any]:
     paths = [url.removeprefix(f"http://127.0.0.1:{port}") for url in urls]
     result: dict[str, Any] = {"labels_sampled": len(urls), "requests_per_run": requests}
     result.update(pdf_rates(urls[:120], runs))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        env=environment,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        _wait_for(port, server)
+    with _gunicorn(environment, port, "wsgi:app"):
         rng = random.Random(7)
         with multiprocessing.get_context("spawn").Pool(4) as pool:
             _load(pool, port, [paths[i % len(paths)] for i in range(200)])  # warm both workers
@@ -319,9 +331,6 @@ def _bench_verify(directory: Path, requests: int, runs: int) -> dict[str, Any]:
             for _ in range(runs):
                 trivial.append(_load(pool, port, ["/healthz"] * requests))
                 page.append(_load(pool, port, [rng.choice(paths) for _ in range(requests)]))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     best_page = max(page, key=lambda r: r["rps"])
     result.update(
         {
