@@ -56,7 +56,34 @@ EVENT_WORDS = {
     "recall": N_("Recalled: {reason}"),
     "flock.placement": N_("Flock placed: {head_count} birds"),
     "inspect": N_("Inspected: {analyte}, {result}"),
+    "farm_input.fertiliser": N_("Fertilised with {product}"),
+    "farm_input.pesticide": N_("Sprayed with {product}"),
+    "farm_input.irrigation": N_("Irrigated"),
+    "energy_use": N_("Energy use recorded"),
+    "flock.feed": N_("Fed: {feed_type}"),
+    "flock.vaccination": N_("Vaccinated with {product}"),
+    "flock.treatment": N_("Treated with {product}"),
+    "flock.loss": N_("Birds lost: {count}"),
+    "flock.weighing": N_("Weighed a sample of {sample_size} birds"),
+    "transform": N_("Processed"),
+    "slaughter_inspection": N_("Slaughter inspected"),
+    "internal_audit": N_("Internal audit"),
+    "non_conformity": N_("Non-conformity recorded"),
+    "complaint": N_("Complaint recorded"),
+    # Money is confidential: the card says that it happened, never an amount.
+    "purchase": N_("Purchase recorded"),
+    "payment": N_("Payment recorded"),
+    "training": N_("Training recorded"),
+    "recall.request": N_("Recall requested: {reason}"),
+    "recall.dismiss": N_("Recall request dismissed: {reason}"),
+    "recall_lift": N_("Recall lifted: {reason}"),
+    "hold_release": N_("Hold released"),
+    "correction": N_("A record corrected"),
+    "cert.issue": N_("Certificate issued"),
+    "cert.revoke": N_("Certificate revoked"),
 }
+#: What an event of a type without words of its own says (never its code).
+SOME_EVENT = N_("Recorded")
 REFUSED_RECEIPT = N_("Refused and returned: {refusal_reason}")
 
 
@@ -178,7 +205,7 @@ def _in_words(event: CardEvent, unit: str) -> dict[str, Any]:
     text = translate(Message(template, **params)) if template and needed <= set(params) else None
     return {
         "index": event.index,
-        "what": text or translate(Message(N_("Event {type}"), type=event.type)),
+        "what": text or translate(Message(SOME_EVENT)),
         "when": format_moment(event.event_time),
         "who": named(event.actor),
     }

@@ -549,3 +549,12 @@ def test_the_farm_shows_a_harvest_photo_on_the_label_page_from_the_lot_card(
     assert _toggle(browsers["thu-gom"], harvested, sha, "0").status_code == 403
     assert _toggle(farmer, harvested, sha, "0").status_code == 303
     assert anyone.get(f"/photos/{sha}.jpg").status_code == 404
+
+
+def test_every_kind_of_event_reads_in_words_on_the_card() -> None:
+    """No event reaches the card as its code ("Sự kiện payment"): each type has its words."""
+    from ledger.supplychain.vocabulary import EVENT_TYPES
+    from web.field.lot_pages import EVENT_WORDS
+
+    assert sorted(set(EVENT_TYPES) - set(EVENT_WORDS)) == []
+    assert all("amount" not in words and "price" not in words for words in EVENT_WORDS.values())

@@ -196,10 +196,10 @@ def test_only_the_scan_page_may_compile_webassembly(dock_app: tuple[Flask, Dock]
     app, dock = dock_app
     client = _client(app)
     scan = client.get("/field/scan")
-    policy = dict(
-        (directive.split()[0], directive.split()[1:])
+    policy = {
+        directive.split()[0]: directive.split()[1:]
         for directive in scan.headers["Content-Security-Policy"].split("; ")
-    )
+    }
     # This origin, the page's own scripts by their hashes (web.inline_assets), WebAssembly.
     assert policy["script-src"][0] == "'self'"
     assert policy["script-src"][-1] == "'wasm-unsafe-eval'"
