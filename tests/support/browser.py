@@ -114,6 +114,17 @@ def chromium(*arguments: str) -> Iterator[Any]:
             browser.close()
 
 
+@contextmanager
+def chromium_beside(browser: Any, *arguments: str) -> Iterator[Any]:
+    """Another Chromium with ``arguments`` (a fake camera), from the Playwright that runs
+    ``browser``: a second Playwright cannot start in the same thread while the first runs."""
+    other = browser.browser_type.launch(executable_path=CHROMIUM, args=["--no-sandbox", *arguments])
+    try:
+        yield other
+    finally:
+        other.close()
+
+
 def browser_app(databases: DatabaseFactory, directory: Path, **config: Any) -> Flask:
     """A fresh app on its own SQLite database with an initialised ledger, as browser tests
     serve it (on SQLite only, like every HTTP test); ``config`` as :func:`app_config` takes it."""
