@@ -25,6 +25,7 @@ from web.auth import (
     sign_out,
 )
 from web.i18n import translate
+from web.services import services
 
 bp = Blueprint("account", __name__)
 
@@ -34,7 +35,15 @@ def signed_in() -> dict[str, Any]:
     """Who is signed in, for the page header (read only when the browser has a session, so
     the public pages of shoppers cost nothing more)."""
     principal = current_principal() if "account" in session else None
-    return {"signed_in": principal, "session_csrf": session.get("csrf", "") if principal else ""}
+    organisation = (
+        services().fieldwork.organisation_name(principal.organisation) if principal else None
+    )
+    return {
+        "signed_in": principal,
+        # People read the organisation's name, not its GLN (the GLN where it has no name).
+        "signed_in_organisation": organisation or (principal.organisation if principal else None),
+        "session_csrf": session.get("csrf", "") if principal else "",
+    }
 
 
 def local_target(value: str) -> str:
