@@ -21,6 +21,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 
+import web.field.farm  # noqa: F401 - the farmer's forms register themselves when it is read
 from tests.support.apps import PASSWORD, create_accounts
 from tests.support.browser import TABLET, browser_app, check_field_page, live_server
 from tests.support.databases import DatabaseFactory
