@@ -22,8 +22,14 @@ import pytest
 from flask import Flask
 
 import web.field.farm  # noqa: F401 - the farmer's forms register themselves when it is read
-from tests.support.apps import PASSWORD, create_accounts
-from tests.support.browser import TABLET, browser_app, check_field_page, live_server
+from tests.support.apps import create_accounts
+from tests.support.browser import (
+    TABLET,
+    browser_app,
+    check_field_page,
+    live_server,
+    sign_in_page,
+)
 from tests.support.databases import DatabaseFactory
 from tests.support.field import place_flock, post_form, signed_in
 from tests.support.handover import build_dock
@@ -98,12 +104,8 @@ def pages(browser: Any, site: Site) -> Iterator[dict[str, Any]]:
     for username in HOMES:
         context = browser.new_context(viewport=TABLET, has_touch=True, locale="vi-VN")
         contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{site.base}/sign-in")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{site.base}/field/")
+        page = sign_in_page(context.new_page(), site.base, username)
+        assert page.url == f"{site.base}/field/"
         found[username] = page
     yield found
     for context in contexts:

@@ -21,7 +21,7 @@ from tests.support.browser import (
     PHONE,
     browser_app,
     check_field_page,
-    chromium,
+    chromium_beside,
     live_server,
     watch_policy,
 )
@@ -49,9 +49,10 @@ def dock(
 
 
 @pytest.fixture(scope="module")
-def camera_browser(dock: tuple[str, Dock, Path, Any]) -> Iterator[Any]:
+def camera_browser(browser: Any, dock: tuple[str, Dock, Path, Any]) -> Iterator[Any]:
     _, _, video, _ = dock
-    with chromium(
+    with chromium_beside(
+        browser,
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
