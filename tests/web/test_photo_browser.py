@@ -47,12 +47,11 @@ def base_url(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="module")
-def phone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(viewport=PHONE, is_mobile=True, locale="vi-VN")
-        yield context.new_page()
-        browser.close()
+def phone(browser: Any) -> Iterator[Any]:
+    """A phone's page in the session's Chromium (a second Playwright cannot start beside it)."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="vi-VN")
+    yield context.new_page()
+    context.close()
 
 
 def test_the_photo_is_resized_on_the_device_before_the_form_is_sent(
