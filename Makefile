@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 export FLASK_APP := web
 
-.PHONY: run test lint install install-test system-tools translations extract-messages bench clean
+.PHONY: run test lint install install-test system-tools translations extract-messages bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ extract-messages: install
 
 bench: install
 	$(BIN)/python scripts/bench.py ledger
+
+# The README walk-through's phone screenshots, from a freshly seeded demo (docs/screenshots/).
+screenshots: install-test system-tools
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(COMPILED)

@@ -33,6 +33,25 @@ def record_hill_chickens(w: StepWriter, houses: list[str]) -> Lots:
     return lots
 
 
+def place_chicks(w: StepWriter, house: str) -> None:
+    """A new flock in the first house, emptied three days ago: the farm's account has a flock
+    to feed, vaccinate, weigh and hand over today, as a farm keeping chickens always has (last
+    of the season, so that every draw and code before stays as it was)."""
+    flock = lot(LIVE_CHICKEN, w.code("GD"))
+    w.step(
+        "trai-ga",
+        "flock.placement",
+        {"house": house, "lot": flock, "breed": "Gà Mía lai Lương Phượng", "head_count": 500},
+        2,
+    )
+    w.step(
+        "trai-ga",
+        "flock.vaccination",
+        {"flock": flock, **facts(NEWCASTLE, "flock.vaccination"), "dose": "1", "vet": "vet-001"},
+        1,
+    )
+
+
 def _raise_flock(w: StepWriter, house: str, vet: str) -> tuple[str, int]:
     """Placement, vaccination, feed, a treatment, losses and weighing: ``(flock, heads alive)``."""
     flock = lot(LIVE_CHICKEN, w.code("GD"))

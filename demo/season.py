@@ -26,7 +26,7 @@ from typing import Any
 
 from demo import masterdata
 from demo.draws import Draws
-from demo.hill_chicken import record_hill_chickens
+from demo.hill_chicken import place_chicks, record_hill_chickens
 from demo.inputs import INPUT_PRODUCTS, REASGANT, TASIEU, facts
 from demo.longan import record_longan
 from demo.masterdata import (
@@ -99,6 +99,7 @@ def build_season(scale: int = 1, now: datetime | None = None, seed: int = 2026) 
     season.add_lots(record_pink_bananas(w, banana_farms))
     season.add_lots(record_hill_chickens(w, list(houses)))
     _sprayed_for_the_next_crop(w, longan_farms[0], banana_farms[0])
+    place_chicks(w, next(iter(houses)))
     return season
 
 

@@ -15,9 +15,11 @@ per test session and worker) and serves its own app::
         page.goto(base + "/...")
         check_field_page(page, "spray-form")
 
-A test that needs other Chromium flags (the fake camera) launches its own with
-:func:`chromium`. Without Playwright or Chromium the tests skip and say what to install;
-under CI (``CI=true``) that is a failure, as for PostgreSQL (see :mod:`tests.support.databases`).
+A test that needs other Chromium flags (the fake camera) launches another with
+:func:`chromium`; every Chromium of a test process comes from one Playwright driver (a second
+Playwright cannot start while the first runs).
+Without Playwright or Chromium the tests skip and say what to install; under CI (``CI=true``)
+that is a failure, as for PostgreSQL (see :mod:`tests.support.databases`).
 
 :func:`check_field_page` holds a page to the field conditions at 360 × 740 (a cheap phone) and
 1024 × 768 (a tablet in landscape):
@@ -63,7 +65,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from ledger.common.clock import FakeClock
-from tests.support.apps import app_config
+from tests.support.apps import PASSWORD, app_config
 from tests.support.databases import IN_CI, DatabaseFactory
 from web.services import services
 
@@ -156,6 +158,16 @@ def live_server(app: Flask) -> Iterator[str]:
         http.shutdown()
         thread.join(timeout=10)
         services(app).log.engine.dispose()
+
+
+def sign_in_page(page: Any, base: str, username: str, password: str = PASSWORD) -> Any:
+    """Sign ``page`` in through the sign-in form, in Vietnamese; the page, on where it led."""
+    page.goto(f"{base}/sign-in?lang=vi")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    return page
 
 
 def watch_policy(page: Any) -> list[str]:

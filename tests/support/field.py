@@ -34,14 +34,16 @@ from web.services import services
 _HIDDEN = re.compile(r'<input type="hidden" name="(csrf_token|submission)" value="([^"]*)">')
 
 
-def sign_in(client: FlaskClient, username: str, language: str = "vi") -> TestResponse:
+def sign_in(
+    client: FlaskClient, username: str, language: str = "vi", password: str = PASSWORD
+) -> TestResponse:
     """Sign in through the page's form, as a person does; the answer is where it led."""
     page = client.get(f"/sign-in?lang={language}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None
     return client.post(
         "/sign-in",
-        data={"csrf_token": token.group(1), "username": username, "password": PASSWORD},
+        data={"csrf_token": token.group(1), "username": username, "password": password},
     )
 
 

@@ -47,6 +47,21 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture(scope="session")
+def demo_season(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Flask, str]]:
+    """An app with the demo season of ``make run`` (``flask demo seed``), and what the seeding
+    printed: seeded once for the session, it takes half a minute."""
+    application = create_app(app_config(databases.sqlite(), tmp_path_factory.mktemp("demo")))
+    runner = application.test_cli_runner()
+    assert runner.invoke(args=["ledger", "init"]).exit_code == 0
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    yield application, result.output
+    services(application).log.engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Debian's Chromium through Playwright; skips without them (fails under CI)."""
     with chromium() as launched:

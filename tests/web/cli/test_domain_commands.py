@@ -109,17 +109,12 @@ def test_events_import_applies_every_rule(world_app: Flask, tmp_path: Path) -> N
     assert "only restores into an empty ledger" in raw.output
 
 
-def test_the_demo_season_is_recorded_through_the_rules(
-    databases: DatabaseFactory, tmp_path: Path
-) -> None:
-    app = create_app(app_config(databases.sqlite(), tmp_path))
+def test_the_demo_season_is_recorded_through_the_rules(demo_season: tuple[Flask, str]) -> None:
+    app, output = demo_season
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["ledger", "init"]).exit_code == 0
-    result = runner.invoke(args=["demo", "seed"])
-    assert result.exit_code == 0, result.output
     # The planned refusal reads as the demo showing a rule, not as an error of the seeding.
-    assert "refused, as it should" not in result.output
-    (shown,) = [line for line in result.output.splitlines() if "2,413 kg" in line]
+    assert "refused, as it should" not in output
+    (shown,) = [line for line in output.splitlines() if "2,413 kg" in line]
     assert shown.startswith("Showing a rule at work:")
     assert "this is not an error" in shown
     assert "has 2,363 kg available; the event needs 2,413 kg" in shown
@@ -141,7 +136,6 @@ def test_the_demo_season_is_recorded_through_the_rules(
         "/api/v1/session", json={"username": "thanh-tra", "password": "hung-yen-demo-2026"}
     )
     assert signed_in.status_code == 200
-    services(app).log.engine.dispose()
 
 
 def test_label_keys_from_the_shell(world_app: Flask) -> None:

@@ -3,6 +3,7 @@ of every kind comes back on the form with a message, recording nothing and never
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from typing import Any
@@ -11,8 +12,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.field import FLOCK, SPRAYED_PLOT, ledger_size, post_form, signed_in
+import web.field.farm  # noqa: F401 - the farmer's forms register themselves when it is read
+from tests.support.field import (
+    FLOCK,
+    SPRAYED_PLOT,
+    form_values,
+    ledger_size,
+    post_form,
+    signed_in,
+)
 from tests.support.inputs import ABAMECTIN, ENROFLOXACIN, FEED, NEWCASTLE, NPK
+from tests.support.photos import renamed_pdf
 from tests.support.world import (
     COLLECTOR,
     FARM_A,
@@ -25,6 +35,7 @@ from tests.support.world import (
     World,
     lot,
 )
+from web.field.forms import PHOTO, REGISTRY
 from web.services import services
 
 pytestmark = pytest.mark.timeout(60)
@@ -130,7 +141,19 @@ def send(
     return answer, ledger_size(app) - before
 
 
-@pytest.mark.parametrize("slug", sorted(GOOD))
+#: The forms a farmer attaches a photo to, and the name of each one's photo field.
+PHOTO_FIELDS = {
+    slug: item.name for slug, form in REGISTRY.items() for item in form.fields if item.kind == PHOTO
+}
+
+
+def test_every_form_of_the_registry_has_good_values_here() -> None:
+    """The tests below run over the registry: a new form needs its good values above."""
+    assert sorted(GOOD) == sorted(REGISTRY)
+    assert PHOTO_FIELDS  # the farmer's forms take photos; the test of a renamed PDF runs
+
+
+@pytest.mark.parametrize("slug", sorted(REGISTRY))
 def test_good_input_records_exactly_one_entry(field_app: Flask, slug: str) -> None:
     answer, added = send(field_app, slug)
     assert answer.status_code == 303, answer.get_data(as_text=True)
@@ -178,7 +201,7 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("slug", sorted(GOOD))
+@pytest.mark.parametrize("slug", sorted(REGISTRY))
 def test_bad_input_is_said_on_the_form_and_records_nothing(field_app: Flask, slug: str) -> None:
     for what, change in BAD.items():
         answer, added = send(field_app, slug, change)
@@ -187,6 +210,24 @@ def test_bad_input_is_said_on_the_form_and_records_nothing(field_app: Flask, slu
         assert added == 0, what
         assert 'class="error"' in page, what
         assert 'role="alert"' in page or 'aria-invalid="true"' in page, what
+
+
+@pytest.mark.parametrize("slug", sorted(PHOTO_FIELDS))
+def test_a_renamed_pdf_as_the_photo_is_said_on_the_photo_field(field_app: Flask, slug: str) -> None:
+    username, values = GOOD[slug]
+    client = browser(field_app, username)
+    page = open_form(client, slug)
+    field = PHOTO_FIELDS[slug]
+    data: dict[str, Any] = {**form_values(page), **fill(field_app, values)}
+    data[field] = (io.BytesIO(renamed_pdf()), "anh.jpg")
+    before = ledger_size(field_app)
+    answer = client.post(f"/field/record/{slug}", data=data, content_type="multipart/form-data")
+    shown = answer.get_data(as_text=True)
+    assert answer.status_code == 422, shown[-2000:]
+    assert ledger_size(field_app) == before
+    photo = shown.split(f'data-name="{field}"')[1].split('data-name="')[0]
+    assert 'class="errors" role="alert"' in photo
+    assert 'aria-invalid="true"' in photo
 
 
 def test_a_number_comes_back_as_typed_and_as_understood(field_app: Flask) -> None:

@@ -104,7 +104,7 @@ def test_a_distributor_sees_what_comes_in_and_no_farm_form(field_app: Flask) -> 
     assert 'href="/field/record/harvest"' not in page
     assert 'href="/field/record/hand-over"' not in page
     assert 'href="/field/record/energy"' in page  # energy use is every holder's
-    assert 'id="scan-link" href="/field/scan"' in page  # the handover starts with a scan
+    assert 'href="/field/scan" id="scan-start"' in page  # the handover starts with a scan
 
 
 def test_an_auditor_is_offered_no_form(field_app: Flask) -> None:
