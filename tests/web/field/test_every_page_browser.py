@@ -171,7 +171,7 @@ def test_each_kind_of_lot_card(pages: dict[str, Any], site: Site, name: str) -> 
     page = pages[username]
     page.goto(site.base + card_path(lot_id))
     assert page.locator("#lot-holder").is_visible()
-    who = page.locator("form.account span").inner_text()
+    who = page.locator("form.account > span").inner_text()
     assert who.startswith(f"{username} · ")
     assert not re.search(r"[0-9]{13}", who), who
     check_field_page(page, f"card-{name}")
