@@ -152,6 +152,8 @@ async function handle(code) {
   lastAt = now;
   if (root.dataset.mode === "open") {
     running = false;
+    // The camera let go before the page is: leaving sooner, and the light goes off at once.
+    if (stream) stream.getTracks().forEach((track) => track.stop());
     const target = new URL(root.dataset.openUrl, document.baseURI);
     target.searchParams.set("code", code);
     window.location.assign(target.href);
