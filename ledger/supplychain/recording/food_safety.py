@@ -75,6 +75,7 @@ def check_input_product(ctx: RecordingContext, crop: str | None = None) -> None:
     registration gives them. Refused naming the field otherwise."""
     code = ctx.data.get("input_product")
     if not code:
+        _held_to_its_registration(ctx)
         return
     row = ctx.state.master("input_product", code)
     if row is None or not row.active:
@@ -97,6 +98,20 @@ def check_input_product(ctx: RecordingContext, crop: str | None = None) -> None:
     found = disagreements(product, ctx.command.type, ctx.data)
     if found:
         raise disagreement_error(code, found)
+
+
+def _held_to_its_registration(ctx: RecordingContext) -> None:
+    """A spray that names no product of the list but the registration number of one is held to
+    that registration's pre-harvest interval: typing the facts instead of choosing the product
+    must not shorten it (the name may be written otherwise; the interval may not be shorter)."""
+    number = ctx.data.get("registration_no")
+    if ctx.command.type != "farm_input.pesticide" or not number:
+        return
+    for row in ctx.state.input_products_registered(number):
+        product = from_row(row)
+        found = disagreements(product, ctx.command.type, ctx.data)
+        if "phi_days" in found:
+            raise disagreement_error(product.code, {"phi_days": found["phi_days"]})
 
 
 def disagreement_error(

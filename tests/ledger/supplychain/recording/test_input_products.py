@@ -234,3 +234,18 @@ def test_a_correction_may_not_contradict_the_product_the_spray_names(world: Worl
     assert set(error.errors) == {"changes.registration_no"}
     world.record(FARMER_A, "correction", {**fix, "changes": {"dose": "20"}})
     world.advance(days=7)
+
+
+def test_a_spray_typed_without_its_product_is_held_to_its_registrations_interval(
+    world: World,
+) -> None:
+    """The API may send a spray's facts without choosing the product: if its registration
+    number is on the list, its pre-harvest interval may not be shorter than registered."""
+    typed = {k: v for k, v in spray_of(ABAMECTIN, PLOT_A).items() if k != "input_product"}
+    shortened = refusal(world, FARMER_A, "farm_input.pesticide", {**typed, "phi_days": 0})
+    assert list(shortened.errors) == ["phi_days"]
+    assert "Reasgant 3.6EC" in str(shortened.errors["phi_days"][0])
+    # Its own name for the product is no contradiction; the registered interval (or longer) is.
+    world.record(FARMER_A, "farm_input.pesticide", {**typed, "product": "Reasgant (chai 240 ml)"})
+    unlisted = {**typed, "registration_no": "VN-9999/26", "phi_days": 0}
+    world.record(FARMER_A, "farm_input.pesticide", unlisted)  # not on the list: its own facts
