@@ -274,18 +274,6 @@ class CustodyState:
             ).first()
         return self._masters[cache_key]
 
-    def input_products_registered(self, registration_no: str) -> list[Any]:
-        """The active input products of a registration number (a short list: read whole)."""
-        key = ("input_product_registration", registration_no)
-        if key not in self._masters:
-            self._masters[key] = self.connection.execute(
-                sa.select(INPUT_PRODUCT).where(
-                    INPUT_PRODUCT.c.registration_no == registration_no,
-                    INPUT_PRODUCT.c.active.is_(True),
-                )
-            ).all()
-        return list(self._masters[key])
-
     # --- certificates, read once per transaction ----------------------------------------------
 
     def _all_certificates(self) -> dict[str, dict[str, Any]]:

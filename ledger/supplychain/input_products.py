@@ -251,3 +251,15 @@ def _differs(product: InputProduct, name: str, expected: Any) -> Message:
         field=name,
         expected=str(expected),
     )
+
+
+def registered_as(connection: sa.Connection, registration_no: str) -> list[InputProduct]:
+    """The active input products of a registration number, as a spray that typed its facts
+    instead of choosing the product is checked against (a short list: read whole)."""
+    rows = connection.execute(
+        sa.select(INPUT_PRODUCT).where(
+            INPUT_PRODUCT.c.registration_no == registration_no,
+            INPUT_PRODUCT.c.active.is_(True),
+        )
+    ).all()
+    return [from_row(row) for row in rows]

@@ -10,7 +10,12 @@ from typing import Any
 from ledger.common.messages import N_, Message
 from ledger.supplychain.custody import LotState
 from ledger.supplychain.errors import FoodSafetyIntervalError, RuleViolationError
-from ledger.supplychain.input_products import CATEGORY_NAMES, disagreements, from_row
+from ledger.supplychain.input_products import (
+    CATEGORY_NAMES,
+    disagreements,
+    from_row,
+    registered_as,
+)
 from ledger.supplychain.intervals import INTERVAL_NAMES, covering, interval_message, running
 from ledger.supplychain.recording.context import RecordingContext, rule_violation
 from ledger.supplychain.recording.plausibility import check_per_head, in_event
@@ -107,8 +112,7 @@ def _held_to_its_registration(ctx: RecordingContext) -> None:
     number = ctx.data.get("registration_no")
     if ctx.command.type != "farm_input.pesticide" or not number:
         return
-    for row in ctx.state.input_products_registered(number):
-        product = from_row(row)
+    for product in registered_as(ctx.connection, number):
         found = disagreements(product, ctx.command.type, ctx.data)
         if "phi_days" in found:
             raise disagreement_error(product.code, {"phi_days": found["phi_days"]})
