@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import pytest
 import sqlalchemy as sa
 
+from ledger.supplychain.errors import RuleViolationError
 from ledger.supplychain.tables import LOT
 from ledger.tlog.canonical import envelope_of
 from ledger.tlog.log import Log
@@ -20,6 +22,8 @@ from tests.support.world import (
     lot,
     spray_data,
 )
+
+_Refusal = TypeVar("_Refusal", bound=Exception)
 
 #: The repository, where the seller processes run.
 ROOT = Path(__file__).resolve().parents[4]
@@ -61,3 +65,18 @@ def treatment_data(flock: str, days: int) -> dict[str, Any]:
         "withdrawal_days": days,
         "vet": "vet-1",
     }
+
+
+def refusal(
+    world: World,
+    who: Any,
+    type_: str,
+    data: dict[str, Any],
+    error: type[_Refusal] = RuleViolationError,  # type: ignore[assignment]
+) -> _Refusal:
+    """The refusal (``error``) of recording ``data``, which leaves the ledger as it was."""
+    before = world.log.size()
+    with pytest.raises(error) as caught:
+        world.record(who, type_, data)
+    assert world.log.size() == before
+    return caught.value

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from ledger.supplychain.errors import FoodSafetyIntervalError, RuleViolationError
+from ledger.supplychain.errors import FoodSafetyIntervalError
 from ledger.supplychain.masterdata import MasterData
-from tests.ledger.supplychain.recording.helpers import entry, place_flock
+from tests.ledger.supplychain.recording.helpers import entry, place_flock, refusal
 from tests.support.inputs import (
     ABAMECTIN,
     EMAMECTIN,
@@ -38,14 +38,6 @@ from tests.support.world import (
 @pytest.fixture(scope="module", autouse=True)
 def inputs(world: World) -> None:
     setup_inputs(MasterData(world.log.engine, world.log.clock))
-
-
-def refusal(world: World, who: Any, type_: str, data: dict[str, Any]) -> RuleViolationError:
-    before = world.log.size()
-    with pytest.raises(RuleViolationError) as caught:
-        world.record(who, type_, data)
-    assert world.log.size() == before
-    return caught.value
 
 
 def treatment_of(code: str, flock: str, **changes: Any) -> dict[str, Any]:

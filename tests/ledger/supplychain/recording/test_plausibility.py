@@ -10,7 +10,7 @@ import pytest
 from ledger.supplychain.errors import ImplausibleQuantityError, RuleViolationError
 from ledger.supplychain.masterdata import MasterData
 from ledger.supplychain.recording.plausibility import harvest_limit, per_head_limit
-from tests.ledger.supplychain.recording.helpers import entry, place_flock
+from tests.ledger.supplychain.recording.helpers import entry, place_flock, refusal
 from tests.support.inputs import setup_inputs
 from tests.support.world import (
     ADMIN,
@@ -36,11 +36,7 @@ def inputs(world: World) -> None:
 
 
 def refused(world: World, who: Any, type_: str, data: dict[str, Any]) -> ImplausibleQuantityError:
-    before = world.log.size()
-    with pytest.raises(ImplausibleQuantityError) as caught:
-        world.record(who, type_, data)
-    assert world.log.size() == before
-    return caught.value
+    return refusal(world, who, type_, data, ImplausibleQuantityError)
 
 
 def harvest_data(quantity: str, world: World, **extra: Any) -> dict[str, Any]:
